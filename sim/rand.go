@@ -1,0 +1,27 @@
+package sim
+
+import "math/rand/v2"
+
+// Stream returns a random source derived from the root seed and a label that
+// names its purpose ("network", "node/leader1", ...). Each purpose has its own
+// stream, so adding a node or a draw in one place never shifts the draws of
+// another.
+func Stream(seed uint64, label string) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, labelHash(label)))
+}
+
+// labelHash is 64-bit FNV-1a followed by a splitmix64 finaliser: cheap, stable
+// across Go versions, and well mixed for short labels.
+func labelHash(label string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(label); i++ {
+		h ^= uint64(label[i])
+		h *= 1099511628211
+	}
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return h
+}

@@ -1,0 +1,188 @@
+package sim
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// ScheduleMarker separates a schedule file's header (the resolved scenario,
+// opaque to this package) from its records.
+const ScheduleMarker = "# --- schedule ---"
+
+// RecordKind is the kind of one schedule record.
+type RecordKind byte
+
+// The record kinds and their one-letter tags in a schedule file.
+const (
+	RecEvent     RecordKind = 'e' // an executed event: "e <time> <what>"
+	RecLatency   RecordKind = 'l' // a latency decision: "l <ns>"
+	RecDrop      RecordKind = 'd' // a drop decision: "d 0|1"
+	RecDuplicate RecordKind = 'u' // a duplicate decision: "u 0|1"
+)
+
+// Record is one line of an execution schedule: an event the engine executed
+// or a decision it took.
+type Record struct {
+	Kind  RecordKind
+	Value int64  // latency in ns, or 0/1 for a chance
+	Text  string // an event's description
+	Line  int    // line in the schedule file, when parsed
+}
+
+// String renders r as its schedule line.
+func (r Record) String() string {
+	if r.Kind == RecEvent {
+		return "e " + r.Text
+	}
+	return string(r.Kind) + " " + strconv.FormatInt(r.Value, 10)
+}
+
+// WriteSchedule writes header, the marker and one line per record.
+func WriteSchedule(w io.Writer, header []byte, recs []Record) error {
+	bw := bufio.NewWriter(w)
+	bw.Write(header)
+	if len(header) > 0 && header[len(header)-1] != '\n' {
+		bw.WriteByte('\n')
+	}
+	bw.WriteString(ScheduleMarker + "\n")
+	for _, r := range recs {
+		bw.WriteString(r.String())
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
+}
+
+// ParseSchedule splits a schedule file into its header and its records. A
+// malformed record is an error naming the file and line; a record that parses
+// but does not match the code is found later, by replay, as a divergence.
+func ParseSchedule(data []byte, file string) (header []byte, recs []Record, err error) {
+	i := bytes.Index(data, []byte("\n"+ScheduleMarker+"\n"))
+	if bytes.HasPrefix(data, []byte(ScheduleMarker+"\n")) {
+		i = -1 // an empty header
+	} else if i < 0 {
+		return nil, nil, fmt.Errorf("%s: not a schedule: no %q line (expected a file written by -schedule)", file, ScheduleMarker)
+	}
+	header = data[:i+1]
+	line := bytes.Count(header, []byte("\n")) + 1
+	body := string(data[i+len(ScheduleMarker)+2:])
+	for _, text := range strings.Split(body, "\n") {
+		line++
+		if text == "" || text[0] == '#' {
+			continue
+		}
+		if len(text) < 3 || text[1] != ' ' {
+			return nil, nil, fmt.Errorf("%s:%d: malformed record %q (expected \"<e|l|d|u> <value>\")", file, line, clip(text))
+		}
+		r := Record{Kind: RecordKind(text[0]), Line: line}
+		arg := text[2:]
+		switch r.Kind {
+		case RecEvent:
+			r.Text = arg
+		case RecLatency:
+			v, err := strconv.ParseInt(arg, 10, 64)
+			if err != nil || v < 0 {
+				return nil, nil, fmt.Errorf("%s:%d: latency %q is not a non-negative integer of nanoseconds", file, line, clip(arg))
+			}
+			r.Value = v
+		case RecDrop, RecDuplicate:
+			if arg != "0" && arg != "1" {
+				return nil, nil, fmt.Errorf("%s:%d: decision %q must be 0 or 1", file, line, clip(arg))
+			}
+			r.Value = int64(arg[0] - '0')
+		default:
+			return nil, nil, fmt.Errorf("%s:%d: unknown record kind %q (expected e, l, d or u)", file, line, text[:1])
+		}
+		recs = append(recs, r)
+	}
+	return header, recs, nil
+}
+
+func clip(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "..."
+	}
+	return s
+}
+
+// Divergence reports where a replayed run stopped matching its schedule.
+type Divergence struct {
+	Line int    // schedule line of the first record that differs (0: past the end)
+	Want string // what the schedule says there
+	Got  string // what the run did instead
+}
+
+func (d *Divergence) Error() string {
+	switch {
+	case d.Want == "":
+		return fmt.Sprintf("replay diverged: the schedule ended, but the run went on with %q", d.Got)
+	case d.Got == "":
+		return fmt.Sprintf("replay diverged at schedule line %d: the run ended, but the schedule goes on with %q", d.Line, d.Want)
+	default:
+		return fmt.Sprintf("replay diverged at schedule line %d: the schedule has %q, the run did %q", d.Line, d.Want, d.Got)
+	}
+}
+
+// replayer feeds recorded decisions back to the engine and checks every
+// executed event against the schedule. After the first divergence it answers
+// neutrally (minimum latency, no drop) and the engine stops.
+type replayer struct {
+	recs []Record
+	pos  int
+	div  *Divergence
+}
+
+func (r *replayer) next(kind RecordKind, got string) (Record, bool) {
+	if r.div != nil {
+		return Record{}, false
+	}
+	if r.pos >= len(r.recs) {
+		r.div = &Divergence{Got: got}
+		return Record{}, false
+	}
+	rec := r.recs[r.pos]
+	if rec.Kind != kind {
+		r.div = &Divergence{Line: rec.Line, Want: rec.String(), Got: got}
+		return Record{}, false
+	}
+	r.pos++
+	return rec, true
+}
+
+func (r *replayer) event(text string) {
+	got := "e " + text
+	if rec, ok := r.next(RecEvent, got); ok && rec.Text != text {
+		r.div = &Divergence{Line: rec.Line, Want: rec.String(), Got: got}
+	}
+}
+
+func (r *replayer) Latency(min, max Time) Time {
+	rec, ok := r.next(RecLatency, fmt.Sprintf("l <latency in [%d, %d]>", min, max))
+	if !ok {
+		return min
+	}
+	if v := Time(rec.Value); v < min || v > max {
+		r.div = &Divergence{Line: rec.Line, Want: rec.String(), Got: fmt.Sprintf("l <latency in [%d, %d]>", min, max)}
+		return min
+	}
+	return Time(rec.Value)
+}
+
+func (r *replayer) Chance(what Decision, p float64) bool {
+	kind, name := RecDrop, "d"
+	if what == DecideDuplicate {
+		kind, name = RecDuplicate, "u"
+	}
+	rec, ok := r.next(kind, name+" <0|1>")
+	return ok && rec.Value == 1
+}
+
+func (r *replayer) finish() {
+	if r.div == nil && r.pos < len(r.recs) {
+		rec := r.recs[r.pos]
+		r.div = &Divergence{Line: rec.Line, Want: rec.String()}
+	}
+}
