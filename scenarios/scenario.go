@@ -1,0 +1,214 @@
+package scenarios
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Protocol names accepted in a scenario's protocol key.
+const (
+	// ProtocolMultiPaxos is the replicated key/value store (the default).
+	ProtocolMultiPaxos = "multipaxos"
+	// ProtocolKVStore is the unreplicated single server, for comparison.
+	ProtocolKVStore = "kvstore"
+)
+
+// Limits on what a scenario may ask for. Every count has a bound so that a
+// typo (an extra zero) fails at load time instead of exhausting memory.
+const (
+	// MaxNodesPerKind bounds leaders, acceptors, replicas and clients, each.
+	MaxNodesPerKind = 1000
+	// MaxEventsLimit bounds max_events.
+	MaxEventsLimit = 1_000_000_000
+	// MaxRequestsPerClient bounds workload.requests_per_client.
+	MaxRequestsPerClient = 1_000_000
+	// MaxMixWeight bounds each workload.mix weight, so that their sum cannot
+	// overflow in the workload generator.
+	MaxMixWeight = 1_000_000
+)
+
+// Duration is a TOML duration string such as "250us" or "5ms", parsed with
+// time.ParseDuration. It is a distinct type so that TOML files carry readable
+// strings rather than nanosecond integers. A negative duration parses, so that
+// Validate can report it with the field's name.
+type Duration time.Duration
+
+// D returns d as a time.Duration, for arithmetic.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// String returns d in Go's syntax ("1ms"), the form used in error messages.
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// UnmarshalText parses a Go duration string; the error says what syntax is
+// expected, since it reaches users verbatim.
+func (d *Duration) UnmarshalText(text []byte) error {
+	v, err := time.ParseDuration(string(text))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (expected Go syntax like \"250us\", \"5ms\", \"2s\")", text)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalText writes d in Go's syntax, which UnmarshalText reads back exactly.
+func (d Duration) MarshalText() ([]byte, error) {
+	return []byte(time.Duration(d).String()), nil
+}
+
+// Scenario is one complete, resolved description of a run. Its toml tags are
+// the file format; the defaults are those of Default.
+type Scenario struct {
+	// Name identifies the scenario in traces and summaries; when a file leaves
+	// it empty, Parse uses the file's base name without ".toml".
+	Name string `toml:"name"`
+	// Description is one line for `multipaxos-kv scenarios`.
+	Description string `toml:"description"`
+	// Seed is the root of all randomness of the run (default 1). It must fit
+	// in a signed 64-bit integer, because TOML integers are signed.
+	Seed uint64 `toml:"seed"`
+	// Protocol is ProtocolMultiPaxos (default) or ProtocolKVStore.
+	Protocol string `toml:"protocol"`
+	// TimeLimit is the virtual time after which the run stops (default 60s).
+	TimeLimit Duration `toml:"time_limit"`
+	// MaxEvents bounds the number of events of a run (default 1_000_000).
+	MaxEvents int `toml:"max_events"`
+	// Liveness says whether every request must be answered before TimeLimit
+	// (default true); false for runs that are meant to stall.
+	Liveness bool `toml:"liveness"`
+
+	Nodes    Nodes    `toml:"nodes"`
+	Workload Workload `toml:"workload"`
+	Network  Network  `toml:"network"`
+	// Faults are applied at their virtual times; none by default.
+	Faults []Fault `toml:"faults"`
+}
+
+// Nodes counts the nodes of each kind. For ProtocolKVStore only Clients
+// matters: there is always exactly one server and the other counts are
+// ignored (neither used nor validated).
+type Nodes struct {
+	Leaders   int `toml:"leaders"`   // default 1, 1..1000
+	Acceptors int `toml:"acceptors"` // default 3, 1..1000
+	Replicas  int `toml:"replicas"`  // default 2, 0..1000
+	Clients   int `toml:"clients"`   // default 3, 0..1000
+}
+
+// Workload describes what every client asks: RequestsPerClient requests,
+// each an operation drawn by Mix's weights on a key drawn from Keys, with a
+// value (for put) drawn from val_0 .. val_{Values-1}.
+type Workload struct {
+	RequestsPerClient int      `toml:"requests_per_client"` // default 5, 0..1_000_000
+	Keys              []string `toml:"keys"`                // default a..e; non-empty, distinct
+	Values            int      `toml:"values"`              // default 100, >= 1
+	Mix               Mix      `toml:"mix"`
+}
+
+// Mix holds the relative weights of the operations: with the default 1/1/1
+// each operation is equally likely. Each weight is 0..MaxMixWeight and at
+// least one is positive.
+type Mix struct {
+	Get    int `toml:"get"`
+	Put    int `toml:"put"`
+	Delete int `toml:"delete"`
+}
+
+// Network is the fault model of the links. The zero value of Drop and
+// Duplicate is a reliable network.
+type Network struct {
+	LatencyMin Duration `toml:"latency_min"` // default 1ms, >= 0
+	LatencyMax Duration `toml:"latency_max"` // default 5ms, >= LatencyMin
+	Drop       float64  `toml:"drop"`        // probability a message is lost, 0..1
+	Duplicate  float64  `toml:"duplicate"`   // probability a message is delivered twice, 0..1
+}
+
+// Fault is one fault injected at virtual time At. Exactly one of Crash,
+// Restart, Partition and Heal is set; an empty string, a nil Partition and a
+// false Heal mean "not this action".
+type Fault struct {
+	At        Duration   `toml:"at"`                  // required, >= 0
+	Crash     string     `toml:"crash,omitempty"`     // node name
+	Restart   string     `toml:"restart,omitempty"`   // node name
+	Partition [][]string `toml:"partition,omitempty"` // disjoint groups of node names
+	Heal      bool       `toml:"heal,omitempty"`      // undo every partition
+	// Line is the line of the fault's [[faults]] header (or of its inline
+	// table), filled by Parse so that later stages can point at the fault in
+	// their own error messages; 0 when unknown. It is not part of the format.
+	Line int `toml:"-"`
+}
+
+// Default returns the scenario every file starts from: Name is empty (Parse
+// replaces an empty name with the file's base name), Description is empty,
+// and every other field has its documented default, which matches the
+// embedded default.toml. It returns fresh slices on each call, so decoding
+// over the result never changes the next call's defaults.
+func Default() Scenario {
+	return Scenario{
+		Seed:      1,
+		Protocol:  ProtocolMultiPaxos,
+		TimeLimit: Duration(60 * time.Second),
+		MaxEvents: 1_000_000,
+		Liveness:  true,
+		Nodes:     Nodes{Leaders: 1, Acceptors: 3, Replicas: 2, Clients: 3},
+		Workload: Workload{
+			RequestsPerClient: 5,
+			Keys:              []string{"a", "b", "c", "d", "e"},
+			Values:            100,
+			Mix:               Mix{Get: 1, Put: 1, Delete: 1},
+		},
+		Network: Network{
+			LatencyMin: Duration(time.Millisecond),
+			LatencyMax: Duration(5 * time.Millisecond),
+		},
+	}
+}
+
+// NodeNames returns the names of the scenario's nodes in a stable order, the
+// order of node ids: leader1.., acceptor1.., replica1.., client1.. for
+// multipaxos; server1, client1.. for kvstore (any other protocol is treated as
+// multipaxos, so that callers of an unvalidated scenario still get names).
+func (s Scenario) NodeNames() []string {
+	var names []string
+	add := func(kind string, n int) {
+		for i := 1; i <= n; i++ {
+			names = append(names, fmt.Sprintf("%s%d", kind, i))
+		}
+	}
+	if s.Protocol == ProtocolKVStore {
+		add("server", 1)
+	} else {
+		add("leader", s.Nodes.Leaders)
+		add("acceptor", s.Nodes.Acceptors)
+		add("replica", s.Nodes.Replicas)
+	}
+	add("client", s.Nodes.Clients)
+	return names
+}
+
+// nodeSummary lists the scenario's nodes for error messages, shortening a
+// kind of more than three nodes to a range ("client1..client10") so that the
+// message stays one readable line even with a thousand clients.
+func (s Scenario) nodeSummary() string {
+	var parts []string
+	add := func(kind string, n int) {
+		if n > 3 {
+			parts = append(parts, fmt.Sprintf("%s1..%s%d", kind, kind, n))
+			return
+		}
+		for i := 1; i <= n; i++ {
+			parts = append(parts, fmt.Sprintf("%s%d", kind, i))
+		}
+	}
+	if s.Protocol == ProtocolKVStore {
+		add("server", 1)
+	} else {
+		add("leader", s.Nodes.Leaders)
+		add("acceptor", s.Nodes.Acceptors)
+		add("replica", s.Nodes.Replicas)
+	}
+	add("client", s.Nodes.Clients)
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
