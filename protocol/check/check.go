@@ -1,0 +1,69 @@
+package check
+
+import (
+	"fmt"
+	"maps"
+
+	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
+)
+
+// Learner is what a checker sees of a node that applies the log: its name,
+// the commands it applied (slot 1 first), and its final store.
+type Learner struct {
+	Name    string
+	Applied []protocol.Command
+	Store   map[string]string
+}
+
+// Verdict is the outcome of one named check: Err is nil when it held.
+type Verdict struct {
+	Name string
+	Err  error
+}
+
+// Text is "ok" or the failure.
+func (v Verdict) Text() string {
+	if v.Err == nil {
+		return "ok"
+	}
+	return v.Err.Error()
+}
+
+// Agreement checks that every learner that applied slot N applied the same
+// command there: no two nodes ever disagree on the log.
+func Agreement(ls []Learner) error {
+	var longest []protocol.Command
+	var who string
+	for _, l := range ls {
+		for i, cmd := range l.Applied {
+			if i >= len(longest) {
+				break
+			}
+			if !cmd.Same(longest[i]) {
+				return fmt.Errorf("slot %d: %s applied %v (%s #%d) but %s applied %v (%s #%d)",
+					i+1, who, longest[i], longest[i].Client, longest[i].Seq, l.Name, cmd, cmd.Client, cmd.Seq)
+			}
+		}
+		if len(l.Applied) > len(longest) {
+			longest, who = l.Applied, l.Name
+			// the new longest agrees with the old on its prefix (checked
+			// above), and every earlier learner agreed with the old one
+		}
+	}
+	return nil
+}
+
+// Convergence checks that learners that applied the same number of slots
+// hold the same store. With Agreement, equal lengths mean equal prefixes.
+func Convergence(ls []Learner) error {
+	for i, a := range ls {
+		for _, b := range ls[i+1:] {
+			if len(a.Applied) == len(b.Applied) && !maps.Equal(a.Store, b.Store) {
+				return fmt.Errorf("%s and %s both applied %d slots but hold different stores: %v vs %v",
+					a.Name, b.Name, len(a.Applied), kv.FormatMap(a.Store), kv.FormatMap(b.Store))
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,288 @@
+package cluster
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/check"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/multipaxos"
+	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
+)
+
+// Options says what to produce besides the outcome.
+type Options struct {
+	Text io.Writer // the human trace, or nil
+	JSON io.Writer // the JSON-lines trace, or nil
+	// Record keeps the execution schedule (Cluster.Schedule).
+	Record bool
+	// Replay takes every decision from a recorded schedule instead of the
+	// seed, and checks every event against it.
+	Replay []sim.Record
+	// Decider, when set, makes every decision (fuzzing). Ignored on replay.
+	Decider sim.Decider
+}
+
+// learner is a node that applies the log.
+type learner interface {
+	Store() *kv.Store
+	Applied() []protocol.Command
+}
+
+// Cluster is one scenario ready to run.
+type Cluster struct {
+	Scenario scenarios.Scenario
+	Engine   *sim.Engine[protocol.Msg]
+	Schedule []sim.Record // the recorded schedule, when Options.Record
+
+	tracer   *sim.Tracer
+	learners []sim.NodeID // nodes whose state the checkers read, in node order
+	nodes    []learner    // indexed like learners
+	clients  []*kv.Client
+}
+
+// New builds the nodes of s and schedules its faults. s must be valid.
+func New(s scenarios.Scenario, opt Options) *Cluster {
+	cfg := sim.Config{
+		Seed:       s.Seed,
+		LatencyMin: sim.Duration(s.Network.LatencyMin.D()),
+		LatencyMax: sim.Duration(s.Network.LatencyMax.D()),
+		Drop:       s.Network.Drop,
+		Duplicate:  s.Network.Duplicate,
+		TimeLimit:  sim.Duration(s.TimeLimit.D()),
+		MaxEvents:  s.MaxEvents,
+	}
+	c := &Cluster{Scenario: s, Engine: sim.New[protocol.Msg](cfg)}
+	e := c.Engine
+	if opt.Text != nil || opt.JSON != nil {
+		c.tracer = &sim.Tracer{Text: opt.Text, JSON: opt.JSON}
+		e.SetTracer(c.tracer)
+	}
+	switch {
+	case opt.Replay != nil:
+		e.ReplayFrom(opt.Replay)
+	case opt.Decider != nil:
+		e.SetDecider(opt.Decider)
+	}
+	if opt.Record {
+		e.RecordTo(&c.Schedule)
+	}
+
+	w := &kv.Workload{
+		Requests: s.Workload.RequestsPerClient,
+		Keys:     s.Workload.Keys,
+		Values:   kv.Values(s.Workload.Values),
+		Get:      s.Workload.Mix.Get,
+		Put:      s.Workload.Mix.Put,
+		Delete:   s.Workload.Mix.Delete,
+	}
+	var target sim.NodeID
+	if s.Protocol == "kvstore" {
+		srv := &kv.Server{}
+		target = c.addLearner("server1", srv, srv)
+	} else {
+		n := s.Nodes
+		// Node ids follow the order of NodeNames: leaders, acceptors,
+		// replicas, clients. The leaders are told the ids before they exist.
+		acceptors := ids(n.Leaders, n.Acceptors)
+		replicas := ids(n.Leaders+n.Acceptors, n.Replicas)
+		for i := 1; i <= n.Leaders; i++ {
+			l := &multipaxos.Leader{ID: int64(i), Acceptors: acceptors, Replicas: replicas}
+			c.addLearner("leader"+strconv.Itoa(i), l, l)
+		}
+		for i := 1; i <= n.Acceptors; i++ {
+			e.AddNode("acceptor"+strconv.Itoa(i), &multipaxos.Acceptor{})
+		}
+		for i := 1; i <= n.Replicas; i++ {
+			r := &multipaxos.Replica{}
+			c.addLearner("replica"+strconv.Itoa(i), r, r)
+		}
+		target = 0 // leader1: the client's direct handle, as in the original
+	}
+	for i := 1; i <= s.Nodes.Clients; i++ {
+		cl := &kv.Client{Target: target, Workload: w}
+		c.clients = append(c.clients, cl)
+		e.AddNode("client"+strconv.Itoa(i), cl)
+	}
+	for _, f := range s.Faults {
+		at := sim.Duration(f.At.D())
+		switch {
+		case f.Crash != "":
+			e.Crash(at, c.lookup(f.Crash))
+		case f.Restart != "":
+			e.Restart(at, c.lookup(f.Restart))
+		case f.Heal:
+			e.Heal(at)
+		default:
+			groups := make([][]sim.NodeID, len(f.Partition))
+			for i, g := range f.Partition {
+				for _, name := range g {
+					groups[i] = append(groups[i], c.lookup(name))
+				}
+			}
+			e.Partition(at, groups)
+		}
+	}
+	return c
+}
+
+func ids(first, n int) []sim.NodeID {
+	out := make([]sim.NodeID, n)
+	for i := range out {
+		out[i] = sim.NodeID(first + i)
+	}
+	return out
+}
+
+func (c *Cluster) addLearner(name string, n sim.Node[protocol.Msg], l learner) sim.NodeID {
+	id := c.Engine.AddNode(name, n)
+	c.learners = append(c.learners, id)
+	c.nodes = append(c.nodes, l)
+	return id
+}
+
+func (c *Cluster) lookup(name string) sim.NodeID {
+	id, ok := c.Engine.Lookup(name)
+	if !ok {
+		panic(fmt.Sprintf("cluster: validated scenario %q names unknown node %q", c.Scenario.Name, name))
+	}
+	return id
+}
+
+// Outcome is what a run produced and how the checks judged it.
+type Outcome struct {
+	Result sim.Result
+	Checks []check.Verdict
+	Stores []NamedStore // every learner's final store, in node order
+	// Unanswered counts client requests without an answer at the end.
+	Unanswered int
+	OK         bool
+}
+
+// NamedStore is a node's final key/value map.
+type NamedStore struct {
+	Name  string
+	Store map[string]string
+}
+
+// Run runs the simulation to its end and checks it.
+func (c *Cluster) Run() Outcome {
+	res := c.Engine.Run()
+	out := Outcome{Result: res, OK: res.Reason != sim.StopDivergence}
+	ls := make([]check.Learner, len(c.learners))
+	for i, id := range c.learners {
+		n := c.nodes[i]
+		ls[i] = check.Learner{Name: c.Engine.Name(id), Applied: n.Applied(), Store: n.Store().Map()}
+		out.Stores = append(out.Stores, NamedStore{Name: ls[i].Name, Store: ls[i].Store})
+	}
+	out.Checks = []check.Verdict{
+		{Name: "agreement", Err: check.Agreement(ls)},
+		{Name: "convergence", Err: check.Convergence(ls)},
+	}
+	for _, v := range out.Checks {
+		if v.Err != nil {
+			out.OK = false
+		}
+	}
+	for _, cl := range c.clients {
+		if !cl.Done() {
+			out.Unanswered++
+		}
+	}
+	return out
+}
+
+// TraceErr is the first error met writing the trace.
+func (c *Cluster) TraceErr() error {
+	if c.tracer == nil {
+		return nil
+	}
+	return c.tracer.Err()
+}
+
+// WriteSummary writes the human summary of a run: how it ended, what the
+// network did, every node's final store, and the checks' verdicts.
+func (c *Cluster) WriteSummary(w io.Writer, o Outcome) error {
+	s, r := c.Scenario, o.Result
+	cfg := c.Engine.Config()
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "\n--- summary ---\n")
+	fmt.Fprintf(&b, "scenario:  %s (seed %d, protocol %s)\n", s.Name, s.Seed, s.Protocol)
+	fmt.Fprintf(&b, "ended:     at %v virtual time: %s\n", r.End, r.Describe(cfg))
+	fmt.Fprintf(&b, "events:    %d\n", r.Events)
+	fmt.Fprintf(&b, "messages:  %d sent, %d delivered, %d dropped, %d duplicated\n", r.Sent, r.Delivered, r.Dropped, r.Duplicated)
+	fmt.Fprintf(&b, "clients:   %d x %d requests, %d unfinished\n", s.Nodes.Clients, s.Workload.RequestsPerClient, o.Unanswered)
+	fmt.Fprintf(&b, "stores:\n")
+	for _, st := range o.Stores {
+		fmt.Fprintf(&b, "  %-10s %s\n", st.Name, kv.FormatMap(st.Store))
+	}
+	fmt.Fprintf(&b, "checks:\n")
+	for _, v := range o.Checks {
+		fmt.Fprintf(&b, "  %-12s %s\n", v.Name, v.Text())
+	}
+	verdict := "ok"
+	if !o.OK {
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(&b, "result:    %s\n", verdict)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// WriteSummaryJSON writes the summary record, the JSON trace's last line, to
+// w. Its seq follows the trace's last record.
+func (c *Cluster) WriteSummaryJSON(w io.Writer, o Outcome) error {
+	s, r := c.Scenario, o.Result
+	cfg := c.Engine.Config()
+	t := &sim.Tracer{JSON: w}
+	if c.tracer != nil {
+		t.SetSeq(c.tracer.Seq())
+	}
+	t.JSONRecord(r.End, "summary", func(b []byte) []byte {
+		b = sim.AppendJSONField(b, "scenario", s.Name)
+		b = append(b, `,"seed":`...)
+		b = strconv.AppendUint(b, s.Seed, 10)
+		b = sim.AppendJSONInt(b, "events", int64(r.Events))
+		b = sim.AppendJSONField(b, "end", r.Describe(cfg))
+		b = append(b, `,"messages":{"sent":`...)
+		b = strconv.AppendInt(b, int64(r.Sent), 10)
+		b = sim.AppendJSONInt(b, "delivered", int64(r.Delivered))
+		b = sim.AppendJSONInt(b, "dropped", int64(r.Dropped))
+		b = sim.AppendJSONInt(b, "duplicated", int64(r.Duplicated))
+		b = append(b, `},"stores":{`...)
+		for i, st := range o.Stores {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = sim.AppendJSONString(b, st.Name)
+			b = append(b, ":{"...)
+			for j, k := range slices.Sorted(maps.Keys(st.Store)) {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = sim.AppendJSONString(b, k)
+				b = append(b, ':')
+				b = sim.AppendJSONString(b, st.Store[k])
+			}
+			b = append(b, '}')
+		}
+		b = append(b, `},"checks":{`...)
+		for i, v := range o.Checks {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = sim.AppendJSONString(b, v.Name)
+			b = append(b, ':')
+			b = sim.AppendJSONString(b, v.Text())
+		}
+		b = append(b, '}')
+		return sim.AppendJSONBool(b, "ok", o.OK)
+	})
+	return t.Err()
+}

@@ -1,0 +1,11 @@
+// Package protocol holds the vocabulary shared by the simulated protocols:
+// client commands and their results, Paxos ballots, and Msg, the one message
+// type that every node of a run exchanges.
+//
+// Msg is a plain struct rather than an interface so that the simulator can
+// store messages by value in its event queue without boxing them.
+//
+// The nodes themselves live in the sub-packages: kv (the kv_store semantics,
+// the unreplicated server and the client) and multipaxos (acceptor, leader,
+// replica).
+package protocol

@@ -1,0 +1,110 @@
+package kv
+
+import (
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+)
+
+// Store is the key-value state machine. Its zero value is an empty store
+// ready to use.
+type Store struct {
+	m map[string]string
+}
+
+// Apply executes cmd with the kv_store's semantics and returns its result.
+// Noop changes nothing and succeeds.
+func (s *Store) Apply(cmd protocol.Command) protocol.Result {
+	switch cmd.Op {
+	case protocol.Put:
+		if _, ok := s.m[cmd.Key]; ok {
+			return protocol.Result{Err: "key already exists: " + cmd.Key}
+		}
+		if s.m == nil {
+			s.m = make(map[string]string)
+		}
+		s.m[cmd.Key] = cmd.Value
+		return protocol.Result{OK: true}
+	case protocol.Get:
+		if v, ok := s.m[cmd.Key]; ok {
+			return protocol.Result{OK: true, Value: v}
+		}
+		return protocol.Result{Err: "key not found: " + cmd.Key}
+	case protocol.Delete:
+		if _, ok := s.m[cmd.Key]; ok {
+			delete(s.m, cmd.Key)
+			return protocol.Result{OK: true}
+		}
+		return protocol.Result{Err: "key not found: " + cmd.Key}
+	}
+	return protocol.Result{OK: true}
+}
+
+// Len is the number of keys.
+func (s *Store) Len() int { return len(s.m) }
+
+// Map returns a copy of the contents.
+func (s *Store) Map() map[string]string { return maps.Clone(s.m) }
+
+// Equal reports whether two stores hold the same pairs.
+func (s *Store) Equal(o *Store) bool { return maps.Equal(s.m, o.m) }
+
+// Reset empties the store, keeping its memory.
+func (s *Store) Reset() { clear(s.m) }
+
+// String renders the contents in key order: {a=val_1, c=val_7}.
+func (s *Store) String() string { return FormatMap(s.m) }
+
+// FormatMap renders a key/value map in key order: {a=val_1, c=val_7}.
+func FormatMap(m map[string]string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(k + "=" + m[k])
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// Describe renders what applying cmd did, as the original server and leader
+// printed it: PUT "x" = "hello" -> OK, PUT "x" -> REJECTED (key exists),
+// GET "x" -> "hello", GET "x" -> NOT FOUND, DELETE "x" -> OK|NOT FOUND.
+func Describe(cmd protocol.Command, r protocol.Result) string {
+	key := strconv.Quote(cmd.Key)
+	switch cmd.Op {
+	case protocol.Put:
+		if r.OK {
+			return cmd.String() + " -> OK"
+		}
+		return "PUT " + key + " -> REJECTED (key exists)"
+	case protocol.Get:
+		if r.OK {
+			return "GET " + key + " -> " + strconv.Quote(r.Value)
+		}
+		return "GET " + key + " -> NOT FOUND"
+	case protocol.Delete:
+		if r.OK {
+			return "DELETE " + key + " -> OK"
+		}
+		return "DELETE " + key + " -> NOT FOUND"
+	}
+	return "NOOP"
+}
+
+// Answer renders a result as the client printed it: OK, the quoted value,
+// or the error text.
+func Answer(cmd protocol.Command, r protocol.Result) string {
+	switch {
+	case !r.OK:
+		return r.Err
+	case cmd.Op == protocol.Get:
+		return strconv.Quote(r.Value)
+	}
+	return "OK"
+}

@@ -1,0 +1,107 @@
+package protocol
+
+import (
+	"strconv"
+
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
+)
+
+// MsgType is the kind of a message.
+type MsgType uint8
+
+// The messages of both protocols. Request and Reply are the client API;
+// Prepare..AcceptRejected are Paxos' two phases between a leader and its
+// acceptors; Commit tells the replicas what was chosen.
+const (
+	Request MsgType = iota
+	Reply
+	Prepare
+	Promise
+	PrepareRejected
+	Accept
+	Accepted
+	AcceptRejected
+	Commit
+)
+
+var msgNames = [...]string{"Request", "Reply", "Prepare", "Promise", "PrepareRejected", "Accept", "Accepted", "AcceptRejected", "Commit"}
+
+// String is the message type's name.
+func (t MsgType) String() string {
+	if int(t) < len(msgNames) {
+		return msgNames[t]
+	}
+	return "Unknown"
+}
+
+// Entry is one accepted log entry, as an acceptor reports it in a Promise.
+type Entry struct {
+	Slot   int64
+	Ballot Ballot
+	Cmd    Command
+}
+
+// Msg is the single message type of a run: a tagged union whose Type says
+// which fields are meaningful.
+//
+//	Request         Cmd                    client -> leader or server
+//	Reply           Cmd, Result            answers the request Cmd
+//	Prepare         Ballot                 leader -> acceptor (Phase 1a)
+//	Promise         Ballot, Entries        acceptor -> leader (Phase 1b)
+//	PrepareRejected Ballot (the promised)  acceptor -> leader
+//	Accept          Ballot, Slot, Cmd      leader -> acceptor (Phase 2a)
+//	Accepted        Ballot, Slot           acceptor -> leader (Phase 2b)
+//	AcceptRejected  Ballot (promised), Slot
+//	Commit          Slot, Cmd              leader -> replica
+type Msg struct {
+	Kind    MsgType
+	Ballot  Ballot
+	Slot    int64
+	Cmd     Command
+	Result  Result
+	Entries []Entry
+}
+
+// Type implements sim.Message.
+func (m Msg) Type() string { return m.Kind.String() }
+
+// AppendJSON implements sim.Message: the message as a JSON object with only
+// the fields its type uses.
+func (m Msg) AppendJSON(b []byte) []byte {
+	b = append(b, `{"type":`...)
+	b = sim.AppendJSONString(b, m.Kind.String())
+	switch m.Kind {
+	case Prepare, Promise, PrepareRejected, Accept, Accepted, AcceptRejected:
+		b = append(b, `,"ballot":`...)
+		b = m.Ballot.appendJSON(b)
+	}
+	switch m.Kind {
+	case Accept, Accepted, AcceptRejected, Commit:
+		b = sim.AppendJSONInt(b, "slot", m.Slot)
+	}
+	switch m.Kind {
+	case Request, Reply, Accept, Commit:
+		b = append(b, `,"cmd":`...)
+		b = m.Cmd.AppendJSON(b)
+	}
+	if m.Kind == Reply {
+		b = m.Result.AppendJSON(b, m.Cmd.Op)
+	}
+	if m.Kind == Promise {
+		b = append(b, `,"accepted":[`...)
+		for i, e := range m.Entries {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"slot":`...)
+			b = strconv.AppendInt(b, e.Slot, 10)
+			b = append(b, `,"ballot":`...)
+			b = e.Ballot.appendJSON(b)
+			b = append(b, `,"cmd":`...)
+			b = e.Cmd.AppendJSON(b)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
