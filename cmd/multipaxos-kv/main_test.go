@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/multipaxos-kv/multipaxos-kv/sim/golden"
+)
+
+// cli runs the command in-process and returns its exit status and outputs.
+func cli(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestGoldenTraces compares the text and JSON traces of the embedded
+// scenarios with testdata/ (go test ./... -update rewrites them), and checks
+// that a second run gives the same bytes.
+func TestGoldenTraces(t *testing.T) {
+	for _, name := range []string{"default", "kvstore"} {
+		for _, form := range []struct{ ext, flag string }{{"txt", ""}, {"jsonl", "-json"}} {
+			t.Run(name+"."+form.ext, func(t *testing.T) {
+				args := []string{"run", name}
+				if form.flag != "" {
+					args = append(args, form.flag)
+				}
+				code, out, errs := cli(t, args...)
+				require.Equal(t, exitOK, code, errs)
+				require.Empty(t, errs)
+				_, again, _ := cli(t, args...)
+				require.Equal(t, out, again, "two runs with the same seed differ")
+				header := "# golden trace of scenario " + name + ", seed 1: multipaxos-kv " + strings.Join(args, " ") + "\n"
+				if form.flag != "" {
+					header = "" // JSON lines only: every line must parse
+				}
+				golden.Check(t, filepath.Join("..", "..", "testdata", name+"."+form.ext), []byte(header+out))
+			})
+		}
+	}
+}
+
+// TestJSONTraceShape checks SPEC.md's JSON-lines contract on the default run.
+func TestJSONTraceShape(t *testing.T) {
+	code, out, _ := cli(t, "-json")
+	require.Equal(t, exitOK, code)
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	var lastSeq float64
+	kinds := map[string]int{}
+	for i, line := range lines {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), "line %d: %s", i+1, line)
+		require.Contains(t, rec, "t")
+		seq, ok := rec["seq"].(float64)
+		require.True(t, ok, "line %d has no seq", i+1)
+		require.Greater(t, seq, lastSeq, "seq must increase strictly")
+		lastSeq = seq
+		kinds[rec["ev"].(string)]++
+		switch rec["ev"] {
+		case "send", "deliver":
+			require.Contains(t, rec, "from")
+			require.Contains(t, rec, "to")
+			require.Contains(t, rec["msg"], "type")
+		case "invoke":
+			require.Contains(t, rec, "op")
+			require.Contains(t, rec, "key")
+		case "return":
+			require.Contains(t, rec, "ok")
+		}
+	}
+	var last map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &last))
+	assert.Equal(t, "summary", last["ev"])
+	assert.Equal(t, true, last["ok"])
+	assert.Equal(t, map[string]any{"agreement": "ok", "convergence": "ok"}, last["checks"])
+	assert.Contains(t, last["stores"], "replica2")
+	assert.Equal(t, 15, kinds["invoke"], "3 clients x 5 requests")
+	assert.Equal(t, 15, kinds["return"])
+	assert.Equal(t, kinds["send"], kinds["deliver"], "a reliable network delivers every message")
+}
+
+func TestRunFlags(t *testing.T) {
+	_, base, _ := cli(t, "-q")
+	assert.True(t, strings.HasPrefix(base, "\n--- summary ---\n"), "-q prints only the summary:\n%s", base)
+	assert.Contains(t, base, "seed 1,")
+
+	code, out, _ := cli(t, "-q", "-seed", "7")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "seed 7,")
+	_, out2, _ := cli(t, "run", "default", "--seed=7", "-q")
+	assert.Equal(t, out, out2, "flags after the scenario and --flag=value work too")
+
+	code, out, _ = cli(t, "-q", "-clients", "5")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "5 x 5 requests")
+
+	code, out, _ = cli(t, "-q", "-json")
+	assert.Equal(t, exitOK, code)
+	assert.Equal(t, 1, strings.Count(out, "\n"), "-q -json prints the summary record only")
+	assert.Contains(t, out, `"ev":"summary"`)
+
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "t.jsonl")
+	code, text, _ := cli(t, "-trace", trace)
+	assert.Equal(t, exitOK, code)
+	_, js, _ := cli(t, "-json")
+	data, err := os.ReadFile(trace)
+	require.NoError(t, err)
+	assert.Equal(t, js, string(data), "-trace writes the same JSON as -json")
+	assert.Contains(t, text, "[leader1] Phase 1")
+}
+
+func TestScheduleReplayCLI(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"default", "kvstore"} {
+		sched := filepath.Join(dir, name+".sched")
+		code, out, _ := cli(t, "run", "-seed", "42", "-schedule", sched, name)
+		require.Equal(t, exitOK, code)
+		code, rout, errs := cli(t, "replay", sched)
+		require.Equal(t, exitOK, code, errs)
+		assert.Equal(t, out, rout, "replay prints the same trace")
+		_, js, _ := cli(t, "run", "-seed", "42", "-json", name)
+		_, rjs, _ := cli(t, "replay", "-json", sched)
+		assert.Equal(t, js, rjs)
+	}
+
+	// An edited schedule diverges: exit 1, naming the line.
+	sched := filepath.Join(dir, "default.sched")
+	data, err := os.ReadFile(sched)
+	require.NoError(t, err)
+	lines := strings.Split(string(data), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "e ") && strings.Contains(l, "deliver") {
+			lines[i] = strings.Replace(l, "deliver", "deliver-edited", 1)
+			break
+		}
+	}
+	edited := filepath.Join(dir, "edited.sched")
+	require.NoError(t, os.WriteFile(edited, []byte(strings.Join(lines, "\n")), 0o644))
+	code, _, errs := cli(t, "replay", "-q", edited)
+	assert.Equal(t, exitFail, code)
+	assert.Regexp(t, `^multipaxos-kv replay: replay diverged at schedule line \d+: the schedule has "e \d+ deliver-edited `, errs)
+
+	// A corrupt record is a parse error: exit 2 with file and line.
+	corrupt := filepath.Join(dir, "corrupt.sched")
+	require.NoError(t, os.WriteFile(corrupt, []byte(strings.Replace(string(data), "\nl ", "\nl x", 1)), 0o644))
+	code, _, errs = cli(t, "replay", corrupt)
+	assert.Equal(t, exitUsage, code)
+	assert.Regexp(t, `^multipaxos-kv replay: .*corrupt.sched:\d+: latency "x\d+" is not a non-negative integer of nanoseconds\n$`, errs)
+
+	// Not a schedule at all.
+	code, _, errs = cli(t, "replay", filepath.Join("..", "..", "scenarios", "default.toml"))
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, "not a schedule")
+
+	code, _, errs = cli(t, "replay", filepath.Join(dir, "missing.sched"))
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, "no such file")
+}
+
+// TestBadInput: every kind of bad input is one clear line on stderr and exit
+// status 2, never a panic.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		return p
+	}
+	bad := write("bad.toml", "name = \"bad\"\n[network]\nlatency_min = \"9ms\"\nlatency_max = \"2ms\"\nlag = 1\n")
+	badRange := write("range.toml", "name = \"bad\"\n[network]\nlatency_min = \"9ms\"\nlatency_max = \"2ms\"\n")
+	cases := []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"-nope"}, "multipaxos-kv run: flag provided but not defined: -nope (see multipaxos-kv run -h)\n"},
+		{[]string{"-seed", "x"}, "multipaxos-kv run: invalid value \"x\" for flag -seed: parse error (see multipaxos-kv run -h)\n"},
+		{[]string{"no-such-scenario"}, ""},
+		{[]string{filepath.Join(dir, "missing.toml")}, ""},
+		{[]string{bad}, "multipaxos-kv run: " + bad + ":5: unknown key \"network.lag\" (expected one of: latency_min, latency_max, drop, duplicate)\n"},
+		{[]string{badRange}, "multipaxos-kv run: " + badRange + ":3: network.latency_min: must be <= latency_max (2ms), got 9ms\n"},
+		{[]string{"-clients", "-1"}, ""},
+		{[]string{"default", "kvstore"}, "multipaxos-kv run: expected one scenario, got 2 arguments: default kvstore\n"},
+		{[]string{"replay"}, "multipaxos-kv replay: expected one schedule file, got 0 arguments\n"},
+		{[]string{"scenarios", "x"}, "multipaxos-kv scenarios: unexpected argument \"x\" (scenarios takes none)\n"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			code, out, errs := cli(t, c.args...)
+			assert.Equal(t, exitUsage, code)
+			assert.Empty(t, out)
+			assert.NotEmpty(t, errs)
+			assert.NotContains(t, errs, "goroutine", "no stack traces")
+			if c.err != "" {
+				assert.Equal(t, c.err, errs)
+			}
+		})
+	}
+}
+
+func TestHelpAndScenarios(t *testing.T) {
+	for _, args := range [][]string{{"-h"}, {"help"}, {"run", "-h"}, {"replay", "-h"}, {"scenarios", "-h"}} {
+		code, out, errs := cli(t, args...)
+		assert.Equal(t, exitOK, code, "%v", args)
+		assert.Empty(t, errs)
+		assert.Contains(t, out, "multipaxos-kv", "%v", args)
+	}
+	_, out, _ := cli(t, "run", "-h")
+	assert.Contains(t, out, "Example")
+	code, out, _ := cli(t, "scenarios")
+	assert.Equal(t, exitOK, code)
+	assert.Regexp(t, `(?m)^default +3 acceptors, 2 replicas, 1 leader`, out)
+	assert.Regexp(t, `(?m)^kvstore +`, out)
+}

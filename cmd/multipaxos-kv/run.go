@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
+	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
+)
+
+// outputFlags are the output flags shared by run and replay.
+type outputFlags struct {
+	json  bool
+	trace string
+	quiet bool
+}
+
+func (o *outputFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&o.json, "json", false, "print the JSON-lines trace on stdout instead of the text trace")
+	fs.StringVar(&o.trace, "trace", "", "also write the JSON-lines trace to `FILE`")
+	fs.BoolVar(&o.quiet, "q", false, "print only the summary")
+}
+
+const runUsage = `Usage: multipaxos-kv [run] [flags] [SCENARIO]
+
+Runs one scenario (an embedded name, or a path to a .toml file; default
+"default"), prints its trace and a summary with the checks' verdicts.
+
+Flags:
+%s
+Examples:
+  multipaxos-kv                                  the default scenario
+  multipaxos-kv run -seed 7 -clients 5 default   another seed, five clients
+  multipaxos-kv -q -schedule run.sched kvstore   summary only; record the schedule
+`
+
+// cmdRun runs one scenario.
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var out outputFlags
+	out.register(fs)
+	seed := fs.Uint64("seed", 0, "override the scenario's seed")
+	clients := fs.Int("clients", 0, "override the number of clients (the original's num_clients)")
+	schedule := fs.String("schedule", "", "write the execution schedule to `FILE` (replay it with: multipaxos-kv replay FILE)")
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), runUsage, flagDefaults(fs)) }
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return report(stderr, "run", err)
+	}
+	name := "default"
+	switch len(pos) {
+	case 0:
+	case 1:
+		name = pos[0]
+	default:
+		return report(stderr, "run", usageError{fmt.Errorf("expected one scenario, got %d arguments: %s", len(pos), strings.Join(pos, " "))})
+	}
+	s, err := scenarios.Load(name)
+	if err != nil {
+		return report(stderr, "run", usageError{err})
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["seed"] {
+		s.Seed = *seed
+	}
+	if set["clients"] {
+		s.Nodes.Clients = *clients
+		if err := s.Validate(); err != nil {
+			return report(stderr, "run", usageError{fmt.Errorf("-clients %d: %v", *clients, err)})
+		}
+	}
+	repro := "multipaxos-kv run -seed " + fmt.Sprint(s.Seed)
+	if set["clients"] {
+		repro += fmt.Sprintf(" -clients %d", s.Nodes.Clients)
+	}
+	repro += " " + name
+	return report(stderr, "run", execute(s, nil, out, *schedule, repro, stdout))
+}
+
+const replayUsage = `Usage: multipaxos-kv replay [flags] SCHEDULE
+
+Re-executes a schedule written by "run -schedule" exactly and prints the
+same trace. If the code no longer matches the schedule, it stops at the
+first event that differs, names it, and exits 1.
+
+Flags:
+%s
+Example:
+  multipaxos-kv run -q -schedule run.sched default && multipaxos-kv replay run.sched
+`
+
+// cmdReplay re-executes a recorded schedule.
+func cmdReplay(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	var out outputFlags
+	out.register(fs)
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), replayUsage, flagDefaults(fs)) }
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return report(stderr, "replay", err)
+	}
+	if len(pos) != 1 {
+		return report(stderr, "replay", usageError{fmt.Errorf("expected one schedule file, got %d arguments", len(pos))})
+	}
+	file := pos[0]
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return report(stderr, "replay", usageError{err})
+	}
+	header, recs, err := sim.ParseSchedule(data, file)
+	if err != nil {
+		return report(stderr, "replay", usageError{err})
+	}
+	s, err := scenarios.Parse(header, file)
+	if err != nil {
+		return report(stderr, "replay", usageError{err})
+	}
+	if recs == nil {
+		recs = []sim.Record{} // an empty schedule still replays (and diverges)
+	}
+	return report(stderr, "replay", execute(s, recs, out, "", "multipaxos-kv replay "+file, stdout))
+}
+
+// execute runs s (replaying recs when non-nil), writes the traces, the
+// summary and the schedule as asked, and returns a failure when a check
+// failed or the replay diverged.
+func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule, repro string, stdout io.Writer) error {
+	opt := cluster.Options{Replay: recs, Record: schedule != ""}
+	var jsonOut []io.Writer
+	if out.json && !out.quiet {
+		jsonOut = append(jsonOut, stdout)
+	}
+	if !out.json && !out.quiet {
+		opt.Text = stdout
+	}
+	if out.trace != "" {
+		f, err := os.Create(out.trace)
+		if err != nil {
+			return usageError{err}
+		}
+		defer f.Close()
+		jsonOut = append(jsonOut, f)
+	}
+	if len(jsonOut) > 0 {
+		opt.JSON = io.MultiWriter(jsonOut...)
+	}
+	c := cluster.New(s, opt)
+	o := c.Run()
+	if err := c.TraceErr(); err != nil {
+		return usageError{fmt.Errorf("writing the trace: %v", err)}
+	}
+	summaryJSON := opt.JSON
+	if out.json && out.quiet {
+		summaryJSON = io.MultiWriter(append(jsonOut, stdout)...)
+	}
+	if summaryJSON != nil {
+		if err := c.WriteSummaryJSON(summaryJSON, o); err != nil {
+			return usageError{fmt.Errorf("writing the trace: %v", err)}
+		}
+	}
+	if !out.json {
+		if err := c.WriteSummary(stdout, o); err != nil {
+			return usageError{err}
+		}
+	}
+	if schedule != "" {
+		if err := writeSchedule(schedule, s, c.Schedule); err != nil {
+			return usageError{err}
+		}
+	}
+	if d := o.Result.Diverge; d != nil {
+		return failure{d}
+	}
+	if !o.OK {
+		var failed []string
+		for _, v := range o.Checks {
+			if v.Err != nil {
+				failed = append(failed, v.Name)
+			}
+		}
+		return failure{fmt.Errorf("check failed: %s; reproduce with: %s", strings.Join(failed, ", "), repro)}
+	}
+	return nil
+}
+
+// scheduleHeader opens every schedule file; the resolved scenario follows.
+const scheduleHeader = "# multipaxos-kv schedule v1: the resolved scenario, then every event and decision of one run.\n# Replay it with: multipaxos-kv replay FILE\n"
+
+func writeSchedule(path string, s scenarios.Scenario, recs []sim.Record) error {
+	enc, err := s.Encode()
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.WriteString(scheduleHeader)
+	b.Write(enc)
+	if err := sim.WriteSchedule(&b, nil, recs); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// flagDefaults renders the flag set's defaults as text.
+func flagDefaults(fs *flag.FlagSet) string {
+	var b strings.Builder
+	o := fs.Output()
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(o)
+	return b.String()
+}
