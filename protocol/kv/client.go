@@ -17,9 +17,19 @@ type Workload struct {
 	Delete   int      // relative weight of delete
 }
 
-// Values returns the value pool val_0 .. val_{n-1}, built once so that
-// drawing a value allocates nothing.
+// Values returns the value pool val_0 .. val_{n-1}, so that drawing a value
+// allocates nothing. Pools of up to 1000 values share one read-only table
+// built at start-up, so that a sweep does not rebuild it for every seed.
 func Values(n int) []string {
+	if n <= len(valueTable) {
+		return valueTable[:n:n]
+	}
+	return makeValues(n)
+}
+
+var valueTable = makeValues(1000)
+
+func makeValues(n int) []string {
 	v := make([]string, n)
 	for i := range v {
 		v[i] = "val_" + strconv.Itoa(i)
