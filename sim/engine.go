@@ -220,12 +220,6 @@ func (e *Engine[M]) Run() Result {
 		at, ok := e.q.peek()
 		if !ok {
 			res.Reason = StopQuiescent
-			if e.replay != nil {
-				e.replay.finish()
-				if e.replay.div != nil {
-					res.Reason = StopDivergence
-				}
-			}
 			break
 		}
 		if at > e.cfg.TimeLimit {
@@ -255,6 +249,14 @@ func (e *Engine[M]) Run() Result {
 			}
 		}
 		e.dispatch(&ev)
+	}
+	// However the run ended, it must have used the whole schedule: records
+	// left over (after a time or event limit too) are a divergence.
+	if e.replay != nil && res.Reason != StopDivergence {
+		e.replay.finish()
+		if e.replay.div != nil {
+			res.Reason = StopDivergence
+		}
 	}
 	res.Stats = e.stats
 	res.End = e.now

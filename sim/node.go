@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 )
 
@@ -71,8 +72,12 @@ func (v *Env[M]) SetTimer(name string, arg int64, after Time) TimerID {
 	if after < 0 {
 		after = 0
 	}
+	at := v.e.now + after
+	if at < v.e.now {
+		at = math.MaxInt64 // the sum overflowed: a delay too long to reach is "never", not the past
+	}
 	n := &v.e.nodes[v.id]
-	seq, slot := v.e.q.push(v.e.now+after, event[M]{kind: evTimer, to: v.id, inc: n.inc, name: name, arg: arg})
+	seq, slot := v.e.q.push(at, event[M]{kind: evTimer, to: v.id, inc: n.inc, name: name, arg: arg})
 	return TimerID{slot: slot, seq: seq}
 }
 

@@ -1,0 +1,597 @@
+package sim
+
+import (
+	"math"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// limits is a config with generous limits and a perfect network.
+func limits() Config { return Config{TimeLimit: Second, MaxEvents: 10000} }
+
+func TestEngineLatencyWithinBounds(t *testing.T) {
+	cfg := limits()
+	cfg.Seed = 3
+	cfg.LatencyMin, cfg.LatencyMax = Millisecond, 5*Millisecond
+	e := New[tmsg](cfg)
+	const rounds = 200
+	var lat []Time
+	var a, b NodeID
+	// Every message carries its send time; each receiver measures the
+	// latency and answers until enough were measured.
+	echo := func(env *Env[tmsg], from NodeID, m tmsg) {
+		lat = append(lat, env.Now()-Time(m.N))
+		if len(lat) < rounds {
+			env.Send(from, tmsg{Kind: "ping", N: int64(env.Now())})
+		}
+	}
+	a = e.AddNode("a", &tnode{
+		start: func(env *Env[tmsg]) { env.Send(b, tmsg{Kind: "ping", N: int64(env.Now())}) },
+		recv:  echo,
+	})
+	b = e.AddNode("b", &tnode{recv: echo})
+	_ = a
+	res := e.Run()
+	require.Equal(t, StopQuiescent, res.Reason)
+	require.Len(t, lat, rounds)
+	assert.Equal(t, rounds, res.Sent)
+	assert.Equal(t, rounds, res.Delivered)
+	seen := map[Time]bool{}
+	for i, l := range lat {
+		require.GreaterOrEqual(t, l, cfg.LatencyMin, "message %d", i)
+		require.LessOrEqual(t, l, cfg.LatencyMax, "message %d", i)
+		seen[l] = true
+	}
+	assert.Greater(t, len(seen), rounds/2, "latencies should be drawn, not constant")
+	assert.Equal(t, 2+rounds, res.Events, "two starts and one event per delivery")
+	assert.Equal(t, res.Stats, e.Stats())
+}
+
+func TestEngineZeroLatencyDeliversInSendOrder(t *testing.T) {
+	tr := newTraced(limits())
+	var a, b, c NodeID
+	a = tr.add("a", &tnode{start: func(env *Env[tmsg]) {
+		env.Send(b, tmsg{"m", 1})
+		env.Send(c, tmsg{"m", 2})
+		env.Send(b, tmsg{"m", 3})
+		env.Send(a, tmsg{"m", 4})
+	}})
+	b = tr.add("b", &tnode{recv: func(env *Env[tmsg], from NodeID, m tmsg) {
+		if m.N == 1 {
+			env.Send(from, tmsg{"r", 1})
+		}
+	}})
+	c = tr.add("c", &tnode{})
+	res := tr.Run()
+	assert.Equal(t, []string{
+		"   0.000ms a: start",
+		"   0.000ms b: start",
+		"   0.000ms c: start",
+		"   0.000ms b: recv m 1 from a",
+		"   0.000ms c: recv m 2 from a",
+		"   0.000ms b: recv m 3 from a",
+		"   0.000ms a: recv m 4 from a",
+		"   0.000ms a: recv r 1 from b",
+	}, tr.log)
+	assert.Equal(t, Time(0), res.End)
+	assert.Equal(t, StopQuiescent, res.Reason)
+}
+
+func TestEngineTimers(t *testing.T) {
+	tr := newTraced(limits())
+	var yID, zID, wID, vID TimerID
+	tr.add("n1", &tnode{
+		start: func(env *Env[tmsg]) {
+			env.SetTimer("x", 1, 3*Millisecond)
+			yID = env.SetTimer("y", 2, Millisecond)
+			zID = env.SetTimer("z", 3, 2*Millisecond)
+			wID = env.SetTimer("w", 4, 3*Millisecond) // same time as x: after it
+			env.SetTimer("now", 5, -5*Millisecond)    // a negative delay fires at once
+			env.SetTimer("u", 6, 3*Millisecond)       // after w
+			env.CancelTimer(zID)
+		},
+		timer: func(env *Env[tmsg], name string, arg int64) {
+			switch name {
+			case "y":
+				env.CancelTimer(yID) // already fired: nothing happens
+				// The new timer takes y's freed slot; y's stale id must not
+				// cancel it.
+				vID = env.SetTimer("v", 7, Millisecond+Millisecond/2)
+				env.CancelTimer(yID)
+			case "x":
+				env.CancelTimer(wID) // pending, at the same time as x
+			}
+		},
+	})
+	res := tr.Run()
+	assert.Equal(t, []string{
+		"   0.000ms n1: start",
+		"   0.000ms n1: timer now 5",
+		"   1.000ms n1: timer y 2",
+		"   2.500ms n1: timer v 7",
+		"   3.000ms n1: timer x 1",
+		"   3.000ms n1: timer u 6",
+	}, tr.log)
+	assert.Equal(t, yID.slot, vID.slot, "the test must exercise slot reuse")
+	assert.Equal(t, 6, res.Events, "cancelled timers are not events")
+	assert.Equal(t, StopQuiescent, res.Reason)
+	assert.Equal(t, 3*Millisecond, res.End)
+
+	recs := jsonRecords(t, tr.json.Bytes())
+	timers := only(recs, "timer")
+	require.Len(t, timers, 5)
+	assert.Equal(t, map[string]any{"t": ms(2.5), "ev": "timer", "node": "n1", "name": "v", "arg": float64(7)}, timers[2])
+}
+
+// TestEngineTimerFarFuture: a delay too long to add to the current time
+// (math.MaxInt64 as "never") must not wrap around into the past.
+func TestEngineTimerFarFuture(t *testing.T) {
+	tr := newTraced(limits())
+	tr.add("n1", &tnode{
+		start: func(env *Env[tmsg]) { env.SetTimer("soon", 0, Millisecond) },
+		timer: func(env *Env[tmsg], name string, arg int64) {
+			if name == "soon" {
+				env.SetTimer("never", 0, math.MaxInt64)
+			}
+		},
+	})
+	res := tr.Run()
+	assert.Equal(t, []string{"   0.000ms n1: start", "   1.000ms n1: timer soon 0"}, tr.log)
+	assert.Equal(t, StopTimeLimit, res.Reason)
+	assert.Equal(t, 1, res.Pending)
+	assert.Equal(t, Millisecond, res.End, "virtual time never goes back")
+}
+
+func TestEngineCrashAndRestart(t *testing.T) {
+	cfg := limits()
+	cfg.LatencyMin, cfg.LatencyMax = Millisecond, Millisecond
+	tr := newTraced(cfg)
+	var n1 *tnode
+	n1 = &tnode{
+		start: func(env *Env[tmsg]) {
+			env.Step("started")
+			if n1.starts == 1 {
+				env.SetTimer("early", 0, 10*Millisecond) // due while down
+				env.SetTimer("late", 0, 30*Millisecond)  // due after the restart
+			} else {
+				env.SetTimer("again", 0, Millisecond)
+			}
+		},
+	}
+	id1 := tr.add("n1", n1)
+	tr.add("n2", &tnode{actions: []action{
+		sendAt(4*Millisecond+Millisecond/2, id1, tmsg{"ping", 0}), // in flight at the crash
+		sendAt(6*Millisecond, id1, tmsg{"ping", 1}),               // sent while n1 is down
+		sendAt(25*Millisecond, id1, tmsg{"ping", 2}),              // after the restart
+	}})
+	tr.Crash(5*Millisecond, id1)
+	tr.Restart(20*Millisecond, id1)
+	res := tr.Run()
+
+	assert.Equal(t, []string{
+		"   0.000ms n1: start",
+		"   0.000ms n2: start",
+		"  20.000ms n1: start",
+		"  21.000ms n1: timer again 0",
+		"  26.000ms n1: recv ping 2 from n2",
+	}, tr.log, "timers set before the crash never fire, even after the restart")
+	assert.Equal(t, 2, n1.starts)
+	assert.Equal(t, 1, n1.crashes)
+	assert.True(t, tr.Up(id1))
+	assert.Equal(t, Stats{Events: 11, Sent: 3, Delivered: 1, Dropped: 2}, res.Stats)
+
+	recs := jsonRecords(t, tr.json.Bytes())
+	assert.Equal(t, []map[string]any{
+		{"t": ms(5.5), "ev": "drop", "from": "n2", "to": "n1", "msg": map[string]any{"type": "ping", "n": float64(0)}, "reason": "crashed"},
+		{"t": ms(7), "ev": "drop", "from": "n2", "to": "n1", "msg": map[string]any{"type": "ping", "n": float64(1)}, "reason": "crashed"},
+	}, only(recs, "drop"))
+	assert.Equal(t, []map[string]any{{"t": ms(5), "ev": "crash", "node": "n1"}}, only(recs, "crash"))
+	assert.Equal(t, []map[string]any{{"t": ms(20), "ev": "restart", "node": "n1"}}, only(recs, "restart"))
+	// The restart is traced before the steps of the new incarnation's Start.
+	var order []string
+	for _, r := range recs {
+		if r["t"] == ms(20) {
+			order = append(order, r["ev"].(string))
+		}
+	}
+	assert.Equal(t, []string{"restart", "step"}, order)
+
+	assert.Equal(t, "[   0.000ms] [n1] started\n"+
+		"[   5.000ms] [fault] crash n1\n"+
+		"[   5.500ms] [network] lost ping n2 -> n1 (crashed)\n"+
+		"[   7.000ms] [network] lost ping n2 -> n1 (crashed)\n"+
+		"[  20.000ms] [fault] restart n1\n"+
+		"[  20.000ms] [n1] started\n", tr.text.String())
+}
+
+func TestEngineRepeatedFaults(t *testing.T) {
+	tr := newTraced(limits())
+	n1 := &tnode{}
+	id := tr.add("n1", n1)
+	tr.Restart(Millisecond, id) // already up: no second Start
+	tr.Crash(2*Millisecond, id)
+	tr.Crash(2*Millisecond, id) // already down: no second Crash
+	tr.Restart(3*Millisecond, id)
+	res := tr.Run()
+	assert.Equal(t, 2, n1.starts)
+	assert.Equal(t, 1, n1.crashes)
+	assert.Equal(t, 5, res.Events)
+	assert.Equal(t, "[   1.000ms] [fault] restart n1 (already up)\n"+
+		"[   2.000ms] [fault] crash n1\n"+
+		"[   2.000ms] [fault] crash n1 (already down)\n"+
+		"[   3.000ms] [fault] restart n1\n", tr.text.String())
+}
+
+func TestEnginePartition(t *testing.T) {
+	cfg := limits()
+	cfg.LatencyMin, cfg.LatencyMax = 2*Millisecond, 2*Millisecond
+	tr := newTraced(cfg)
+	const a, b, c, d = NodeID(0), NodeID(1), NodeID(2), NodeID(3)
+	tr.add("a", &tnode{actions: []action{
+		sendAt(9*Millisecond, b, tmsg{"inflight", 0}), // arrives at 11ms, inside the partition
+		sendAt(12*Millisecond, b, tmsg{"cut", 0}),
+		sendAt(12*Millisecond, c, tmsg{"toc", 0}), // c is in no group
+		sendAt(16*Millisecond, b, tmsg{"joined", 0}),
+		sendAt(16*Millisecond, c, tmsg{"split", 0}),
+		sendAt(25*Millisecond, b, tmsg{"healed", 0}),
+		sendAt(25*Millisecond, c, tmsg{"healed", 0}),
+	}})
+	tr.add("b", &tnode{actions: []action{sendAt(12*Millisecond, a, tmsg{"back", 0})}})
+	tr.add("c", &tnode{actions: []action{sendAt(12*Millisecond, b, tmsg{"ctob", 0})}})
+	tr.add("d", &tnode{actions: []action{
+		sendAt(12*Millisecond, a, tmsg{"dtoa", 0}),
+		sendAt(16*Millisecond, c, tmsg{"dtoc", 0}), // d is in no group
+	}})
+	tr.Partition(10*Millisecond, [][]NodeID{{a}, {b}})
+	tr.Partition(15*Millisecond, [][]NodeID{{a, b}, {c}}) // replaces the first
+	tr.Heal(20 * Millisecond)
+	res := tr.Run()
+
+	var recvs []string
+	for _, l := range tr.log {
+		if strings.Contains(l, "recv") {
+			recvs = append(recvs, l)
+		}
+	}
+	assert.Equal(t, []string{
+		"  14.000ms c: recv toc 0 from a",
+		"  14.000ms b: recv ctob 0 from c",
+		"  14.000ms a: recv dtoa 0 from d",
+		"  18.000ms b: recv joined 0 from a",
+		"  18.000ms c: recv dtoc 0 from d",
+		"  27.000ms b: recv healed 0 from a",
+		"  27.000ms c: recv healed 0 from a",
+	}, recvs)
+	assert.Equal(t, 11, res.Sent)
+	assert.Equal(t, 7, res.Delivered)
+	assert.Equal(t, 4, res.Dropped)
+
+	recs := jsonRecords(t, tr.json.Bytes())
+	var drops []string
+	for _, r := range only(recs, "drop") {
+		assert.Equal(t, "partition", r["reason"])
+		drops = append(drops, Time(r["t"].(float64)).Stamp()+" "+r["msg"].(map[string]any)["type"].(string))
+	}
+	assert.Equal(t, []string{"  11.000ms inflight", "  12.000ms cut", "  12.000ms back", "  16.000ms split"}, drops)
+	assert.Equal(t, []map[string]any{
+		{"t": ms(10), "ev": "partition", "groups": []any{[]any{"a"}, []any{"b"}}},
+		{"t": ms(15), "ev": "partition", "groups": []any{[]any{"a", "b"}, []any{"c"}}},
+	}, only(recs, "partition"))
+	assert.Equal(t, []map[string]any{{"t": ms(20), "ev": "heal"}}, only(recs, "heal"))
+	assert.Contains(t, tr.text.String(), "[  10.000ms] [fault] partition a|b\n")
+	assert.Contains(t, tr.text.String(), "[  15.000ms] [fault] partition a,b|c\n")
+	assert.Contains(t, tr.text.String(), "[  12.000ms] [network] lost cut a -> b (partition)\n")
+}
+
+func TestEngineDropAll(t *testing.T) {
+	cfg := limits()
+	cfg.Drop = 1
+	cfg.LatencyMin, cfg.LatencyMax = Millisecond, 3*Millisecond
+	tr := newTraced(cfg)
+	const b = NodeID(1)
+	tr.add("a", &tnode{start: func(env *Env[tmsg]) {
+		for i := range 5 {
+			env.Send(b, tmsg{"m", int64(i)})
+		}
+	}})
+	tr.add("b", &tnode{})
+	res := tr.Run()
+	assert.Equal(t, Stats{Events: 2, Sent: 5, Dropped: 5}, res.Stats)
+	recs := jsonRecords(t, tr.json.Bytes())
+	drops := only(recs, "drop")
+	require.Len(t, drops, 5)
+	for i, r := range drops {
+		assert.Equal(t, "loss", r["reason"])
+		assert.Equal(t, float64(0), r["t"], "a lost message is dropped when sent")
+		assert.Equal(t, float64(i), r["msg"].(map[string]any)["n"])
+	}
+	assert.Empty(t, only(recs, "deliver"))
+	assert.Len(t, only(recs, "send"), 5)
+	assert.Contains(t, tr.text.String(), "[   0.000ms] [network] lost m a -> b (loss)\n")
+}
+
+func TestEngineDuplicateAll(t *testing.T) {
+	cfg := limits()
+	cfg.Duplicate = 1
+	cfg.LatencyMin, cfg.LatencyMax = Millisecond, 3*Millisecond
+	tr := newTraced(cfg)
+	const b = NodeID(1)
+	tr.add("a", &tnode{start: func(env *Env[tmsg]) {
+		for i := range 3 {
+			env.Send(b, tmsg{"m", int64(i)})
+		}
+	}})
+	tr.add("b", &tnode{})
+	res := tr.Run()
+	assert.Equal(t, Stats{Events: 8, Sent: 3, Delivered: 6, Duplicated: 3}, res.Stats)
+	recs := jsonRecords(t, tr.json.Bytes())
+	copies := map[float64][]any{}
+	for _, r := range only(recs, "deliver") {
+		n := r["msg"].(map[string]any)["n"].(float64)
+		copies[n] = append(copies[n], r["note"])
+		if _, ok := r["reason"]; ok {
+			t.Errorf("a delivery has no reason: %v", r)
+		}
+	}
+	for n := range 3 {
+		assert.ElementsMatch(t, []any{nil, "duplicate"}, copies[float64(n)], "message %d: one original, one copy", n)
+	}
+}
+
+func TestEngineStopReasons(t *testing.T) {
+	// ticker sets a timer every millisecond, forever.
+	ticker := func() *tnode {
+		return &tnode{
+			start: func(env *Env[tmsg]) { env.SetTimer("tick", 0, Millisecond) },
+			timer: func(env *Env[tmsg], name string, arg int64) { env.SetTimer("tick", arg+1, Millisecond) },
+		}
+	}
+	once := func() *tnode {
+		return &tnode{start: func(env *Env[tmsg]) { env.SetTimer("once", 0, 7*Millisecond) }}
+	}
+	cases := []struct {
+		name     string
+		node     func() *tnode
+		cfg      Config
+		reason   StopReason
+		events   int
+		pending  int
+		end      Time
+		describe string
+	}{
+		{"time limit", ticker, Config{TimeLimit: 10 * Millisecond, MaxEvents: 1000}, StopTimeLimit, 11, 1, 10 * Millisecond,
+			"time limit 10ms reached with 1 events pending"},
+		{"event limit", ticker, Config{TimeLimit: Second, MaxEvents: 5}, StopEventLimit, 5, 1, 4 * Millisecond,
+			"event limit 5 reached with 1 events pending"},
+		{"quiescent", once, Config{TimeLimit: Second, MaxEvents: 1000}, StopQuiescent, 2, 0, 7 * Millisecond,
+			"no events left"},
+		{"event at the time limit runs", once, Config{TimeLimit: 7 * Millisecond, MaxEvents: 1000}, StopQuiescent, 2, 0, 7 * Millisecond,
+			"no events left"},
+		{"event just past the time limit", once, Config{TimeLimit: 7*Millisecond - 1, MaxEvents: 1000}, StopTimeLimit, 1, 1, 0,
+			"time limit 6.999999ms reached with 1 events pending"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := New[tmsg](c.cfg)
+			e.AddNode("n1", c.node())
+			res := e.Run()
+			assert.Equal(t, c.reason, res.Reason)
+			assert.Equal(t, c.events, res.Events)
+			assert.Equal(t, c.pending, res.Pending)
+			assert.Equal(t, c.end, res.End)
+			assert.Equal(t, c.end, e.Now())
+			assert.Equal(t, c.describe, res.Describe(c.cfg))
+		})
+	}
+}
+
+func TestEngineRunTwicePanics(t *testing.T) {
+	e := New[tmsg](limits())
+	e.Run()
+	assert.Panics(t, func() { e.Run() })
+}
+
+func TestEngineNodes(t *testing.T) {
+	e := New[tmsg](limits())
+	a := e.AddNode("a", &tnode{})
+	b := e.AddNode("b", &tnode{})
+	assert.Equal(t, NodeID(0), a)
+	assert.Equal(t, NodeID(1), b)
+	assert.Equal(t, 2, e.NumNodes())
+	assert.Equal(t, "b", e.Name(b))
+	assert.Equal(t, "?", e.Name(NoNode))
+	assert.Equal(t, "?", e.Name(2))
+	id, ok := e.Lookup("b")
+	assert.True(t, ok)
+	assert.Equal(t, b, id)
+	id, ok = e.Lookup("zz")
+	assert.False(t, ok)
+	assert.Equal(t, NoNode, id)
+	assert.True(t, e.Up(a))
+	assert.Equal(t, limits(), e.Config())
+}
+
+// TestEngineTracingOff checks that a node can tell whether its steps are
+// traced, and that an untraced run still counts everything.
+func TestEngineTracingOff(t *testing.T) {
+	var tracing []bool
+	probe := func() *tnode {
+		return &tnode{start: func(env *Env[tmsg]) {
+			tracing = append(tracing, env.Tracing())
+			env.Stepf("%v", "formatted only when tracing")
+			env.Step("x")
+		}}
+	}
+	e := New[tmsg](limits())
+	e.AddNode("a", probe())
+	e.Run()
+	tr := newTraced(limits())
+	tr.AddNode("a", probe())
+	tr.Run()
+	assert.Equal(t, []bool{false, true}, tracing)
+	assert.Equal(t, "[   0.000ms] [a] formatted only when tracing\n[   0.000ms] [a] x\n", tr.text.String())
+}
+
+var textLine = regexp.MustCompile(`^\[[ \d]{4,}\.\d{3}ms\] \[(n1|n2|n3|fault|network)\] \S.*$`)
+
+func TestEngineTraceForms(t *testing.T) {
+	tr := busyEngine(busyConfig(1), -1)
+	res := tr.Run()
+	require.Equal(t, StopQuiescent, res.Reason, res.Describe(tr.Config()))
+	recs := jsonRecords(t, tr.json.Bytes())
+	kinds := map[string]int{}
+	for _, r := range recs {
+		kinds[r["ev"].(string)]++
+	}
+	// The run exercises every kind of network and fault record.
+	for _, k := range []string{"send", "deliver", "drop", "timer", "crash", "restart", "partition", "heal", "step"} {
+		assert.Positive(t, kinds[k], "no %q record", k)
+	}
+	assert.Equal(t, res.Sent, kinds["send"])
+	assert.Equal(t, res.Delivered, kinds["deliver"])
+	assert.Equal(t, res.Dropped, kinds["drop"])
+	assert.Positive(t, res.Duplicated)
+	for _, r := range recs {
+		switch r["ev"] {
+		case "send", "deliver", "drop":
+			assert.Contains(t, r, "from")
+			assert.Contains(t, r, "to")
+			assert.IsType(t, "", r["msg"].(map[string]any)["type"])
+		}
+	}
+
+	lines := strings.Split(tr.text.String(), "\n")
+	require.Equal(t, "", lines[len(lines)-1])
+	steps := 0
+	for i, l := range lines[:len(lines)-1] {
+		require.Regexp(t, textLine, l, "text line %d", i+1)
+		if !strings.Contains(l, "] [fault] ") && !strings.Contains(l, "] [network] ") {
+			steps++
+		}
+	}
+	assert.Equal(t, kinds["step"], steps, "one text line per step")
+	for _, r := range only(recs, "step") {
+		stamp := Time(r["t"].(float64)).Stamp()
+		assert.Contains(t, tr.text.String(), "["+stamp+"] ["+r["node"].(string)+"] "+r["text"].(string)+"\n")
+	}
+}
+
+func TestEngineHistory(t *testing.T) {
+	tr := newTraced(limits())
+	untraced := New[tmsg](limits())
+	invoke := func(at Time, op Op) action {
+		return action{at: at, do: func(env *Env[tmsg]) { env.Invoke(op) }}
+	}
+	ret := func(at Time, r Ret) action {
+		return action{at: at, do: func(env *Env[tmsg]) { env.Return(r) }}
+	}
+	tr.add("server", &tnode{})
+	c1 := tr.add("client1", &tnode{actions: []action{
+		invoke(1*Millisecond, Op{ID: 1, Op: "put", Key: "k", Value: "v"}),
+		ret(2*Millisecond, Ret{ID: 1, OK: true}),
+		invoke(3*Millisecond, Op{ID: 2, Op: "get", Key: "k"}),
+		ret(5*Millisecond, Ret{ID: 2, OK: true, Value: "v", HasValue: true}),
+		invoke(6*Millisecond, Op{ID: 3, Op: "delete", Key: "zz"}),
+		ret(7*Millisecond, Ret{ID: 3, Err: "key not found: zz"}),
+	}})
+	c2 := tr.add("client2", &tnode{actions: []action{
+		invoke(4*Millisecond, Op{ID: 1, Op: "get", Key: "e"}),
+		ret(8*Millisecond, Ret{ID: 1, OK: true, HasValue: true}), // an empty value is still a value
+	}})
+	// The same clients in an untraced run record the same history.
+	untraced.AddNode("server", &tnode{})
+	untraced.AddNode("client1", &tnode{actions: tr.nodes[c1].node.(*tnode).actions})
+	untraced.AddNode("client2", &tnode{actions: tr.nodes[c2].node.(*tnode).actions})
+	tr.Run()
+	untraced.Run()
+	assert.Equal(t, tr.History(), untraced.History())
+	assert.Equal(t, []HistoryEvent{
+		{T: 1 * Millisecond, Client: c1, Invoke: true, Op: Op{ID: 1, Op: "put", Key: "k", Value: "v"}},
+		{T: 2 * Millisecond, Client: c1, Ret: Ret{ID: 1, OK: true}},
+		{T: 3 * Millisecond, Client: c1, Invoke: true, Op: Op{ID: 2, Op: "get", Key: "k"}},
+		{T: 4 * Millisecond, Client: c2, Invoke: true, Op: Op{ID: 1, Op: "get", Key: "e"}},
+		{T: 5 * Millisecond, Client: c1, Ret: Ret{ID: 2, OK: true, Value: "v", HasValue: true}},
+		{T: 6 * Millisecond, Client: c1, Invoke: true, Op: Op{ID: 3, Op: "delete", Key: "zz"}},
+		{T: 7 * Millisecond, Client: c1, Ret: Ret{ID: 3, Err: "key not found: zz"}},
+		{T: 8 * Millisecond, Client: c2, Ret: Ret{ID: 1, OK: true, HasValue: true}},
+	}, tr.History())
+
+	var got []map[string]any
+	for _, r := range jsonRecords(t, tr.json.Bytes()) {
+		if r["ev"] == "invoke" || r["ev"] == "return" {
+			delete(r, "seq")
+			got = append(got, r)
+		}
+	}
+	assert.Equal(t, []map[string]any{
+		{"t": ms(1), "ev": "invoke", "client": "client1", "id": float64(1), "op": "put", "key": "k", "value": "v"},
+		{"t": ms(2), "ev": "return", "client": "client1", "id": float64(1), "ok": true},
+		{"t": ms(3), "ev": "invoke", "client": "client1", "id": float64(2), "op": "get", "key": "k"},
+		{"t": ms(4), "ev": "invoke", "client": "client2", "id": float64(1), "op": "get", "key": "e"},
+		{"t": ms(5), "ev": "return", "client": "client1", "id": float64(2), "ok": true, "value": "v"},
+		{"t": ms(6), "ev": "invoke", "client": "client1", "id": float64(3), "op": "delete", "key": "zz"},
+		{"t": ms(7), "ev": "return", "client": "client1", "id": float64(3), "ok": false, "error": "key not found: zz"},
+		{"t": ms(8), "ev": "return", "client": "client2", "id": float64(1), "ok": true, "value": ""},
+	}, got)
+}
+
+func TestEngineDeterminism(t *testing.T) {
+	run := func(seed uint64) (text, json string, recs []Record) {
+		tr := busyEngine(busyConfig(seed), -1)
+		tr.RecordTo(&recs)
+		tr.Run()
+		return tr.text.String(), tr.json.String(), recs
+	}
+	text1, json1, recs1 := run(7)
+	text2, json2, recs2 := run(7)
+	require.NotEmpty(t, json1)
+	assert.Equal(t, json1, json2, "the same seed must give a byte-identical JSON trace")
+	assert.Equal(t, text1, text2, "the same seed must give a byte-identical text trace")
+	assert.Equal(t, recs1, recs2)
+
+	_, json3, recs3 := run(8)
+	assert.NotEqual(t, json1, json3)
+	assert.NotEqual(t, latencies(recs1), latencies(recs3), "another seed must draw other latencies")
+}
+
+// latencies returns the latency decisions of a schedule, in order.
+func latencies(recs []Record) []int64 {
+	var out []int64
+	for _, r := range recs {
+		if r.Kind == RecLatency {
+			out = append(out, r.Value)
+		}
+	}
+	return out
+}
+
+// TestEngineIdleNodeDoesNotShiftStreams adds a node that never sends: the
+// network's draws, the other nodes' draws and so the whole JSON trace stay
+// the same, wherever the node is added.
+func TestEngineIdleNodeDoesNotShiftStreams(t *testing.T) {
+	run := func(idleAt int) (json string, recs []Record) {
+		tr := busyEngine(busyConfig(11), idleAt)
+		tr.RecordTo(&recs)
+		tr.Run()
+		return tr.json.String(), recs
+	}
+	json0, recs0 := run(-1)
+	lat0 := latencies(recs0)
+	require.Greater(t, len(lat0), 50)
+	for idleAt := 0; idleAt <= 3; idleAt++ {
+		json1, recs1 := run(idleAt)
+		assert.Equal(t, lat0, latencies(recs1), "idle node at %d: the network's latencies changed", idleAt)
+		assert.Equal(t, json0, json1, "idle node at %d: the trace changed", idleAt)
+		var events []Record
+		for _, r := range recs1 {
+			if r.Kind != RecEvent || r.Text != "0 start idle" {
+				events = append(events, r)
+			}
+		}
+		assert.Equal(t, recs0, events, "idle node at %d: the schedule changed beyond the idle node's start", idleAt)
+	}
+}
