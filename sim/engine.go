@@ -96,7 +96,10 @@ type Engine[M Message] struct {
 	q       queue[M]
 	nodes   []nodeSlot[M]
 	faults  []fault
+	faultAt []Time // when each fault happens
 	decider Decider
+	network stream // the seeded decider's stream
+	onSend  func(from, to NodeID, msg M)
 	tracer  *Tracer
 	record  *[]Record
 	replay  *replayer
@@ -108,10 +111,44 @@ type Engine[M Message] struct {
 // New returns an engine with the given configuration, drawing its decisions
 // from the "network" stream of the root seed.
 func New[M Message](cfg Config) *Engine[M] {
-	e := &Engine[M]{cfg: cfg}
-	e.decider = SeedDecider{R: Stream(cfg.Seed, "network")}
+	e := &Engine[M]{cfg: cfg, network: newStream(cfg.Seed, "network")}
+	e.decider = SeedDecider{R: e.network.r}
 	return e
 }
+
+// Reset prepares the engine for another run of the same nodes and faults
+// with another seed, keeping its memory: the queue's arrays, the history's,
+// the random sources. The nodes start again (the caller resets their state),
+// the faults are scheduled again, and decisions come from the new seed.
+// Tracing, recording and replay are switched off. A run after Reset is
+// identical to a run of a new engine built the same way with that seed.
+func (e *Engine[M]) Reset(seed uint64) {
+	e.cfg.Seed = seed
+	e.now = 0
+	e.q.reset()
+	e.stats = Stats{}
+	e.history = e.history[:0]
+	e.running = false
+	e.tracer, e.record, e.replay = nil, nil, nil
+	e.network.reseed(seed)
+	e.decider = SeedDecider{R: e.network.r}
+	for i := range e.nodes {
+		n := &e.nodes[i]
+		n.up, n.inc, n.group = true, 0, 0
+		n.env.rng.reseed(seed)
+		e.q.push(0, event[M]{kind: evStart, to: NodeID(i)})
+	}
+	faults := e.faults
+	e.faults = e.faults[:0]
+	for _, f := range faults {
+		e.addFault(e.faultAt[len(e.faults)], f)
+	}
+}
+
+// OnSend registers an observer called for every message a node sends,
+// before the network decides its fate. Checkers use it to watch the run as it
+// goes; it must not change what the nodes do.
+func (e *Engine[M]) OnSend(f func(from, to NodeID, msg M)) { e.onSend = f }
 
 // Config returns the engine's configuration.
 func (e *Engine[M]) Config() Config { return e.cfg }
@@ -140,7 +177,7 @@ func (e *Engine[M]) ReplayFrom(recs []Record) {
 func (e *Engine[M]) AddNode(name string, n Node[M]) NodeID {
 	id := NodeID(len(e.nodes))
 	e.nodes = append(e.nodes, nodeSlot[M]{name: name, node: n, up: true})
-	e.nodes[id].env = Env[M]{e: e, id: id, rng: Stream(e.cfg.Seed, "node/"+name)}
+	e.nodes[id].env = Env[M]{e: e, id: id, rng: newStream(e.cfg.Seed, "node/"+name)}
 	e.q.push(0, event[M]{kind: evStart, to: id})
 	return id
 }
@@ -200,6 +237,9 @@ func (e *Engine[M]) Heal(at Time) {
 }
 
 func (e *Engine[M]) addFault(at Time, f fault) {
+	if len(e.faultAt) == len(e.faults) {
+		e.faultAt = append(e.faultAt, at)
+	}
 	e.faults = append(e.faults, f)
 	e.q.push(at, event[M]{kind: evFault, arg: int64(len(e.faults) - 1), to: f.node})
 }
@@ -428,6 +468,9 @@ func (e *Engine[M]) decideChance(what Decision, p float64) bool {
 
 func (e *Engine[M]) send(from, to NodeID, msg M) {
 	e.stats.Sent++
+	if e.onSend != nil {
+		e.onSend(from, to, msg)
+	}
 	if e.tracer != nil {
 		e.traceMsg("send", from, to, &msg, "")
 	}

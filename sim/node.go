@@ -47,7 +47,7 @@ type TimerID struct {
 type Env[M Message] struct {
 	e   *Engine[M]
 	id  NodeID
-	rng *rand.Rand
+	rng stream
 }
 
 // Now is the current virtual time.
@@ -61,7 +61,7 @@ func (v *Env[M]) Name(id NodeID) string { return v.e.Name(id) }
 
 // Rand is the node's own random stream, derived from the root seed and the
 // node's name.
-func (v *Env[M]) Rand() *rand.Rand { return v.rng }
+func (v *Env[M]) Rand() *rand.Rand { return v.rng.r }
 
 // Send hands msg to the network for delivery to node to.
 func (v *Env[M]) Send(to NodeID, msg M) { v.e.send(v.id, to, msg) }

@@ -112,13 +112,14 @@ func (q *queue[M]) cancel(slot int32, seq uint64) bool {
 	return true
 }
 
-// reset empties the queue but keeps its memory for the next run.
+// reset empties the queue but keeps its memory for the next run. The
+// sequence counter goes on, so that a TimerID from before the reset can never
+// match an event after it; order depends only on relative sequence numbers.
 func (q *queue[M]) reset() {
 	clear(q.slab)
 	q.heap = q.heap[:0]
 	q.slab = q.slab[:0]
 	q.free = q.free[:0]
-	q.seq = 0
 }
 
 func (q *queue[M]) up(i int) {

@@ -10,6 +10,22 @@ func Stream(seed uint64, label string) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, labelHash(label)))
 }
 
+// stream is a labelled random stream that can be reseeded in place, so that
+// an engine reused across seeds allocates no new sources.
+type stream struct {
+	src   *rand.PCG
+	r     *rand.Rand
+	label uint64
+}
+
+func newStream(seed uint64, label string) stream {
+	src := rand.NewPCG(seed, labelHash(label))
+	return stream{src: src, r: rand.New(src), label: labelHash(label)}
+}
+
+// reseed restarts the stream as Stream(seed, label) would.
+func (s stream) reseed(seed uint64) { s.src.Seed(seed, s.label) }
+
 // labelHash is 64-bit FNV-1a followed by a splitmix64 finaliser: cheap, stable
 // across Go versions, and well mixed for short labels.
 func labelHash(label string) uint64 {

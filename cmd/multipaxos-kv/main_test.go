@@ -80,7 +80,7 @@ func TestJSONTraceShape(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &last))
 	assert.Equal(t, "summary", last["ev"])
 	assert.Equal(t, true, last["ok"])
-	assert.Equal(t, map[string]any{"agreement": "ok", "convergence": "ok"}, last["checks"])
+	assert.Equal(t, map[string]any{"agreement": "ok", "convergence": "ok", "linearizability": "ok", "exactly-once": "ok", "liveness": "ok"}, last["checks"])
 	assert.Contains(t, last["stores"], "replica2")
 	assert.Equal(t, 15, kinds["invoke"], "3 clients x 5 requests")
 	assert.Equal(t, 15, kinds["return"])

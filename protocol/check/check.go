@@ -16,18 +16,23 @@ type Learner struct {
 	Store   map[string]string
 }
 
-// Verdict is the outcome of one named check: Err is nil when it held.
+// Verdict is the outcome of one named check: Err is nil when it held. Note
+// reports something that is not a failure (a stall the scenario allows).
 type Verdict struct {
 	Name string
 	Err  error
+	Note string
 }
 
-// Text is "ok" or the failure.
+// Text is "ok", the note, or the failure.
 func (v Verdict) Text() string {
-	if v.Err == nil {
-		return "ok"
+	switch {
+	case v.Err != nil:
+		return v.Err.Error()
+	case v.Note != "":
+		return v.Note
 	}
-	return v.Err.Error()
+	return "ok"
 }
 
 // Agreement checks that every learner that applied slot N applied the same

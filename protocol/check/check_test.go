@@ -1,11 +1,13 @@
 package check
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
 	"github.com/multipaxos-kv/multipaxos-kv/sim/golden"
 )
 
@@ -73,4 +75,70 @@ func TestVerdictText(t *testing.T) {
 	assert.Equal(t, "ok", Verdict{Name: "x"}.Text())
 	assert.Equal(t, Agreement([]Learner{{Name: "a", Applied: []protocol.Command{put1}}, {Name: "b", Applied: []protocol.Command{put2}}}).Error(),
 		Verdict{Name: "agreement", Err: Agreement([]Learner{{Name: "a", Applied: []protocol.Command{put1}}, {Name: "b", Applied: []protocol.Command{put2}}})}.Text())
+}
+
+func TestExactlyOnce(t *testing.T) {
+	noop := protocol.Command{Op: protocol.Noop}
+	assert.NoError(t, ExactlyOnce([]Learner{{Name: "l", Applied: []protocol.Command{put1, noop, get3, noop}}}), "noops are not requests")
+	assert.NoError(t, ExactlyOnce([]Learner{{Name: "a", Applied: []protocol.Command{put1}}, {Name: "b", Applied: []protocol.Command{put1}}}), "one effect in each learner")
+	err := ExactlyOnce([]Learner{{Name: "replica1", Applied: []protocol.Command{put1, get3, put1}}})
+	assert.EqualError(t, err, `client1 #1 took effect twice in replica1's log: slots 1 and 3 (PUT "a" = "v1")`)
+}
+
+func TestLiveness(t *testing.T) {
+	name := func(id sim.NodeID) string { return "client" + strconv.Itoa(int(id)) }
+	inv := func(c sim.NodeID, id uint64, op, key string) sim.HistoryEvent {
+		return sim.HistoryEvent{Client: c, Invoke: true, Op: sim.Op{ID: id, Op: op, Key: key}}
+	}
+	ret := func(c sim.NodeID, id uint64) sim.HistoryEvent {
+		return sim.HistoryEvent{Client: c, Ret: sim.Ret{ID: id, OK: true}}
+	}
+	done := []sim.HistoryEvent{inv(1, 1, "get", "a"), inv(2, 1, "put", "b"), ret(1, 1), ret(2, 1)}
+	err, note := Liveness(done, name, true, "no events left")
+	assert.NoError(t, err)
+	assert.Empty(t, note)
+
+	stuck := []sim.HistoryEvent{inv(1, 1, "get", "a"), inv(2, 1, "put", "b"), ret(1, 1), inv(1, 2, "delete", "c"), ret(1, 9)}
+	err, note = Liveness(stuck, name, true, "time limit 1m0s reached")
+	assert.EqualError(t, err, "2 of 3 requests unanswered when the run ended (time limit 1m0s reached): client1 #2 (delete c), client2 #1 (put b)")
+	assert.Empty(t, note)
+
+	err, note = Liveness(stuck, name, false, "no events left")
+	assert.NoError(t, err, "liveness = false reports a stall, it does not fail")
+	assert.Equal(t, "stalled as allowed (liveness = false): 2 of 3 requests unanswered when the run ended (no events left): client1 #2 (delete c), client2 #1 (put b)", note)
+	assert.Equal(t, note, Verdict{Name: "liveness", Note: note}.Text())
+}
+
+// TestChosen feeds the watcher votes (Paxos Made Simple, 2.1: "only a single
+// value is chosen").
+func TestChosen(t *testing.T) {
+	b1 := protocol.Ballot{Round: 1, LeaderID: 1}
+	b2 := protocol.Ballot{Round: 2, LeaderID: 2}
+	c := NewChosen(2)
+	c.Accepted(0, 1, b1, put1)
+	c.Accepted(0, 1, b1, put1) // a duplicate vote counts once
+	assert.Equal(t, 0, c.Slots())
+	c.Accepted(1, 1, b1, put1)
+	assert.Equal(t, 1, c.Slots())
+	// A later ballot choosing the same command is fine (that is what Phase 1
+	// recovery does).
+	c.Accepted(1, 1, b2, put1)
+	c.Accepted(2, 1, b2, put1)
+	assert.NoError(t, c.Err())
+	assert.NoError(t, c.Applied([]Learner{{Name: "leader1", Applied: []protocol.Command{put1}}}))
+	assert.EqualError(t, c.Applied([]Learner{{Name: "leader1", Applied: []protocol.Command{put2}}}),
+		`leader1 applied PUT "a" = "v2" (client2 #1) at slot 1, where PUT "a" = "v1" (client1 #1) was chosen`)
+	assert.EqualError(t, c.Applied([]Learner{{Name: "replica1", Applied: []protocol.Command{put1, get3}}}),
+		`replica1 applied GET "a" at slot 2, where nothing was chosen`)
+
+	// Votes for another command at another ballot: a second choice for slot 1.
+	b3 := protocol.Ballot{Round: 3, LeaderID: 1}
+	c.Accepted(0, 1, b3, put2)
+	assert.NoError(t, c.Err(), "one vote chooses nothing")
+	c.Accepted(2, 1, b3, put2)
+	assert.EqualError(t, c.Err(), `slot 1: PUT "a" = "v1" (client1 #1) was chosen at ballot (1,1), then PUT "a" = "v2" (client2 #1) at ballot (3,1)`)
+
+	c.Reset()
+	assert.NoError(t, c.Err())
+	assert.Equal(t, 0, c.Slots())
 }

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/check"
@@ -27,7 +28,18 @@ type Options struct {
 	Replay []sim.Record
 	// Decider, when set, makes every decision (fuzzing). Ignored on replay.
 	Decider sim.Decider
+	// SkipLin skips the linearizability check (it is the costliest).
+	SkipLin bool
+	// LinTimeout bounds the linearizability check; 0 means DefaultLinTimeout.
+	LinTimeout time.Duration
 }
+
+// DefaultLinTimeout bounds one linearizability check. Past it the check is
+// reported as inconclusive, never as ok.
+const DefaultLinTimeout = 2 * time.Second
+
+// resetter is a node that can be returned to its initial state.
+type resetter interface{ Reset() }
 
 // learner is a node that applies the log.
 type learner interface {
@@ -41,10 +53,15 @@ type Cluster struct {
 	Engine   *sim.Engine[protocol.Msg]
 	Schedule []sim.Record // the recorded schedule, when Options.Record
 
-	tracer   *sim.Tracer
-	learners []sim.NodeID // nodes whose state the checkers read, in node order
-	nodes    []learner    // indexed like learners
-	clients  []*kv.Client
+	opt       Options
+	tracer    *sim.Tracer
+	learners  []sim.NodeID // nodes whose state the checkers read, in node order
+	nodes     []learner    // indexed like learners
+	clients   []*kv.Client
+	acceptors []*multipaxos.Acceptor
+	firstAcc  sim.NodeID // the id of acceptor1
+	resetters []resetter // every node, to reuse the cluster
+	chosen    *check.Chosen
 }
 
 // New builds the nodes of s and schedules its faults. s must be valid.
@@ -58,7 +75,7 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 		TimeLimit:  sim.Duration(s.TimeLimit.D()),
 		MaxEvents:  s.MaxEvents,
 	}
-	c := &Cluster{Scenario: s, Engine: sim.New[protocol.Msg](cfg)}
+	c := &Cluster{Scenario: s, Engine: sim.New[protocol.Msg](cfg), opt: opt}
 	e := c.Engine
 	if opt.Text != nil || opt.JSON != nil {
 		c.tracer = &sim.Tracer{Text: opt.Text, JSON: opt.JSON}
@@ -97,18 +114,23 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 			c.addLearner("leader"+strconv.Itoa(i), l, l)
 		}
 		for i := 1; i <= n.Acceptors; i++ {
-			e.AddNode("acceptor"+strconv.Itoa(i), &multipaxos.Acceptor{})
+			a := &multipaxos.Acceptor{}
+			c.acceptors = append(c.acceptors, a)
+			c.add("acceptor"+strconv.Itoa(i), a, a)
 		}
+		c.firstAcc = acceptors[0]
 		for i := 1; i <= n.Replicas; i++ {
 			r := &multipaxos.Replica{}
 			c.addLearner("replica"+strconv.Itoa(i), r, r)
 		}
 		target = 0 // leader1: the client's direct handle, as in the original
+		c.chosen = check.NewChosen(n.Acceptors/2 + 1)
+		e.OnSend(c.observe)
 	}
 	for i := 1; i <= s.Nodes.Clients; i++ {
 		cl := &kv.Client{Target: target, Workload: w}
 		c.clients = append(c.clients, cl)
-		e.AddNode("client"+strconv.Itoa(i), cl)
+		c.add("client"+strconv.Itoa(i), cl, cl)
 	}
 	for _, f := range s.Faults {
 		at := sim.Duration(f.At.D())
@@ -140,11 +162,54 @@ func ids(first, n int) []sim.NodeID {
 	return out
 }
 
-func (c *Cluster) addLearner(name string, n sim.Node[protocol.Msg], l learner) sim.NodeID {
-	id := c.Engine.AddNode(name, n)
+func (c *Cluster) add(name string, n sim.Node[protocol.Msg], r resetter) sim.NodeID {
+	c.resetters = append(c.resetters, r)
+	return c.Engine.AddNode(name, n)
+}
+
+type learnerNode interface {
+	sim.Node[protocol.Msg]
+	resetter
+}
+
+func (c *Cluster) addLearner(name string, n learnerNode, l learner) sim.NodeID {
+	id := c.add(name, n, n)
 	c.learners = append(c.learners, id)
 	c.nodes = append(c.nodes, l)
 	return id
+}
+
+// observe watches every send for the acceptors' votes: an Accepted reply
+// means the acceptor now holds that slot's command at that ballot.
+func (c *Cluster) observe(from, _ sim.NodeID, m protocol.Msg) {
+	if m.Kind != protocol.Accepted {
+		return
+	}
+	i := int(from - c.firstAcc)
+	if i < 0 || i >= len(c.acceptors) {
+		return
+	}
+	a := c.acceptors[i]
+	if m.Slot >= 1 && m.Slot <= int64(len(a.Accepted)) {
+		c.chosen.Accepted(i, m.Slot, m.Ballot, a.Accepted[m.Slot-1].Cmd)
+	}
+}
+
+// Reset makes the cluster ready to run again with another seed, reusing
+// every node and all the engine's memory: the way a sweep runs many seeds
+// with few allocations. Tracing, recording and replay are off after it.
+func (c *Cluster) Reset(seed uint64) {
+	c.Scenario.Seed = seed
+	c.Engine.Reset(seed)
+	for _, r := range c.resetters {
+		r.Reset()
+	}
+	if c.chosen != nil {
+		c.chosen.Reset()
+	}
+	c.tracer = nil
+	c.Schedule = c.Schedule[:0]
+	c.opt.Text, c.opt.JSON, c.opt.Record, c.opt.Replay, c.opt.Decider = nil, nil, false, nil, nil
 }
 
 func (c *Cluster) lookup(name string) sim.NodeID {
@@ -160,9 +225,42 @@ type Outcome struct {
 	Result sim.Result
 	Checks []check.Verdict
 	Stores []NamedStore // every learner's final store, in node order
-	// Unanswered counts client requests without an answer at the end.
+	// Unanswered counts clients that had not finished at the end.
 	Unanswered int
 	OK         bool
+	// Lin is the linearizability check's full result, for its picture.
+	Lin check.LinResult
+}
+
+// Failed names the checks that failed.
+func (o Outcome) Failed() []string {
+	var names []string
+	for _, v := range o.Checks {
+		if v.Err != nil {
+			names = append(names, v.Name)
+		}
+	}
+	return names
+}
+
+// Annotations are the scenario's faults, to mark on pictures of the run.
+func (c *Cluster) Annotations() []check.Annotation {
+	var as []check.Annotation
+	for _, f := range c.Scenario.Faults {
+		a := check.Annotation{T: sim.Duration(f.At.D())}
+		switch {
+		case f.Crash != "":
+			a.Node, a.Text = f.Crash, "crash "+f.Crash
+		case f.Restart != "":
+			a.Node, a.Text = f.Restart, "restart "+f.Restart
+		case f.Heal:
+			a.Text = "heal"
+		default:
+			a.Text = "partition " + fmt.Sprint(f.Partition)
+		}
+		as = append(as, a)
+	}
+	return as
 }
 
 // NamedStore is a node's final key/value map.
@@ -181,9 +279,34 @@ func (c *Cluster) Run() Outcome {
 		ls[i] = check.Learner{Name: c.Engine.Name(id), Applied: n.Applied(), Store: n.Store().Map()}
 		out.Stores = append(out.Stores, NamedStore{Name: ls[i].Name, Store: ls[i].Store})
 	}
+	agreement := check.Agreement(ls)
+	if c.chosen != nil {
+		if err := c.chosen.Err(); err != nil {
+			agreement = err
+		} else if agreement == nil {
+			agreement = c.chosen.Applied(ls)
+		}
+	}
+	h := c.Engine.History()
+	name := c.Engine.Name
+	lin := check.Verdict{Name: "linearizability"}
+	if c.opt.SkipLin {
+		lin.Note = "skipped"
+	} else {
+		timeout := c.opt.LinTimeout
+		if timeout == 0 {
+			timeout = DefaultLinTimeout
+		}
+		out.Lin = check.Linearizable(h, name, timeout)
+		lin.Err = out.Lin.Err()
+	}
+	live, note := check.Liveness(h, name, c.Scenario.Liveness, res.Describe(c.Engine.Config()))
 	out.Checks = []check.Verdict{
-		{Name: "agreement", Err: check.Agreement(ls)},
+		{Name: "agreement", Err: agreement},
 		{Name: "convergence", Err: check.Convergence(ls)},
+		lin,
+		{Name: "exactly-once", Err: check.ExactlyOnce(ls)},
+		{Name: "liveness", Err: live, Note: note},
 	}
 	for _, v := range out.Checks {
 		if v.Err != nil {
@@ -224,7 +347,7 @@ func (c *Cluster) WriteSummary(w io.Writer, o Outcome) error {
 	}
 	fmt.Fprintf(&b, "checks:\n")
 	for _, v := range o.Checks {
-		fmt.Fprintf(&b, "  %-12s %s\n", v.Name, v.Text())
+		fmt.Fprintf(&b, "  %-16s %s\n", v.Name, v.Text())
 	}
 	verdict := "ok"
 	if !o.OK {

@@ -116,3 +116,6 @@ func (c *Client) next(env *Env) {
 	env.Invoke(sim.Op{ID: cmd.Seq, Op: cmd.Op.String(), Key: cmd.Key, Value: cmd.Value})
 	env.Send(c.Target, protocol.Msg{Kind: protocol.Request, Cmd: cmd})
 }
+
+// Reset returns the client to its state before its first start.
+func (c *Client) Reset() { c.sent, c.pending, c.cur = 0, false, protocol.Command{} }

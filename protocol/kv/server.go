@@ -46,3 +46,6 @@ func (s *Server) Store() *Store { return &s.store }
 
 // Applied is the sequence of commands applied, in order.
 func (s *Server) Applied() []protocol.Command { return s.applied }
+
+// Reset empties the server for another run.
+func (s *Server) Reset() { s.Crash() }

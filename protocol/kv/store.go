@@ -46,8 +46,13 @@ func (s *Store) Apply(cmd protocol.Command) protocol.Result {
 // Len is the number of keys.
 func (s *Store) Len() int { return len(s.m) }
 
-// Map returns a copy of the contents.
-func (s *Store) Map() map[string]string { return maps.Clone(s.m) }
+// Map returns a copy of the contents (never nil, so that an empty store
+// looks the same whether or not it ever held a key).
+func (s *Store) Map() map[string]string {
+	m := make(map[string]string, len(s.m))
+	maps.Copy(m, s.m)
+	return m
+}
 
 // Equal reports whether two stores hold the same pairs.
 func (s *Store) Equal(o *Store) bool { return maps.Equal(s.m, o.m) }

@@ -116,3 +116,10 @@ func (a *Acceptor) Timer(*kv.Env, string, int64) {}
 
 // Crash loses nothing: the promise and the accepted entries are durable.
 func (a *Acceptor) Crash() {}
+
+// Reset forgets even the durable state, for another run.
+func (a *Acceptor) Reset() {
+	a.Promised = protocol.Ballot{}
+	clear(a.Accepted)
+	a.Accepted = a.Accepted[:0]
+}

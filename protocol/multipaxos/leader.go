@@ -36,7 +36,6 @@ type Leader struct {
 	ballot   protocol.Ballot
 	voted    []bool // which acceptors answered the current phase (index as in Acceptors)
 	votes    int    // promises (Phase 1) or accepts (Phase 2) counted
-	rejects  int    // rejections counted in the current phase
 	queue    []pending
 	busy     bool    // a request is in Phase 2
 	cur      pending // that request
@@ -199,7 +198,7 @@ func (l *Leader) resetVotes() {
 		l.voted = make([]bool, len(l.Acceptors))
 	}
 	clear(l.voted)
-	l.votes, l.rejects = 0, 0
+	l.votes = 0
 }
 
 func (l *Leader) acceptorIndex(id sim.NodeID) int {
@@ -227,3 +226,10 @@ func (l *Leader) Store() *kv.Store { return &l.store }
 
 // Applied is the applied log, slot 1 first.
 func (l *Leader) Applied() []protocol.Command { return l.log }
+
+// Reset returns the leader to its state before its first start, keeping its
+// configuration and memory, for another run.
+func (l *Leader) Reset() {
+	l.Crash()
+	l.ballot, l.curSlot, l.nextSlot = protocol.Ballot{}, 0, 0
+}

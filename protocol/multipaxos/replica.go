@@ -65,3 +65,6 @@ func (r *Replica) Store() *kv.Store { return &r.store }
 
 // Applied is the applied prefix of the log, slot 1 first.
 func (r *Replica) Applied() []protocol.Command { return r.log[:r.applied] }
+
+// Reset empties the replica for another run.
+func (r *Replica) Reset() { r.Crash() }
