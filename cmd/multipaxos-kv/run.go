@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
@@ -113,16 +112,9 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return report(stderr, "replay", usageError{err})
 	}
-	header, recs, err := sim.ParseSchedule(data, file)
+	s, recs, err := cluster.ParseSchedule(data, file)
 	if err != nil {
 		return report(stderr, "replay", usageError{err})
-	}
-	s, err := scenarios.Parse(header, file)
-	if err != nil {
-		return report(stderr, "replay", usageError{err})
-	}
-	if recs == nil {
-		recs = []sim.Record{} // an empty schedule still replays (and diverges)
 	}
 	return report(stderr, "replay", execute(s, recs, out, "", "multipaxos-kv replay "+file, stdout))
 }
@@ -170,7 +162,7 @@ func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule,
 		}
 	}
 	if schedule != "" {
-		if err := writeSchedule(schedule, s, c.Schedule); err != nil {
+		if err := c.WriteScheduleFile(schedule); err != nil {
 			return usageError{err}
 		}
 	}
@@ -187,23 +179,6 @@ func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule,
 		return failure{fmt.Errorf("check failed: %s; reproduce with: %s", strings.Join(failed, ", "), repro)}
 	}
 	return nil
-}
-
-// scheduleHeader opens every schedule file; the resolved scenario follows.
-const scheduleHeader = "# multipaxos-kv schedule v1: the resolved scenario, then every event and decision of one run.\n# Replay it with: multipaxos-kv replay FILE\n"
-
-func writeSchedule(path string, s scenarios.Scenario, recs []sim.Record) error {
-	enc, err := s.Encode()
-	if err != nil {
-		return err
-	}
-	var b bytes.Buffer
-	b.WriteString(scheduleHeader)
-	b.Write(enc)
-	if err := sim.WriteSchedule(&b, nil, recs); err != nil {
-		return err
-	}
-	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
 // flagDefaults renders the flag set's defaults as text.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"strconv"
 	"time"
@@ -408,4 +409,42 @@ func (c *Cluster) WriteSummaryJSON(w io.Writer, o Outcome) error {
 		return sim.AppendJSONBool(b, "ok", o.OK)
 	})
 	return t.Err()
+}
+
+// scheduleHeader opens every schedule file; the resolved scenario follows.
+const scheduleHeader = "# multipaxos-kv schedule v1: the resolved scenario, then every event and decision of one run.\n# Replay it with: multipaxos-kv replay FILE\n"
+
+// WriteSchedule writes the recorded schedule (Options.Record) as a schedule
+// file: the resolved scenario, seed included, then every record.
+func (c *Cluster) WriteSchedule(w io.Writer) error {
+	enc, err := c.Scenario.Encode()
+	if err != nil {
+		return err
+	}
+	return sim.WriteSchedule(w, append([]byte(scheduleHeader), enc...), c.Schedule)
+}
+
+// WriteScheduleFile writes the schedule file at path.
+func (c *Cluster) WriteScheduleFile(path string) error {
+	var b bytes.Buffer
+	if err := c.WriteSchedule(&b); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// ParseSchedule reads a schedule file: its scenario and its records.
+func ParseSchedule(data []byte, file string) (scenarios.Scenario, []sim.Record, error) {
+	header, recs, err := sim.ParseSchedule(data, file)
+	if err != nil {
+		return scenarios.Scenario{}, nil, err
+	}
+	s, err := scenarios.Parse(header, file)
+	if err != nil {
+		return scenarios.Scenario{}, nil, err
+	}
+	if recs == nil {
+		recs = []sim.Record{} // an empty schedule still replays (and diverges)
+	}
+	return s, recs, nil
 }
