@@ -33,6 +33,7 @@ Usage:
   multipaxos-kv [run] [flags] [SCENARIO]   run a scenario (default: "default") and check it
   multipaxos-kv scenarios                  list the embedded scenarios
   multipaxos-kv replay [flags] SCHEDULE    re-execute a recorded schedule exactly
+  multipaxos-kv sweep [flags] [SCENARIO]   run and check many seeds in parallel
 
 SCENARIO is an embedded scenario's name or a path to a .toml file.
 Run "multipaxos-kv COMMAND -h" for a command's flags and an example.
@@ -47,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmd := "run"
 	if len(args) > 0 {
 		switch args[0] {
-		case "run", "scenarios", "replay":
+		case "run", "scenarios", "replay", "sweep":
 			cmd, args = args[0], args[1:]
 		case "help", "-h", "-help", "--help":
 			fmt.Fprint(stdout, mainUsage)
@@ -60,6 +61,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdScenarios(args, stdout)
 	case "replay":
 		return cmdReplay(args, stdout, stderr)
+	case "sweep":
+		return cmdSweep(args, stdout, stderr)
 	default:
 		return cmdRun(args, stdout, stderr)
 	}

@@ -220,3 +220,28 @@ func TestHelpAndScenarios(t *testing.T) {
 	assert.Regexp(t, `(?m)^default +3 acceptors, 2 replicas, 1 leader`, out)
 	assert.Regexp(t, `(?m)^kvstore +`, out)
 }
+
+func TestLinPictureAndDeterminismCheck(t *testing.T) {
+	dir := t.TempDir()
+	html := filepath.Join(dir, "lin.html")
+	code, out, errs := cli(t, "-q", "-check-determinism", "-lin", html, "default")
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "linearizability  ok")
+	assert.Regexp(t, `^multipaxos-kv run: determinism: two runs gave identical JSON traces \(\d+ bytes, sha256 [0-9a-f]{16}\)\n$`, errs)
+	data, err := os.ReadFile(html)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "<html")
+
+	// The picture marks the run's faults.
+	toml := filepath.Join(dir, "crash.toml")
+	require.NoError(t, os.WriteFile(toml, []byte("liveness = false\n[[faults]]\nat = \"20ms\"\ncrash = \"acceptor3\"\n"), 0o644))
+	code, _, errs = cli(t, "-q", "-lin", html, toml)
+	require.Equal(t, exitOK, code, errs)
+	data, err = os.ReadFile(html)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "crash acceptor3")
+
+	code, _, errs = cli(t, "-q", "-lin", filepath.Join(dir, "no", "such", "dir.html"))
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, "no such file or directory")
+}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
 	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
+	"github.com/multipaxos-kv/multipaxos-kv/sim/textdiff"
 )
 
 // outputFlags are the output flags shared by run and replay.
@@ -17,12 +20,14 @@ type outputFlags struct {
 	json  bool
 	trace string
 	quiet bool
+	lin   string
 }
 
 func (o *outputFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&o.json, "json", false, "print the JSON-lines trace on stdout instead of the text trace")
 	fs.StringVar(&o.trace, "trace", "", "also write the JSON-lines trace to `FILE`")
 	fs.BoolVar(&o.quiet, "q", false, "print only the summary")
+	fs.StringVar(&o.lin, "lin", "", "write the linearizability picture of the client history to `FILE.html` (porcupine's visualisation, with the run's faults marked)")
 }
 
 const runUsage = `Usage: multipaxos-kv [run] [flags] [SCENARIO]
@@ -46,6 +51,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 0, "override the scenario's seed")
 	clients := fs.Int("clients", 0, "override the number of clients (the original's num_clients)")
 	schedule := fs.String("schedule", "", "write the execution schedule to `FILE` (replay it with: multipaxos-kv replay FILE)")
+	determinism := fs.Bool("check-determinism", false, "run twice more and check that the JSON traces are identical, naming the first differing event")
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), runUsage, flagDefaults(fs)) }
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -79,6 +85,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		repro += fmt.Sprintf(" -clients %d", s.Nodes.Clients)
 	}
 	repro += " " + name
+	if *determinism {
+		if err := checkDeterminism(s, stderr); err != nil {
+			return report(stderr, "run", err)
+		}
+	}
 	return report(stderr, "run", execute(s, nil, out, *schedule, repro, stdout))
 }
 
@@ -166,6 +177,11 @@ func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule,
 			return usageError{err}
 		}
 	}
+	if out.lin != "" {
+		if err := writeLin(out.lin, c, o); err != nil {
+			return usageError{err}
+		}
+	}
 	if d := o.Result.Diverge; d != nil {
 		return failure{d}
 	}
@@ -179,6 +195,35 @@ func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule,
 		return failure{fmt.Errorf("check failed: %s; reproduce with: %s", strings.Join(failed, ", "), repro)}
 	}
 	return nil
+}
+
+// writeLin writes the linearizability picture of a run.
+func writeLin(path string, c *cluster.Cluster, o cluster.Outcome) error {
+	var b bytes.Buffer
+	if err := o.Lin.WriteHTML(&b, c.Annotations()); err != nil {
+		return fmt.Errorf("writing %s: %v", path, err)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+// checkDeterminism runs s twice with its JSON trace captured and compares
+// the traces' hashes; on a difference it names the first differing record.
+func checkDeterminism(s scenarios.Scenario, stderr io.Writer) error {
+	var traces [2]bytes.Buffer
+	var sums [2][sha256.Size]byte
+	for i := range traces {
+		c := cluster.New(s, cluster.Options{JSON: &traces[i]})
+		o := c.Run()
+		if err := c.WriteSummaryJSON(&traces[i], o); err != nil {
+			return err
+		}
+		sums[i] = sha256.Sum256(traces[i].Bytes())
+	}
+	if sums[0] == sums[1] {
+		fmt.Fprintf(stderr, "multipaxos-kv run: determinism: two runs gave identical JSON traces (%d bytes, sha256 %x)\n", traces[0].Len(), sums[0][:8])
+		return nil
+	}
+	return failure{fmt.Errorf("determinism broken: two runs of seed %d differ at %s", s.Seed, textdiff.FirstDiff(traces[0].Bytes(), traces[1].Bytes()))}
 }
 
 // flagDefaults renders the flag set's defaults as text.

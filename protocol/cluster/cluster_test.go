@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -187,5 +188,51 @@ func TestChecksOverSeeds(t *testing.T) {
 			o := c.Run()
 			require.True(t, o.OK, "%s seed %d: %v", s.Name, seed, o.Checks)
 		}
+	}
+}
+
+// TestDeterminismManySeeds: two runs of each seed give byte-identical JSON
+// traces (the run -check-determinism self-check, over many seeds).
+func TestDeterminismManySeeds(t *testing.T) {
+	for _, s := range []scenarios.Scenario{load(t, "default"), faulty(t)} {
+		for seed := uint64(1); seed <= 100; seed++ {
+			s.Seed = seed
+			_, a, _, _ := traced(t, s, nil)
+			_, b, _, _ := traced(t, s, nil)
+			require.Equal(t, string(a), string(b), "%s seed %d", s.Name, seed)
+		}
+	}
+	for seed := uint64(1); seed <= 100; seed++ {
+		s := scenarios.Swarm(load(t, "default"), seed)
+		_, a, _, _ := traced(t, s, nil)
+		_, b, _, _ := traced(t, s, nil)
+		require.Equal(t, string(a), string(b), "%s", s.Name)
+	}
+}
+
+// BenchmarkSweep measures what a sweep does per seed: reset a reused cluster,
+// run it untraced, check it; on every core (b.RunParallel), with and without
+// the linearizability check.
+func BenchmarkSweep(b *testing.B) {
+	for _, lin := range []bool{true, false} {
+		name := "lin=on"
+		if !lin {
+			name = "lin=off"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := load(b, "default")
+			var seeds atomic.Uint64
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				c := New(s, Options{SkipLin: !lin})
+				for pb.Next() {
+					c.Reset(seeds.Add(1))
+					if o := c.Run(); !o.OK {
+						b.Errorf("seed %d failed: %v", c.Scenario.Seed, o.Failed())
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "seeds/s")
+		})
 	}
 }

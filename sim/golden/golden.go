@@ -8,12 +8,12 @@
 package golden
 
 import (
-	"bytes"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/multipaxos-kv/multipaxos-kv/sim/textdiff"
 )
 
 // Update is true when the tests run with -update: golden files are rewritten
@@ -37,35 +37,7 @@ func Check(t testing.TB, path string, got []byte) {
 	if err != nil {
 		t.Fatalf("%v (run go test -update to create it)", err)
 	}
-	if msg := FirstDiff(want, got); msg != "" {
+	if msg := textdiff.FirstDiff(want, got); msg != "" {
 		t.Errorf("%s differs from the output: %s\n(if the change is intended, run go test ./... -update and review the diff)", path, msg)
 	}
-}
-
-// FirstDiff describes the first line where want and got differ, or returns
-// "" when they are equal.
-func FirstDiff(want, got []byte) string {
-	if bytes.Equal(want, got) {
-		return ""
-	}
-	wl := bytes.Split(want, []byte("\n"))
-	gl := bytes.Split(got, []byte("\n"))
-	for i := 0; i < len(wl) || i < len(gl); i++ {
-		var w, g []byte
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if i < len(gl) {
-			g = gl[i]
-		}
-		switch {
-		case i >= len(wl):
-			return fmt.Sprintf("line %d: want end of file\n  got:  %q", i+1, g)
-		case i >= len(gl):
-			return fmt.Sprintf("line %d: got end of output\n  want: %q", i+1, w)
-		case !bytes.Equal(w, g):
-			return fmt.Sprintf("line %d:\n  want: %q\n  got:  %q", i+1, w, g)
-		}
-	}
-	return "they differ only in line endings"
 }

@@ -1,10 +1,15 @@
-package golden
+package textdiff_test
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/multipaxos-kv/multipaxos-kv/sim/golden"
+	"github.com/multipaxos-kv/multipaxos-kv/sim/textdiff"
 )
+
+var _ = golden.Update
 
 func TestFirstDiff(t *testing.T) {
 	cases := []struct{ want, got, diff string }{
@@ -15,6 +20,6 @@ func TestFirstDiff(t *testing.T) {
 		{"a", "a\nb", "line 2: want end of file\n  got:  \"b\""},
 	}
 	for _, c := range cases {
-		assert.Equal(t, c.diff, FirstDiff([]byte(c.want), []byte(c.got)), "want %q got %q", c.want, c.got)
+		assert.Equal(t, c.diff, textdiff.FirstDiff([]byte(c.want), []byte(c.got)), "want %q got %q", c.want, c.got)
 	}
 }

@@ -1,0 +1,364 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
+	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
+)
+
+const sweepUsage = `Usage: multipaxos-kv sweep [flags] [SCENARIO]
+
+Runs SCENARIO (default "default") for every seed of a range, in parallel,
+checks every run, shows progress on stderr, and reports every failing seed
+with the command that reproduces it; a schedule file is written for each
+failure (at most -keep of them). Exit status 1 if any seed failed.
+
+With -swarm, each seed also draws the network (latency, drop, duplicate) and
+faults (crashes, restarts, partitions of a minority) from the seed, so one
+sweep covers many fault mixes; a failure then also writes the concrete
+scenario as TOML beside its schedule.
+
+-shard i/n runs only the seeds whose position in the range is i modulo n
+(0 <= i < n), so that n machines split one sweep: on a Kubernetes Indexed
+Job, -shard $JOB_COMPLETION_INDEX/N; on a Slurm array, -shard $SLURM_ARRAY_TASK_ID/N.
+
+Flags:
+%s
+Examples:
+  multipaxos-kv sweep -seeds 1..100000 default
+  multipaxos-kv sweep -swarm -seeds 1..10000 -out failures default
+  multipaxos-kv sweep -seeds 1..1000000 -shard 3/8 default
+`
+
+// sweepFlags are sweep's options.
+type sweepFlags struct {
+	first, last uint64
+	workers     int
+	shard, of   uint64
+	swarm       bool
+	lin         bool
+	out         string
+	keep        int
+}
+
+// seedRange parses "A..B" (inclusive) or "N".
+func seedRange(s string) (uint64, uint64, error) {
+	a, b, ok := strings.Cut(s, "..")
+	if !ok {
+		b = a
+	}
+	first, err1 := strconv.ParseUint(a, 10, 64)
+	last, err2 := strconv.ParseUint(b, 10, 64)
+	if err1 != nil || err2 != nil || first > last {
+		return 0, 0, fmt.Errorf("-seeds %q: expected A..B with integers 0 <= A <= B, or one seed N", s)
+	}
+	return first, last, nil
+}
+
+// shardSpec parses "i/n" with 0 <= i < n.
+func shardSpec(s string) (uint64, uint64, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.ParseUint(a, 10, 64)
+	n, err2 := strconv.ParseUint(b, 10, 64)
+	if !ok || err1 != nil || err2 != nil || n == 0 || i >= n {
+		return 0, 0, fmt.Errorf("-shard %q: expected i/n with 0 <= i < n, e.g. 0/4", s)
+	}
+	return i, n, nil
+}
+
+// failure of one seed.
+type seedFailure struct {
+	seed   uint64
+	checks []string // "name: text" of each failed check
+	repro  string
+	files  []string
+}
+
+func cmdSweep(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sweep", flag.ContinueOnError)
+	var f sweepFlags
+	seeds := fs.String("seeds", "1..1000", "the seeds to run, `A..B` inclusive")
+	fs.IntVar(&f.workers, "workers", runtime.NumCPU(), "parallel workers")
+	shard := fs.String("shard", "0/1", "run only part `i/n` of the seeds (0 <= i < n)")
+	fs.BoolVar(&f.swarm, "swarm", false, "draw each seed's network and faults from the seed")
+	fs.BoolVar(&f.lin, "linearizability", true, "run the linearizability check (the costliest)")
+	fs.StringVar(&f.out, "out", "sweep-failures", "write failing seeds' schedules (and swarm scenarios) to `DIR`")
+	fs.IntVar(&f.keep, "keep", 20, "detail and write files for at most `N` failing seeds")
+	fs.Usage = func() { fmt.Fprintf(fs.Output(), sweepUsage, flagDefaults(fs)) }
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return report(stderr, "sweep", err)
+	}
+	if f.first, f.last, err = seedRange(*seeds); err == nil {
+		f.shard, f.of, err = shardSpec(*shard)
+	}
+	if err == nil && f.workers < 1 {
+		err = fmt.Errorf("-workers %d: expected at least 1", f.workers)
+	}
+	if err == nil && len(pos) > 1 {
+		err = fmt.Errorf("expected one scenario, got %d arguments: %s", len(pos), strings.Join(pos, " "))
+	}
+	if err != nil {
+		return report(stderr, "sweep", usageError{err})
+	}
+	name := "default"
+	if len(pos) == 1 {
+		name = pos[0]
+	}
+	base, err := scenarios.Load(name)
+	if err != nil {
+		return report(stderr, "sweep", usageError{err})
+	}
+	return report(stderr, "sweep", sweep(base, name, f, stdout, stderr))
+}
+
+// sweep runs the seeds of f over base and reports.
+func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io.Writer) error {
+	total := shardCount(f.first, f.last, f.shard, f.of)
+	var (
+		next     atomic.Uint64 // index of the next seed to take
+		done     atomic.Uint64
+		events   atomic.Uint64
+		failed   atomic.Uint64
+		mu       sync.Mutex
+		failures []seedFailure
+		wg       sync.WaitGroup
+	)
+	start := time.Now()
+	prog := newProgress(stderr, total)
+	stop := make(chan struct{})
+	go func() {
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				prog.show(done.Load(), failed.Load(), time.Since(start))
+			}
+		}
+	}()
+	opt := cluster.Options{SkipLin: !f.lin}
+	for range f.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var c *cluster.Cluster // reused across seeds when not swarming
+			for {
+				i := next.Add(1) - 1
+				if i >= total {
+					return
+				}
+				seed := f.first + f.shard + i*f.of
+				s := base
+				if f.swarm {
+					s = scenarios.Swarm(base, seed)
+					c = cluster.New(s, opt)
+				} else if c == nil {
+					s.Seed = seed
+					c = cluster.New(s, opt)
+				} else {
+					c.Reset(seed)
+				}
+				o := c.Run()
+				events.Add(uint64(o.Result.Events))
+				if !o.OK {
+					failed.Add(1)
+					fl := seedFailure{seed: seed}
+					for _, v := range o.Checks {
+						if v.Err != nil {
+							fl.checks = append(fl.checks, v.Name+": "+v.Text())
+						}
+					}
+					mu.Lock()
+					failures = append(failures, fl)
+					mu.Unlock()
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	elapsed := time.Since(start)
+	prog.finish(done.Load(), failed.Load(), elapsed)
+
+	slices.SortFunc(failures, func(a, b seedFailure) int { return cmpUint(a.seed, b.seed) })
+	mode := ""
+	if f.swarm {
+		mode = " (swarm)"
+	}
+	fmt.Fprintf(stdout, "sweep %s%s: seeds %d..%d, shard %d/%d, %d workers\n", name, mode, f.first, f.last, f.shard, f.of, f.workers)
+	secs := max(elapsed.Seconds(), 1e-9)
+	fmt.Fprintf(stdout, "  %d seeds in %v: %.0f seeds/s, %.0f events/s\n", done.Load(), elapsed.Round(time.Millisecond), float64(done.Load())/secs, float64(events.Load())/secs)
+	fmt.Fprintf(stdout, "  failures: %d\n", len(failures))
+	tally := map[string]int{}
+	for _, fl := range failures {
+		for _, c := range fl.checks {
+			check, _, _ := strings.Cut(c, ":")
+			tally[check]++
+		}
+	}
+	for _, check := range slices.Sorted(maps.Keys(tally)) {
+		fmt.Fprintf(stdout, "    %-16s failed for %d seeds\n", check, tally[check])
+	}
+	var errs []error
+	for i := range failures {
+		fl := &failures[i]
+		if i == f.keep {
+			var rest []string
+			for _, more := range failures[i:min(len(failures), i+20)] {
+				rest = append(rest, strconv.FormatUint(more.seed, 10))
+			}
+			fmt.Fprintf(stdout, "... and %d more failing seeds: %s", len(failures)-i, strings.Join(rest, " "))
+			if len(failures)-i > 20 {
+				fmt.Fprint(stdout, " ...")
+			}
+			fmt.Fprintln(stdout, " (raise -keep to see them)")
+			break
+		}
+		fl.repro = fmt.Sprintf("multipaxos-kv run -seed %d %s", fl.seed, name)
+		if err := writeFailure(base, name, f, fl); err != nil {
+			errs = append(errs, err)
+		}
+		fmt.Fprintf(stdout, "FAIL seed %d\n", fl.seed)
+		for _, c := range fl.checks {
+			fmt.Fprintf(stdout, "  %s\n", c)
+		}
+		fmt.Fprintf(stdout, "  reproduce: %s\n", fl.repro)
+		for _, file := range fl.files {
+			fmt.Fprintf(stdout, "  wrote:     %s\n", file)
+		}
+	}
+	if len(errs) > 0 {
+		return usageError{errors.Join(errs...)}
+	}
+	if len(failures) > 0 {
+		return failure{fmt.Errorf("%d of %d seeds failed", len(failures), done.Load())}
+	}
+	return nil
+}
+
+// shardCount is how many seeds shard i of n runs out of first..last: those
+// at positions i, i+n, i+2n, ... of the range. It counts without overflow,
+// even for the range 0..2^64-1.
+func shardCount(first, last, i, n uint64) uint64 {
+	span := last - first
+	if i > span {
+		return 0
+	}
+	total := span/n + 1
+	if span%n < i {
+		total--
+	}
+	return total
+}
+
+func cmpUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// writeFailure re-runs a failing seed with recording, writes its schedule
+// (and for swarm, its concrete scenario), and sets its reproduction command.
+func writeFailure(base scenarios.Scenario, name string, f sweepFlags, fl *seedFailure) error {
+	s := base
+	s.Seed = fl.seed
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return err
+	}
+	stem := filepath.Join(f.out, fmt.Sprintf("%s-seed%d", s.Name, fl.seed))
+	if f.swarm {
+		s = scenarios.Swarm(base, fl.seed)
+		stem = filepath.Join(f.out, s.Name)
+		enc, err := s.Encode()
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(stem+".toml", enc, 0o644); err != nil {
+			return err
+		}
+		fl.files = append(fl.files, stem+".toml")
+		fl.repro = "multipaxos-kv run " + stem + ".toml"
+	}
+	c := cluster.New(s, cluster.Options{Record: true, SkipLin: !f.lin})
+	c.Run()
+	if err := c.WriteScheduleFile(stem + ".sched"); err != nil {
+		return err
+	}
+	fl.files = append(fl.files, stem+".sched (multipaxos-kv replay "+stem+".sched)")
+	return nil
+}
+
+// progress shows a sweep's progress on stderr: a bar redrawn in place on a
+// terminal, a plain line every few seconds otherwise (logs, CI).
+type progress struct {
+	w        io.Writer
+	total    uint64
+	terminal bool
+	last     time.Duration
+}
+
+func newProgress(w io.Writer, total uint64) *progress {
+	p := &progress{w: w, total: total}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.terminal = true
+		}
+	}
+	return p
+}
+
+func (p *progress) line(done, failed uint64, elapsed time.Duration) string {
+	pct := 100.0
+	if p.total > 0 {
+		pct = 100 * float64(done) / float64(p.total)
+	}
+	rate := float64(done) / max(elapsed.Seconds(), 1e-9)
+	return fmt.Sprintf("%d/%d seeds (%.0f%%), %d failed, %.0f seeds/s", done, p.total, pct, failed, rate)
+}
+
+func (p *progress) show(done, failed uint64, elapsed time.Duration) {
+	if p.terminal {
+		const width = 30
+		n := width
+		if p.total > 0 {
+			n = int(width * done / p.total)
+		}
+		fmt.Fprintf(p.w, "\r[%s%s] %s ", strings.Repeat("=", n), strings.Repeat(" ", width-n), p.line(done, failed, elapsed))
+		return
+	}
+	if elapsed-p.last >= 5*time.Second {
+		p.last = elapsed
+		fmt.Fprintf(p.w, "sweep: %s\n", p.line(done, failed, elapsed))
+	}
+}
+
+func (p *progress) finish(done, failed uint64, elapsed time.Duration) {
+	if p.terminal {
+		p.show(done, failed, elapsed)
+		fmt.Fprintln(p.w)
+		return
+	}
+	fmt.Fprintf(p.w, "sweep: %s, done\n", p.line(done, failed, elapsed))
+}

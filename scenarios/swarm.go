@@ -1,0 +1,98 @@
+package scenarios
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+)
+
+// Swarm returns base with its network and faults drawn at random from seed,
+// so that a sweep covers many fault mixes, one per seed (swarm testing:
+// Groce et al., "Swarm Testing", ISSTA 2012). Each draw comes from the seed's
+// own "swarm" stream, so the same seed always gives the same scenario, and
+// the run's seed is seed too. What is drawn:
+//   - latency_min in [0, 2ms] and latency_max up to 20ms above it;
+//   - drop and duplicate: each 0 half of the time, else in [0, 0.2];
+//   - 0 to 3 faults among: the crash of a faulty acceptor or of a replica,
+//     with or without a restart; a partition that cuts the faulty acceptors
+//     from the rest, healed or not; a partition that cuts leader1 from the
+//     acceptors for a while, always healed.
+//
+// The faulty acceptors are a minority, so a majority always stays up and
+// connected, and leaders never crash: a protocol that recovers from faults
+// should stay live. The scenario keeps base's liveness setting. The kvstore protocol gets network
+// draws only.
+func Swarm(base Scenario, seed uint64) Scenario {
+	r := rand.New(rand.NewPCG(seed, 0x5357_4152_4d21)) // "SWARM!"
+	s := base
+	s.Seed = seed
+	s.Name = base.Name + "-swarm-" + strconv.FormatUint(seed, 10)
+	s.Description = "swarm draw " + strconv.FormatUint(seed, 10) + " of " + base.Name
+	s.Faults = append([]Fault(nil), base.Faults...)
+
+	ms := func(f float64) Duration {
+		return Duration(time.Duration(f * float64(time.Millisecond)).Round(time.Microsecond))
+	}
+	s.Network.LatencyMin = ms(r.Float64() * 2)
+	s.Network.LatencyMax = s.Network.LatencyMin + ms(r.Float64()*20)
+	chance := func() float64 {
+		if r.IntN(2) == 0 {
+			return 0
+		}
+		return float64(int(r.Float64()*200)) / 1000 // three decimals, exact in TOML
+	}
+	s.Network.Drop = chance()
+	s.Network.Duplicate = chance()
+	if s.Protocol == ProtocolKVStore {
+		return s
+	}
+
+	// Faults happen within the time the workload would take on this network.
+	span := float64(s.Workload.RequestsPerClient+1) * 4 * (float64(s.Network.LatencyMax.D()) + float64(time.Millisecond))
+	at := func() Duration { return Duration(time.Duration(r.Float64() * span).Round(time.Microsecond)) }
+	// Only a minority of acceptors, the highest-numbered, is ever faulty,
+	// so crashes and partitions together never take a majority away.
+	var faulty []string
+	for i := range r.IntN((s.Nodes.Acceptors-1)/2 + 1) {
+		faulty = append(faulty, fmt.Sprintf("acceptor%d", s.Nodes.Acceptors-i))
+	}
+	for range r.IntN(4) {
+		t := at()
+		later := t + at()/2 + 1
+		kind := r.IntN(4) // crash an acceptor, crash a replica, cut the faulty acceptors, cut leader1
+		switch {
+		case kind == 0 && len(faulty) > 0, kind == 1 && s.Nodes.Replicas > 0:
+			name := fmt.Sprintf("replica%d", 1+r.IntN(max(s.Nodes.Replicas, 1)))
+			if kind == 0 {
+				name = faulty[r.IntN(len(faulty))]
+			}
+			s.Faults = append(s.Faults, Fault{At: t, Crash: name})
+			if r.IntN(3) > 0 {
+				s.Faults = append(s.Faults, Fault{At: later, Restart: name})
+			}
+		case kind == 2 && len(faulty) > 0:
+			// The faulty acceptors are cut from the others and the leaders,
+			// healed or not.
+			var rest []string
+			for i := 1; i <= s.Nodes.Acceptors-len(faulty); i++ {
+				rest = append(rest, fmt.Sprintf("acceptor%d", i))
+			}
+			for i := 1; i <= s.Nodes.Leaders; i++ {
+				rest = append(rest, fmt.Sprintf("leader%d", i))
+			}
+			s.Faults = append(s.Faults, Fault{At: t, Partition: [][]string{append([]string(nil), faulty...), rest}})
+			if r.IntN(4) > 0 {
+				s.Faults = append(s.Faults, Fault{At: later, Heal: true})
+			}
+		default:
+			// leader1 is cut from every acceptor for a while, then healed.
+			var accs []string
+			for i := 1; i <= s.Nodes.Acceptors; i++ {
+				accs = append(accs, fmt.Sprintf("acceptor%d", i))
+			}
+			s.Faults = append(s.Faults, Fault{At: t, Partition: [][]string{{"leader1"}, accs}}, Fault{At: later, Heal: true})
+		}
+	}
+	return s
+}
