@@ -13,20 +13,22 @@ import (
 // fed every Accepted vote, with the command the acceptor holds for that slot.
 type Chosen struct {
 	quorum int
-	votes  map[vote]struct{}
-	counts map[slotBallot]int
-	chosen map[int64]choice
+	slots  []slotVotes // slot s at index s-1
 	err    error
 }
 
-type slotBallot struct {
-	slot   int64
-	ballot protocol.Ballot
+// slotVotes is what one slot has seen: the votes per ballot, and its choice.
+// Plain slices rather than maps: they are reused across runs and cost no
+// hashing on the hot path of a sweep.
+type slotVotes struct {
+	ballots []ballotVotes
+	chosen  bool
+	choice  choice
 }
 
-type vote struct {
-	slotBallot
-	acceptor int
+type ballotVotes struct {
+	ballot protocol.Ballot
+	voters []int // acceptor indices, each once
 }
 
 type choice struct {
@@ -35,35 +37,65 @@ type choice struct {
 }
 
 // NewChosen watches acceptors with the given quorum size.
-func NewChosen(quorum int) *Chosen {
-	return &Chosen{quorum: quorum, votes: map[vote]struct{}{}, counts: map[slotBallot]int{}, chosen: map[int64]choice{}}
-}
+func NewChosen(quorum int) *Chosen { return &Chosen{quorum: quorum} }
 
 // Reset forgets everything, keeping the memory, for another run.
 func (c *Chosen) Reset() {
-	clear(c.votes)
-	clear(c.counts)
-	clear(c.chosen)
+	for i := range c.slots {
+		sv := &c.slots[i]
+		for j := range sv.ballots {
+			sv.ballots[j].voters = sv.ballots[j].voters[:0]
+		}
+		sv.ballots = sv.ballots[:0]
+		sv.chosen, sv.choice = false, choice{}
+	}
+	c.slots = c.slots[:0]
 	c.err = nil
 }
 
 // Accepted records that acceptor accepted cmd for slot at ballot b.
 func (c *Chosen) Accepted(acceptor int, slot int64, b protocol.Ballot, cmd protocol.Command) {
-	v := vote{slotBallot{slot, b}, acceptor}
-	if _, dup := c.votes[v]; dup {
+	if slot < 1 {
 		return
 	}
-	c.votes[v] = struct{}{}
-	c.counts[v.slotBallot]++
-	if c.counts[v.slotBallot] != c.quorum {
+	for int64(len(c.slots)) < slot {
+		if len(c.slots) < cap(c.slots) {
+			c.slots = c.slots[:len(c.slots)+1] // reuse the slot's old arrays
+		} else {
+			c.slots = append(c.slots, slotVotes{})
+		}
+	}
+	sv := &c.slots[slot-1]
+	var bv *ballotVotes
+	for i := range sv.ballots {
+		if sv.ballots[i].ballot == b {
+			bv = &sv.ballots[i]
+			break
+		}
+	}
+	if bv == nil {
+		if len(sv.ballots) < cap(sv.ballots) {
+			sv.ballots = sv.ballots[:len(sv.ballots)+1]
+		} else {
+			sv.ballots = append(sv.ballots, ballotVotes{})
+		}
+		bv = &sv.ballots[len(sv.ballots)-1]
+		bv.ballot, bv.voters = b, bv.voters[:0]
+	}
+	for _, v := range bv.voters {
+		if v == acceptor {
+			return // a duplicate vote counts once
+		}
+	}
+	bv.voters = append(bv.voters, acceptor)
+	if len(bv.voters) != c.quorum {
 		return
 	}
-	prev, ok := c.chosen[slot]
-	if !ok {
-		c.chosen[slot] = choice{b, cmd}
+	if !sv.chosen {
+		sv.chosen, sv.choice = true, choice{b, cmd}
 		return
 	}
-	if !prev.cmd.Same(cmd) && c.err == nil {
+	if prev := sv.choice; !prev.cmd.Same(cmd) && c.err == nil {
 		c.err = fmt.Errorf("slot %d: %v (%s #%d) was chosen at ballot %v, then %v (%s #%d) at ballot %v",
 			slot, prev.cmd, prev.cmd.Client, prev.cmd.Seq, prev.ballot, cmd, cmd.Client, cmd.Seq, b)
 	}
@@ -73,7 +105,15 @@ func (c *Chosen) Accepted(acceptor int, slot int64, b protocol.Ballot, cmd proto
 func (c *Chosen) Err() error { return c.err }
 
 // Slots is the number of slots chosen so far.
-func (c *Chosen) Slots() int { return len(c.chosen) }
+func (c *Chosen) Slots() int {
+	n := 0
+	for i := range c.slots {
+		if c.slots[i].chosen {
+			n++
+		}
+	}
+	return n
+}
 
 // Applied checks the learners against what was chosen: a node may apply at
 // slot N only the command chosen there.
@@ -81,7 +121,11 @@ func (c *Chosen) Applied(ls []Learner) error {
 	for _, l := range ls {
 		for i, cmd := range l.Applied {
 			slot := int64(i + 1)
-			ch, ok := c.chosen[slot]
+			var ch choice
+			ok := i < len(c.slots) && c.slots[i].chosen
+			if ok {
+				ch = c.slots[i].choice
+			}
 			switch {
 			case !ok:
 				return fmt.Errorf("%s applied %v at slot %d, where nothing was chosen", l.Name, cmd, slot)

@@ -13,6 +13,28 @@ import (
 // ready to use.
 type Store struct {
 	m map[string]string
+	// errs caches the error texts per key ("key not found: k", "key already
+	// exists: k"), so that applying a failing command does not build a new
+	// string every time; Reset keeps it, so a reused store stops allocating.
+	errs map[string]*[2]string
+}
+
+const (
+	errNotFound = iota
+	errExists
+)
+
+// errText returns the error text of kind for key.
+func (s *Store) errText(kind int, key string) string {
+	e := s.errs[key]
+	if e == nil {
+		if s.errs == nil {
+			s.errs = make(map[string]*[2]string)
+		}
+		e = &[2]string{"key not found: " + key, "key already exists: " + key}
+		s.errs[key] = e
+	}
+	return e[kind]
 }
 
 // Apply executes cmd with the kv_store's semantics and returns its result.
@@ -21,7 +43,7 @@ func (s *Store) Apply(cmd protocol.Command) protocol.Result {
 	switch cmd.Op {
 	case protocol.Put:
 		if _, ok := s.m[cmd.Key]; ok {
-			return protocol.Result{Err: "key already exists: " + cmd.Key}
+			return protocol.Result{Err: s.errText(errExists, cmd.Key)}
 		}
 		if s.m == nil {
 			s.m = make(map[string]string)
@@ -32,13 +54,13 @@ func (s *Store) Apply(cmd protocol.Command) protocol.Result {
 		if v, ok := s.m[cmd.Key]; ok {
 			return protocol.Result{OK: true, Value: v}
 		}
-		return protocol.Result{Err: "key not found: " + cmd.Key}
+		return protocol.Result{Err: s.errText(errNotFound, cmd.Key)}
 	case protocol.Delete:
 		if _, ok := s.m[cmd.Key]; ok {
 			delete(s.m, cmd.Key)
 			return protocol.Result{OK: true}
 		}
-		return protocol.Result{Err: "key not found: " + cmd.Key}
+		return protocol.Result{Err: s.errText(errNotFound, cmd.Key)}
 	}
 	return protocol.Result{OK: true}
 }

@@ -34,9 +34,10 @@ type Leader struct {
 
 	state    leaderState
 	ballot   protocol.Ballot
-	voted    []bool // which acceptors answered the current phase (index as in Acceptors)
-	votes    int    // promises (Phase 1) or accepts (Phase 2) counted
-	queue    []pending
+	voted    []bool    // which acceptors answered the current phase (index as in Acceptors)
+	votes    int       // promises (Phase 1) or accepts (Phase 2) counted
+	queue    []pending // requests waiting, from queue[head] on
+	head     int
 	busy     bool    // a request is in Phase 2
 	cur      pending // that request
 	curSlot  int64   // and its slot
@@ -95,7 +96,7 @@ func (l *Leader) request(env *kv.Env, from sim.NodeID, cmd protocol.Command) {
 	l.seen[cmd.Client] = cmd.Seq
 	l.queue = append(l.queue, pending{from: from, cmd: cmd})
 	if (l.busy || l.state != leading) && env.Tracing() {
-		env.Step("queued " + cmd.Client + "'s request " + strconv.FormatUint(cmd.Seq, 10) + " (" + strconv.Itoa(len(l.queue)) + " waiting)")
+		env.Step("queued " + cmd.Client + "'s request " + strconv.FormatUint(cmd.Seq, 10) + " (" + strconv.Itoa(len(l.queue)-l.head) + " waiting)")
 	}
 	l.serve(env)
 }
@@ -176,11 +177,14 @@ func (l *Leader) rejected(env *kv.Env, from sim.NodeID, m protocol.Msg, what str
 // serve starts Phase 2 for the next queued request when the leader is
 // established and idle.
 func (l *Leader) serve(env *kv.Env) {
-	if l.state != leading || l.busy || len(l.queue) == 0 {
+	if l.state != leading || l.busy || l.head == len(l.queue) {
 		return
 	}
-	l.cur = l.queue[0]
-	l.queue = l.queue[1:]
+	l.cur = l.queue[l.head]
+	l.head++
+	if l.head == len(l.queue) { // drained: reuse the array from the start
+		l.queue, l.head = l.queue[:0], 0
+	}
 	l.busy = true
 	l.curSlot = l.nextSlot
 	l.nextSlot++
@@ -215,7 +219,7 @@ func (l *Leader) Timer(*kv.Env, string, int64) {}
 
 // Crash loses all of the leader's state, which is volatile.
 func (l *Leader) Crash() {
-	l.state, l.busy, l.queue, l.votes = electing, false, l.queue[:0], 0
+	l.state, l.busy, l.queue, l.head, l.votes = electing, false, l.queue[:0], 0, 0
 	l.log = l.log[:0]
 	l.store.Reset()
 	clear(l.seen)
