@@ -23,6 +23,8 @@ const (
 	MaxEventsLimit = 1_000_000_000
 	// MaxRequestsPerClient bounds workload.requests_per_client.
 	MaxRequestsPerClient = 1_000_000
+	// MaxValues bounds workload.values: the value pool is built in memory.
+	MaxValues = 1_000_000
 	// MaxMixWeight bounds each workload.mix weight, so that their sum cannot
 	// overflow in the workload generator.
 	MaxMixWeight = 1_000_000

@@ -140,8 +140,8 @@ func (w *Workload) problems() []Problem {
 		}
 		first[k] = i
 	}
-	if w.Values < 1 {
-		add("values", "must be >= 1, got %d", w.Values)
+	if w.Values < 1 || w.Values > MaxValues {
+		add("values", "must be between 1 and %d, got %d", MaxValues, w.Values)
 	}
 	weights := []struct {
 		name string

@@ -141,4 +141,11 @@ func TestChosen(t *testing.T) {
 	c.Reset()
 	assert.NoError(t, c.Err())
 	assert.Equal(t, 0, c.Slots())
+
+	// One ballot proposing two commands for a slot (a leader restarted with
+	// its old ballot) is caught at its source, even by the same acceptor.
+	c.Accepted(0, 1, b1, put1)
+	c.Accepted(1, 1, b1, put1)
+	c.Accepted(0, 1, b1, put2)
+	assert.EqualError(t, c.Err(), `slot 1: ballot (1,1) proposed two commands: PUT "a" = "v1" (client1 #1) and PUT "a" = "v2" (client2 #1), the latter accepted by acceptor1`)
 }

@@ -28,7 +28,8 @@ type slotVotes struct {
 
 type ballotVotes struct {
 	ballot protocol.Ballot
-	voters []int // acceptor indices, each once
+	cmd    protocol.Command // what the ballot proposed for the slot
+	voters []int            // acceptor indices, each once
 }
 
 type choice struct {
@@ -80,7 +81,15 @@ func (c *Chosen) Accepted(acceptor int, slot int64, b protocol.Ballot, cmd proto
 			sv.ballots = append(sv.ballots, ballotVotes{})
 		}
 		bv = &sv.ballots[len(sv.ballots)-1]
-		bv.ballot, bv.voters = b, bv.voters[:0]
+		bv.ballot, bv.cmd, bv.voters = b, cmd, bv.voters[:0]
+	} else if !bv.cmd.Same(cmd) {
+		// A ballot proposes one command per slot: two are a broken
+		// proposer, and could let two commands be chosen.
+		if c.err == nil {
+			c.err = fmt.Errorf("slot %d: ballot %v proposed two commands: %v (%s #%d) and %v (%s #%d), the latter accepted by acceptor%d",
+				slot, b, bv.cmd, bv.cmd.Client, bv.cmd.Seq, cmd, cmd.Client, cmd.Seq, acceptor+1)
+		}
+		return
 	}
 	for _, v := range bv.voters {
 		if v == acceptor {
