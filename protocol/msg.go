@@ -22,9 +22,11 @@ const (
 	Accepted
 	AcceptRejected
 	Commit
+	Heartbeat
+	Fetch
 )
 
-var msgNames = [...]string{"Request", "Reply", "Prepare", "Promise", "PrepareRejected", "Accept", "Accepted", "AcceptRejected", "Commit"}
+var msgNames = [...]string{"Request", "Reply", "Prepare", "Promise", "PrepareRejected", "Accept", "Accepted", "AcceptRejected", "Commit", "Heartbeat", "Fetch"}
 
 // String is the message type's name.
 func (t MsgType) String() string {
@@ -53,6 +55,8 @@ type Entry struct {
 //	Accepted        Ballot, Slot           acceptor -> leader (Phase 2b)
 //	AcceptRejected  Ballot (promised), Slot
 //	Commit          Slot, Cmd              leader -> replica
+//	Heartbeat       Ballot, Slot (applied) leader -> other leaders, replicas
+//	Fetch           Slot (first missing)   replica -> leader: send me commits from Slot
 type Msg struct {
 	Kind    MsgType
 	Ballot  Ballot
@@ -71,13 +75,15 @@ func (m Msg) AppendJSON(b []byte) []byte {
 	b = append(b, `{"type":`...)
 	b = sim.AppendJSONString(b, m.Kind.String())
 	switch m.Kind {
-	case Prepare, Promise, PrepareRejected, Accept, Accepted, AcceptRejected:
+	case Prepare, Promise, PrepareRejected, Accept, Accepted, AcceptRejected, Heartbeat:
 		b = append(b, `,"ballot":`...)
 		b = m.Ballot.appendJSON(b)
 	}
 	switch m.Kind {
-	case Accept, Accepted, AcceptRejected, Commit:
+	case Accept, Accepted, AcceptRejected, Commit, Fetch:
 		b = sim.AppendJSONInt(b, "slot", m.Slot)
+	case Heartbeat:
+		b = sim.AppendJSONInt(b, "applied", m.Slot)
 	}
 	switch m.Kind {
 	case Request, Reply, Accept, Commit:

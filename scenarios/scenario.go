@@ -78,10 +78,14 @@ type Scenario struct {
 	// Liveness says whether every request must be answered before TimeLimit
 	// (default true); false for runs that are meant to stall.
 	Liveness bool `toml:"liveness"`
+	// Pipeline is how many new requests a leader keeps in Phase 2 at once
+	// (default 1, the original's one at a time; 1..1000).
+	Pipeline int `toml:"pipeline"`
 
 	Nodes    Nodes    `toml:"nodes"`
 	Workload Workload `toml:"workload"`
 	Network  Network  `toml:"network"`
+	Timeouts Timeouts `toml:"timeouts"`
 	// Faults are applied at their virtual times; none by default.
 	Faults []Fault `toml:"faults"`
 }
@@ -124,6 +128,33 @@ type Network struct {
 	Duplicate  float64  `toml:"duplicate"`   // probability a message is delivered twice, 0..1
 }
 
+// Timeouts are the protocol's timers, in virtual time. With a reliable
+// network and one leader none of them ever fires, so the default run is the
+// original flow; they are what recovers from loss, crashes and partitions.
+type Timeouts struct {
+	// Heartbeat is the period of the leader's heartbeats to the other
+	// leaders and the replicas (default 10ms).
+	Heartbeat Duration `toml:"heartbeat"`
+	// Election is how long a standby leader waits without a heartbeat before
+	// it runs Phase 1: a random time in [Election, 2*Election] (default 50ms).
+	Election Duration `toml:"election"`
+	// Retry is how long a leader waits before re-sending Prepare or Accept to
+	// the acceptors that have not answered (default 20ms).
+	Retry Duration `toml:"retry"`
+	// Client is how long a client waits for an answer before it sends the
+	// same request again, to the next leader (default 100ms).
+	Client Duration `toml:"client"`
+	// ClientRetries is how many times a client re-sends one request before
+	// it gives up on it and stops (default 20, 0..1000).
+	ClientRetries int `toml:"client_retries"`
+}
+
+// MaxPipeline bounds pipeline.
+const MaxPipeline = 1000
+
+// MaxClientRetries bounds timeouts.client_retries.
+const MaxClientRetries = 1000
+
 // Fault is one fault injected at virtual time At. Exactly one of Crash,
 // Restart, Partition and Heal is set; an empty string, a nil Partition and a
 // false Heal mean "not this action".
@@ -151,6 +182,7 @@ func Default() Scenario {
 		TimeLimit: Duration(60 * time.Second),
 		MaxEvents: 1_000_000,
 		Liveness:  true,
+		Pipeline:  1,
 		Nodes:     Nodes{Leaders: 1, Acceptors: 3, Replicas: 2, Clients: 3},
 		Workload: Workload{
 			RequestsPerClient: 5,
@@ -161,6 +193,13 @@ func Default() Scenario {
 		Network: Network{
 			LatencyMin: Duration(time.Millisecond),
 			LatencyMax: Duration(5 * time.Millisecond),
+		},
+		Timeouts: Timeouts{
+			Heartbeat:     Duration(10 * time.Millisecond),
+			Election:      Duration(50 * time.Millisecond),
+			Retry:         Duration(20 * time.Millisecond),
+			Client:        Duration(100 * time.Millisecond),
+			ClientRetries: 20,
 		},
 	}
 }

@@ -92,6 +92,7 @@ func (s *Scenario) problems() []Problem {
 		add("time_limit", "must be > 0, got %s", s.TimeLimit)
 	}
 	between("max_events", s.MaxEvents, 1, MaxEventsLimit)
+	between("pipeline", s.Pipeline, 1, MaxPipeline)
 
 	// The kvstore protocol has one server and no leaders, acceptors or
 	// replicas, so their counts are ignored rather than rejected.
@@ -104,6 +105,15 @@ func (s *Scenario) problems() []Problem {
 
 	ps = append(ps, s.Workload.problems()...)
 	ps = append(ps, s.Network.problems()...)
+	for _, d := range []struct {
+		field string
+		v     Duration
+	}{{"heartbeat", s.Timeouts.Heartbeat}, {"election", s.Timeouts.Election}, {"retry", s.Timeouts.Retry}, {"client", s.Timeouts.Client}} {
+		if d.v <= 0 {
+			add("timeouts."+d.field, "must be > 0, got %s", d.v)
+		}
+	}
+	between("timeouts.client_retries", s.Timeouts.ClientRetries, 0, MaxClientRetries)
 
 	known := make(map[string]bool)
 	for _, n := range s.NodeNames() {

@@ -39,6 +39,8 @@ const (
 	StopEventLimit
 	// StopDivergence: a replayed run stopped matching its schedule.
 	StopDivergence
+	// StopSettled: the StopWhen condition held.
+	StopSettled
 )
 
 // Result is the outcome of Engine.Run.
@@ -48,6 +50,8 @@ type Result struct {
 	Reason  StopReason
 	Pending int         // events left in the queue
 	Diverge *Divergence // set when Reason is StopDivergence
+
+	settledWhy string
 }
 
 // Describe says in words why the run ended.
@@ -59,6 +63,8 @@ func (r Result) Describe(cfg Config) string {
 		return fmt.Sprintf("event limit %d reached with %d events pending", cfg.MaxEvents, r.Pending)
 	case StopDivergence:
 		return r.Diverge.Error()
+	case StopSettled:
+		return r.settledWhy
 	default:
 		return "no events left"
 	}
@@ -91,21 +97,27 @@ type fault struct {
 // Engine runs one simulation. It is single-threaded; an Engine must not be
 // used from several goroutines at once.
 type Engine[M Message] struct {
-	cfg     Config
-	now     Time
-	q       queue[M]
-	nodes   []nodeSlot[M]
-	faults  []fault
-	faultAt []Time // when each fault happens
-	decider Decider
-	network stream // the seeded decider's stream
-	onSend  func(from, to NodeID, msg M)
-	tracer  *Tracer
-	record  *[]Record
-	replay  *replayer
-	stats   Stats
-	history []HistoryEvent
-	running bool
+	cfg        Config
+	now        Time
+	q          queue[M]
+	nodes      []nodeSlot[M]
+	faults     []fault
+	faultAt    []Time // when each fault happens
+	decider    Decider
+	network    stream // the seeded decider's stream
+	onSend     func(from, to NodeID, msg M)
+	settled    func() bool
+	settledWhy string
+	tracer     *Tracer
+	record     *[]Record
+	replay     *replayer
+	stats      Stats
+	history    []HistoryEvent
+	running    bool
+	// lossShown marks the links (from*n+to) whose loss to a partition or a
+	// crashed receiver the text trace has shown since the last fault: one
+	// line says it, instead of one per heartbeat.
+	lossShown []bool
 }
 
 // New returns an engine with the given configuration, drawing its decisions
@@ -128,6 +140,7 @@ func (e *Engine[M]) Reset(seed uint64) {
 	e.q.reset()
 	e.stats = Stats{}
 	e.history = e.history[:0]
+	clear(e.lossShown)
 	e.running = false
 	e.tracer, e.record, e.replay = nil, nil, nil
 	e.network.reseed(seed)
@@ -143,6 +156,15 @@ func (e *Engine[M]) Reset(seed uint64) {
 	for _, f := range faults {
 		e.addFault(e.faultAt[len(e.faults)], f)
 	}
+}
+
+// StopWhen ends the run, with StopSettled, as soon as settled returns true
+// after an event: for protocols whose timers would otherwise tick until the
+// time limit after the work is done. It is asked after every event, so it
+// must be cheap, and it must only read the nodes' state. why says what the
+// condition means, for Result.Describe.
+func (e *Engine[M]) StopWhen(why string, settled func() bool) {
+	e.settled, e.settledWhy = settled, why
 }
 
 // OnSend registers an observer called for every message a node sends,
@@ -289,6 +311,10 @@ func (e *Engine[M]) Run() Result {
 			}
 		}
 		e.dispatch(&ev)
+		if e.settled != nil && e.settled() {
+			res.Reason = StopSettled
+			break
+		}
 	}
 	// However the run ended, it must have used the whole schedule: records
 	// left over (after a time or event limit too) are a divergence.
@@ -300,6 +326,7 @@ func (e *Engine[M]) Run() Result {
 	}
 	res.Stats = e.stats
 	res.End = e.now
+	res.settledWhy = e.settledWhy
 	res.Pending = e.q.Len()
 	if e.replay != nil {
 		res.Diverge = e.replay.div
@@ -370,6 +397,7 @@ func (e *Engine[M]) faultText(f *fault) string {
 }
 
 func (e *Engine[M]) applyFault(f *fault) {
+	clear(e.lossShown)
 	text := e.faultText(f)
 	switch f.kind {
 	case faultCrash:
@@ -515,7 +543,22 @@ func (e *Engine[M]) dropped(from, to NodeID, msg *M, reason string) {
 	if e.tracer == nil {
 		return
 	}
-	e.tracer.TextLine(e.now, "network", "lost "+(*msg).Type()+" "+e.nodes[from].name+" -> "+e.nodes[to].name+" ("+reason+")")
+	note := reason
+	if reason != "loss" {
+		n := len(e.nodes)
+		if len(e.lossShown) != n*n {
+			e.lossShown = make([]bool, n*n)
+		}
+		if e.lossShown[int(from)*n+int(to)] {
+			note = ""
+		} else {
+			e.lossShown[int(from)*n+int(to)] = true
+			note += "; later losses on this link are not shown until the next fault"
+		}
+	}
+	if note != "" {
+		e.tracer.TextLine(e.now, "network", "lost "+(*msg).Type()+" "+e.nodes[from].name+" -> "+e.nodes[to].name+" ("+note+")")
+	}
 	e.traceMsg("drop", from, to, msg, reason)
 }
 

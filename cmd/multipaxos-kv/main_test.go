@@ -84,7 +84,8 @@ func TestJSONTraceShape(t *testing.T) {
 	assert.Contains(t, last["stores"], "replica2")
 	assert.Equal(t, 15, kinds["invoke"], "3 clients x 5 requests")
 	assert.Equal(t, 15, kinds["return"])
-	assert.Equal(t, kinds["send"], kinds["deliver"], "a reliable network delivers every message")
+	assert.Zero(t, kinds["drop"], "a reliable network loses nothing")
+	assert.Equal(t, map[string]any{"sent": float64(kinds["send"]), "delivered": float64(kinds["deliver"]), "dropped": 0.0, "duplicated": 0.0}, last["messages"])
 }
 
 func TestRunFlags(t *testing.T) {

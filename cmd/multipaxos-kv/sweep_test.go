@@ -61,16 +61,20 @@ func TestSweepClean(t *testing.T) {
 	assert.Equal(t, 200, total)
 }
 
-// TestSweepFailures sweeps the swarm over the original protocol, which does
-// not recover from loss: liveness fails for many seeds. Every failure must be
-// reported with a command that reproduces it, the same whatever the number
-// of workers, and the files written must reproduce it too.
+// TestSweepFailures sweeps the swarm over a scenario that loses a majority of
+// acceptors but still asks for liveness: every seed fails liveness. Every
+// failure must be reported with a command that reproduces it, the same
+// whatever the number of workers, and the files written must reproduce it
+// too.
 func TestSweepFailures(t *testing.T) {
 	dir := t.TempDir()
+	lost := filepath.Join(dir, "lost.toml")
+	require.NoError(t, os.WriteFile(lost, []byte("time_limit = \"2s\"\n[timeouts]\nclient_retries = 2\n"+
+		"[[faults]]\nat = \"0s\"\ncrash = \"acceptor2\"\n[[faults]]\nat = \"0s\"\ncrash = \"acceptor3\"\n"), 0o644))
 	out1 := filepath.Join(dir, "w1")
-	code, rep1, _ := cli(t, "sweep", "-swarm", "-seeds", "1..60", "-workers", "1", "-out", out1, "-keep", "3", "default")
+	code, rep1, _ := cli(t, "sweep", "-swarm", "-seeds", "1..60", "-workers", "1", "-out", out1, "-keep", "3", lost)
 	require.Equal(t, exitFail, code, rep1)
-	code, rep2, _ := cli(t, "sweep", "-swarm", "-seeds", "1..60", "-workers", "2", "-out", filepath.Join(dir, "w2"), "-keep", "3", "default")
+	code, rep2, _ := cli(t, "sweep", "-swarm", "-seeds", "1..60", "-workers", "2", "-out", filepath.Join(dir, "w2"), "-keep", "3", lost)
 	require.Equal(t, exitFail, code)
 	norm := func(s string) string {
 		s = timing.ReplaceAllString(s, "")

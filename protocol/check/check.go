@@ -9,10 +9,11 @@ import (
 )
 
 // Learner is what a checker sees of a node that applies the log: its name,
-// the commands it applied (slot 1 first), and its final store.
+// the commands it applied, those that took effect, and its final store.
 type Learner struct {
 	Name    string
-	Applied []protocol.Command
+	Applied []protocol.Command // every command applied, slot 1 first
+	Effects []protocol.Command // the applied commands that took effect (not Noops, not retries)
 	Store   map[string]string
 }
 

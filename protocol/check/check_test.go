@@ -79,10 +79,12 @@ func TestVerdictText(t *testing.T) {
 
 func TestExactlyOnce(t *testing.T) {
 	noop := protocol.Command{Op: protocol.Noop}
-	assert.NoError(t, ExactlyOnce([]Learner{{Name: "l", Applied: []protocol.Command{put1, noop, get3, noop}}}), "noops are not requests")
-	assert.NoError(t, ExactlyOnce([]Learner{{Name: "a", Applied: []protocol.Command{put1}}, {Name: "b", Applied: []protocol.Command{put1}}}), "one effect in each learner")
-	err := ExactlyOnce([]Learner{{Name: "replica1", Applied: []protocol.Command{put1, get3, put1}}})
-	assert.EqualError(t, err, `client1 #1 took effect twice in replica1's log: slots 1 and 3 (PUT "a" = "v1")`)
+	assert.NoError(t, ExactlyOnce([]Learner{{Name: "l", Effects: []protocol.Command{put1, noop, get3, noop}}}), "noops are not requests")
+	assert.NoError(t, ExactlyOnce([]Learner{{Name: "a", Effects: []protocol.Command{put1}}, {Name: "b", Effects: []protocol.Command{put1}}}), "one effect in each learner")
+	assert.NoError(t, ExactlyOnce([]Learner{{Name: "l", Applied: []protocol.Command{put1, get3, put1}, Effects: []protocol.Command{put1, get3}}}),
+		"a retry may reach the log twice if it takes effect once")
+	err := ExactlyOnce([]Learner{{Name: "replica1", Effects: []protocol.Command{put1, get3, put1}}})
+	assert.EqualError(t, err, `client1 #1 took effect twice on replica1: effects 1 and 3 (PUT "a" = "v1")`)
 }
 
 func TestLiveness(t *testing.T) {

@@ -12,20 +12,21 @@ type requestID struct {
 	seq    uint64
 }
 
-// ExactlyOnce checks that no client request takes effect twice: in every
-// learner's applied log, each (client, request number) appears at most once.
-// Noops are not requests.
+// ExactlyOnce checks that no client request takes effect twice: among the
+// commands that took effect on each learner, each (client, request number)
+// appears at most once. A request may reach the log twice (a client's retry
+// to a new leader); the state machine must then apply it once.
 func ExactlyOnce(ls []Learner) error {
 	seen := make(map[requestID]int)
 	for _, l := range ls {
 		clear(seen)
-		for i, cmd := range l.Applied {
+		for i, cmd := range l.Effects {
 			if cmd.Op == protocol.Noop {
 				continue
 			}
 			id := requestID{cmd.Client, cmd.Seq}
 			if first, dup := seen[id]; dup {
-				return fmt.Errorf("%s #%d took effect twice in %s's log: slots %d and %d (%v)",
+				return fmt.Errorf("%s #%d took effect twice on %s: effects %d and %d (%v)",
 					cmd.Client, cmd.Seq, l.Name, first, i+1, cmd)
 			}
 			seen[id] = i + 1

@@ -44,8 +44,7 @@ type resetter interface{ Reset() }
 
 // learner is a node that applies the log.
 type learner interface {
-	Store() *kv.Store
-	Applied() []protocol.Command
+	Machine() *kv.Machine
 }
 
 // Cluster is one scenario ready to run.
@@ -54,15 +53,18 @@ type Cluster struct {
 	Engine   *sim.Engine[protocol.Msg]
 	Schedule []sim.Record // the recorded schedule, when Options.Record
 
-	opt       Options
-	tracer    *sim.Tracer
-	learners  []sim.NodeID // nodes whose state the checkers read, in node order
-	nodes     []learner    // indexed like learners
-	clients   []*kv.Client
-	acceptors []*multipaxos.Acceptor
-	firstAcc  sim.NodeID // the id of acceptor1
-	resetters []resetter // every node, to reuse the cluster
-	chosen    *check.Chosen
+	opt          Options
+	tracer       *sim.Tracer
+	learners     []sim.NodeID // nodes whose state the checkers read, in node order
+	nodes        []learner    // indexed like learners
+	clients      []*kv.Client
+	acceptors    []*multipaxos.Acceptor
+	leaders      []*multipaxos.Leader
+	replicas     []*multipaxos.Replica
+	firstAcc     sim.NodeID // the id of acceptor1
+	firstReplica sim.NodeID // the id of replica1
+	resetters    []resetter // every node, to reuse the cluster
+	chosen       *check.Chosen
 }
 
 // New builds the nodes of s and schedules its faults. s must be valid.
@@ -100,18 +102,26 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 		Put:      s.Workload.Mix.Put,
 		Delete:   s.Workload.Mix.Delete,
 	}
-	var target sim.NodeID
+	var targets []sim.NodeID // where clients send their requests
 	if s.Protocol == "kvstore" {
 		srv := &kv.Server{}
-		target = c.addLearner("server1", srv, srv)
+		targets = append(targets, c.addLearner("server1", srv, srv))
 	} else {
 		n := s.Nodes
 		// Node ids follow the order of NodeNames: leaders, acceptors,
 		// replicas, clients. The leaders are told the ids before they exist.
+		leaders := ids(0, n.Leaders)
 		acceptors := ids(n.Leaders, n.Acceptors)
 		replicas := ids(n.Leaders+n.Acceptors, n.Replicas)
+		t := multipaxos.Timeouts{
+			Heartbeat: sim.Duration(s.Timeouts.Heartbeat.D()),
+			Election:  sim.Duration(s.Timeouts.Election.D()),
+			Retry:     sim.Duration(s.Timeouts.Retry.D()),
+		}
 		for i := 1; i <= n.Leaders; i++ {
-			l := &multipaxos.Leader{ID: int64(i), Acceptors: acceptors, Replicas: replicas}
+			peers := append(append([]sim.NodeID(nil), leaders[:i-1]...), leaders[i:]...)
+			l := &multipaxos.Leader{ID: int64(i), Acceptors: acceptors, Replicas: replicas, Peers: peers, Timeouts: t, Pipeline: s.Pipeline}
+			c.leaders = append(c.leaders, l)
 			c.addLearner("leader"+strconv.Itoa(i), l, l)
 		}
 		for i := 1; i <= n.Acceptors; i++ {
@@ -120,16 +130,18 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 			c.add("acceptor"+strconv.Itoa(i), a, a)
 		}
 		c.firstAcc = acceptors[0]
+		c.firstReplica = sim.NodeID(n.Leaders + n.Acceptors)
 		for i := 1; i <= n.Replicas; i++ {
 			r := &multipaxos.Replica{}
+			c.replicas = append(c.replicas, r)
 			c.addLearner("replica"+strconv.Itoa(i), r, r)
 		}
-		target = 0 // leader1: the client's direct handle, as in the original
+		targets = leaders // leader1 first: with one leader, the original's direct handle
 		c.chosen = check.NewChosen(n.Acceptors/2 + 1)
 		e.OnSend(c.observe)
 	}
 	for i := 1; i <= s.Nodes.Clients; i++ {
-		cl := &kv.Client{Target: target, Workload: w}
+		cl := &kv.Client{Targets: targets, Workload: w, Timeout: sim.Duration(s.Timeouts.Client.D()), Retries: s.Timeouts.ClientRetries}
 		c.clients = append(c.clients, cl)
 		c.add("client"+strconv.Itoa(i), cl, cl)
 	}
@@ -152,6 +164,7 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 			e.Partition(at, groups)
 		}
 	}
+	e.StopWhen("settled: every client finished and every running replica caught up", c.settled)
 	return c
 }
 
@@ -178,6 +191,33 @@ func (c *Cluster) addLearner(name string, n learnerNode, l learner) sim.NodeID {
 	c.learners = append(c.learners, id)
 	c.nodes = append(c.nodes, l)
 	return id
+}
+
+// settled reports whether the run's work is done: every client finished,
+// the leading node has nothing left in Phase 2, and every running replica
+// has applied as much as any node. Heartbeats would tick until the time
+// limit otherwise.
+func (c *Cluster) settled() bool {
+	for _, cl := range c.clients {
+		if !cl.Done() {
+			return false
+		}
+	}
+	var most int
+	for i, l := range c.leaders {
+		if leading, unchosen := l.Leading(); leading && unchosen > 0 {
+			return false
+		}
+		if c.Engine.Up(sim.NodeID(i)) {
+			most = max(most, l.Machine().Len())
+		}
+	}
+	for i, r := range c.replicas {
+		if c.Engine.Up(c.firstReplica+sim.NodeID(i)) && r.Machine().Len() < most {
+			return false
+		}
+	}
+	return true
 }
 
 // observe watches every send for the acceptors' votes: an Accepted reply
@@ -277,7 +317,8 @@ func (c *Cluster) Run() Outcome {
 	ls := make([]check.Learner, len(c.learners))
 	for i, id := range c.learners {
 		n := c.nodes[i]
-		ls[i] = check.Learner{Name: c.Engine.Name(id), Applied: n.Applied(), Store: n.Store().Map()}
+		m := n.Machine()
+		ls[i] = check.Learner{Name: c.Engine.Name(id), Applied: m.Applied(), Effects: m.Effects(), Store: m.Store().Map()}
 		out.Stores = append(out.Stores, NamedStore{Name: ls[i].Name, Store: ls[i].Store})
 	}
 	agreement := check.Agreement(ls)

@@ -41,13 +41,24 @@ func makeValues(n int) []string {
 // to its target (the leader, or the kvstore server), waits for the answer,
 // and sends the next, until it has sent Workload.Requests of them. Each
 // request is an invoke in the history and its answer a return.
+//
+// With no answer after Timeout it sends the same request (same client name
+// and number, so it takes effect once) again, to the next of its Targets,
+// at most Retries times; then it gives up on it and stops. The original had
+// one leader and a direct handle to it: with one target, retries go there.
 type Client struct {
-	Target   sim.NodeID
+	Targets  []sim.NodeID
 	Workload *Workload
+	Timeout  sim.Time
+	Retries  int
 
 	sent    uint64           // requests sent so far; the current one's Seq
 	pending bool             // waiting for the answer to request sent
 	cur     protocol.Command // the request in flight
+	target  int              // index in Targets of where it went
+	tries   int              // re-sends of the current request
+	timer   sim.TimerID
+	gaveUp  bool
 }
 
 // Start begins the client's requests, or carries on after a restart with a
@@ -68,6 +79,7 @@ func (c *Client) Receive(env *Env, from sim.NodeID, m protocol.Msg) {
 		return
 	}
 	c.pending = false
+	env.CancelTimer(c.timer)
 	r := m.Result
 	if env.Tracing() {
 		env.Step(c.cur.String() + " -> " + Answer(c.cur, r))
@@ -76,21 +88,47 @@ func (c *Client) Receive(env *Env, from sim.NodeID, m protocol.Msg) {
 	c.next(env)
 }
 
-// Timer is unused for now: the client waits for its answer indefinitely.
-func (c *Client) Timer(*Env, string, int64) {}
+// Timer re-sends the request in flight when its answer is late, to the
+// next target, or gives up after Retries re-sends.
+func (c *Client) Timer(env *Env, _ string, seq int64) {
+	if !c.pending || uint64(seq) != c.cur.Seq {
+		return
+	}
+	from := env.Name(c.Targets[c.target])
+	if c.tries >= c.Retries {
+		env.Stepf("no answer to request %d after %d retries: giving up (it may or may not have taken effect)", c.cur.Seq, c.tries)
+		c.pending, c.gaveUp = false, true
+		return
+	}
+	c.tries++
+	c.target = (c.target + 1) % len(c.Targets)
+	env.Stepf("no answer to request %d from %s after %v: sending it again to %s (retry %d/%d)", c.cur.Seq, from, c.Timeout, env.Name(c.Targets[c.target]), c.tries, c.Retries)
+	c.send(env)
+}
 
 // Crash abandons the request in flight; the count of requests sent is kept
 // so that request numbers are never reused.
 func (c *Client) Crash() { c.pending = false }
 
-// Done reports whether every request has been answered.
-func (c *Client) Done() bool { return !c.pending && c.sent >= uint64(c.Workload.Requests) }
+// Done reports whether the client has finished: every request answered, or
+// given up.
+func (c *Client) Done() bool {
+	return !c.pending && (c.gaveUp || c.sent >= uint64(c.Workload.Requests))
+}
+
+// send sends the current request to the current target, with its timeout.
+func (c *Client) send(env *Env) {
+	env.Send(c.Targets[c.target], protocol.Msg{Kind: protocol.Request, Cmd: c.cur})
+	c.timer = env.SetTimer("request", int64(c.cur.Seq), c.Timeout)
+}
 
 // next draws and sends the next request, if any are left.
 func (c *Client) next(env *Env) {
 	w := c.Workload
-	if c.sent >= uint64(w.Requests) {
-		env.Stepf("Finished all %d requests", w.Requests)
+	if c.sent >= uint64(w.Requests) || c.gaveUp {
+		if !c.gaveUp {
+			env.Stepf("Finished all %d requests", w.Requests)
+		}
 		return
 	}
 	r := env.Rand()
@@ -109,13 +147,15 @@ func (c *Client) next(env *Env) {
 	}
 	c.sent++
 	cmd.Seq = c.sent
-	c.cur, c.pending = cmd, true
+	c.cur, c.pending, c.tries = cmd, true, 0
 	if env.Tracing() {
-		env.Step("request " + strconv.FormatUint(cmd.Seq, 10) + "/" + strconv.Itoa(w.Requests) + ": " + cmd.String() + " -> " + env.Name(c.Target))
+		env.Step("request " + strconv.FormatUint(cmd.Seq, 10) + "/" + strconv.Itoa(w.Requests) + ": " + cmd.String() + " -> " + env.Name(c.Targets[c.target]))
 	}
 	env.Invoke(sim.Op{ID: cmd.Seq, Op: cmd.Op.String(), Key: cmd.Key, Value: cmd.Value})
-	env.Send(c.Target, protocol.Msg{Kind: protocol.Request, Cmd: cmd})
+	c.send(env)
 }
 
 // Reset returns the client to its state before its first start.
-func (c *Client) Reset() { c.sent, c.pending, c.cur = 0, false, protocol.Command{} }
+func (c *Client) Reset() {
+	c.sent, c.pending, c.cur, c.target, c.tries, c.gaveUp = 0, false, protocol.Command{}, 0, 0, false
+}

@@ -10,10 +10,10 @@ type Env = sim.Env[protocol.Msg]
 
 // Server is the unreplicated kv_store: one node that applies each request
 // as it arrives and answers it. It keeps nothing durable: a crash loses
-// the store.
+// the store. Like the replicated machine, it answers a retried request with
+// its first answer instead of applying it twice.
 type Server struct {
-	store   Store
-	applied []protocol.Command
+	m Machine
 }
 
 // Start announces the server.
@@ -24,10 +24,13 @@ func (s *Server) Receive(env *Env, from sim.NodeID, m protocol.Msg) {
 	if m.Kind != protocol.Request {
 		return
 	}
-	r := s.store.Apply(m.Cmd)
-	s.applied = append(s.applied, m.Cmd)
+	r, dup := s.m.Apply(m.Cmd)
 	if env.Tracing() {
-		env.Step(Describe(m.Cmd, r))
+		if dup {
+			env.Step(Retried(m.Cmd))
+		} else {
+			env.Step(Describe(m.Cmd, r))
+		}
 	}
 	env.Send(from, protocol.Msg{Kind: protocol.Reply, Cmd: m.Cmd, Result: r})
 }
@@ -36,16 +39,10 @@ func (s *Server) Receive(env *Env, from sim.NodeID, m protocol.Msg) {
 func (s *Server) Timer(*Env, string, int64) {}
 
 // Crash loses the whole store, which was only in memory.
-func (s *Server) Crash() {
-	s.store.Reset()
-	s.applied = s.applied[:0]
-}
+func (s *Server) Crash() { s.m.Reset() }
 
-// Store is the server's state machine, for the checkers.
-func (s *Server) Store() *Store { return &s.store }
-
-// Applied is the sequence of commands applied, in order.
-func (s *Server) Applied() []protocol.Command { return s.applied }
+// Machine is the server's state machine, for the checkers.
+func (s *Server) Machine() *Machine { return &s.m }
 
 // Reset empties the server for another run.
 func (s *Server) Reset() { s.Crash() }

@@ -124,6 +124,11 @@ func Describe(cmd protocol.Command, r protocol.Result) string {
 	return "NOOP"
 }
 
+// Retried renders the step of a retry that finds its request applied.
+func Retried(cmd protocol.Command) string {
+	return cmd.Client + "'s request " + strconv.FormatUint(cmd.Seq, 10) + " (" + cmd.String() + ") was already applied: answering again, not applying twice"
+}
+
 // Answer renders a result as the client printed it: OK, the quoted value,
 // or the error text.
 func Answer(cmd protocol.Command, r protocol.Result) string {

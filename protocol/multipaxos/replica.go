@@ -10,19 +10,44 @@ import (
 
 // Replica is a passive learner: it receives the chosen command of each slot
 // in a Commit and applies commands strictly in slot order, buffering any that
-// arrive ahead of a gap. Its state is volatile: a crash loses it all.
+// arrive ahead of a gap. A leader's heartbeat says how far the log is
+// applied; a replica that is behind (a lost Commit, or a restart) fetches
+// the slots it misses from that leader. Its state is volatile: a crash loses
+// it all, and it catches up again from the heartbeats.
 type Replica struct {
 	log     []protocol.Command // slot s at index s-1
 	have    []bool             // whether log[i] has arrived
 	applied int64              // the last slot applied
-	store   kv.Store
+	machine kv.Machine
+	boots   int // starts so far (a restart says so)
+	// hbApplied is how far the log was applied by the sender of the last
+	// heartbeat.
+	hbApplied int64
 }
 
 // Start announces the replica.
-func (r *Replica) Start(env *kv.Env) { env.Step("Starting") }
+func (r *Replica) Start(env *kv.Env) {
+	if r.boots++; r.boots > 1 {
+		env.Step("Restarting with an empty log: catching up from the leader's heartbeats")
+		return
+	}
+	env.Step("Starting")
+}
 
-// Receive records a commit and applies every slot it makes contiguous.
+// Receive records a commit and applies every slot it makes contiguous, or
+// fetches what it misses when a heartbeat shows it is behind.
 func (r *Replica) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
+	if m.Kind == protocol.Heartbeat {
+		// Commits for the newest slots may still be on their way, so only
+		// a lag that outlasts a heartbeat period counts: the replica is
+		// behind what the leader had applied at its previous heartbeat.
+		if prev := r.hbApplied; prev > r.applied {
+			env.Stepf("behind %s (applied %d of at least %d slots): fetching from slot %d", env.Name(from), r.applied, prev, r.applied+1)
+			env.Send(from, protocol.Msg{Kind: protocol.Fetch, Slot: r.applied + 1})
+		}
+		r.hbApplied = m.Slot
+		return
+	}
 	if m.Kind != protocol.Commit || m.Slot < 1 {
 		return
 	}
@@ -44,9 +69,13 @@ func (r *Replica) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	for r.applied < int64(len(r.log)) && r.have[r.applied] {
 		cmd := r.log[r.applied]
 		r.applied++
-		r.store.Apply(cmd)
+		_, dup := r.machine.Apply(cmd)
 		if env.Tracing() {
-			env.Step("slot " + strconv.FormatInt(r.applied, 10) + ": " + cmd.String())
+			text := "slot " + strconv.FormatInt(r.applied, 10) + ": " + cmd.String()
+			if dup {
+				text += " (a retry of " + cmd.Client + "'s request " + strconv.FormatUint(cmd.Seq, 10) + ": no effect)"
+			}
+			env.Step(text)
 		}
 	}
 }
@@ -56,15 +85,15 @@ func (r *Replica) Timer(*kv.Env, string, int64) {}
 
 // Crash loses the log and the store: a replica keeps nothing durable.
 func (r *Replica) Crash() {
-	r.log, r.have, r.applied = r.log[:0], r.have[:0], 0
-	r.store.Reset()
+	r.log, r.have, r.applied, r.hbApplied = r.log[:0], r.have[:0], 0, 0
+	r.machine.Reset()
 }
 
-// Store is the replica's state machine, for the checkers.
-func (r *Replica) Store() *kv.Store { return &r.store }
-
-// Applied is the applied prefix of the log, slot 1 first.
-func (r *Replica) Applied() []protocol.Command { return r.log[:r.applied] }
+// Machine is the replica's state machine, for the checkers.
+func (r *Replica) Machine() *kv.Machine { return &r.machine }
 
 // Reset empties the replica for another run.
-func (r *Replica) Reset() { r.Crash() }
+func (r *Replica) Reset() {
+	r.Crash()
+	r.boots = 0
+}

@@ -27,8 +27,8 @@ func TestReplicaAppliesInSlotOrder(t *testing.T) {
 	e.AddNode("leader1", p)
 	e.Run()
 
-	assert.Equal(t, []protocol.Command{c1, c2, c3}, r.Applied())
-	assert.Equal(t, map[string]string{"x": "3"}, r.Store().Map())
+	assert.Equal(t, []protocol.Command{c1, c2, c3}, r.Machine().Applied())
+	assert.Equal(t, map[string]string{"x": "3"}, r.Machine().Store().Map())
 	want := `[   0.000ms] [replica1] Starting
 [   0.000ms] [replica1] slot 3 buffered: waiting for slot 1
 [   0.000ms] [replica1] slot 1: PUT "x" = "1"
@@ -38,8 +38,8 @@ func TestReplicaAppliesInSlotOrder(t *testing.T) {
 	require.Equal(t, want, text.String())
 
 	r.Crash()
-	assert.Empty(t, r.Applied(), "a replica's state is volatile")
-	assert.Equal(t, 0, r.Store().Len())
+	assert.Empty(t, r.Machine().Applied(), "a replica's state is volatile")
+	assert.Equal(t, 0, r.Machine().Store().Len())
 }
 
 // TestOriginalLeaderPutGet is the original emulation's only test, run through
@@ -47,7 +47,7 @@ func TestReplicaAppliesInSlotOrder(t *testing.T) {
 // sends the six requests one after another.
 func TestOriginalLeaderPutGet(t *testing.T) {
 	e, _ := testEngine(sim.Millisecond)
-	l := &Leader{ID: 1, Acceptors: nil}
+	l := &Leader{ID: 1, Timeouts: Timeouts{Heartbeat: 10 * sim.Millisecond, Election: 50 * sim.Millisecond, Retry: 20 * sim.Millisecond}}
 	lid := e.AddNode("leader1", l)
 	for i := 1; i <= 3; i++ {
 		l.Acceptors = append(l.Acceptors, e.AddNode("acceptor"+string(rune('0'+i)), &Acceptor{}))
@@ -81,7 +81,7 @@ func TestOriginalLeaderPutGet(t *testing.T) {
 		assert.Equal(t, uint64(i+1), m.Cmd.Seq)
 		assert.Equal(t, want[i], m.Result, "request %d: %v", i+1, m.Cmd)
 	}
-	assert.Len(t, l.Applied(), 6, "reads go through the log too")
-	assert.Equal(t, l.Applied(), r.Applied(), "the replica learns the same log")
-	assert.Equal(t, 0, r.Store().Len())
+	assert.Len(t, l.Machine().Applied(), 6, "reads go through the log too")
+	assert.Equal(t, l.Machine().Applied(), r.Machine().Applied(), "the replica learns the same log")
+	assert.Equal(t, 0, r.Machine().Store().Len())
 }

@@ -1,0 +1,78 @@
+package kv
+
+import "github.com/multipaxos-kv/multipaxos-kv/protocol"
+
+// Machine is the replicated state machine: the kv Store plus, per client,
+// the last request applied and its result (the client's session). A retried
+// request, which may reach the log twice, takes effect once and gets its
+// original answer: that is what makes retries exactly-once. Every node that
+// applies the log (leaders, replicas, the kvstore server) applies it through
+// a Machine, so they all reach the same state.
+type Machine struct {
+	store    Store
+	sessions map[string]session
+	log      []protocol.Command // every command applied, in order
+	effects  []protocol.Command // the ones that took effect (not Noop, not a retry)
+}
+
+// session is what the machine remembers of a client.
+type session struct {
+	seq    uint64
+	result protocol.Result
+}
+
+// Apply applies cmd: a new request takes effect and its result is
+// remembered; a request already applied (a retry) changes nothing and gets
+// the remembered result; a Noop changes nothing. dup reports a retry.
+func (m *Machine) Apply(cmd protocol.Command) (r protocol.Result, dup bool) {
+	m.log = append(m.log, cmd)
+	if cmd.Op == protocol.Noop {
+		return protocol.Result{OK: true}, false
+	}
+	if prev, ok := m.Answered(cmd.Client, cmd.Seq); ok {
+		return prev, true
+	}
+	r = m.store.Apply(cmd)
+	if cmd.Client != "" {
+		if m.sessions == nil {
+			m.sessions = make(map[string]session)
+		}
+		m.sessions[cmd.Client] = session{seq: cmd.Seq, result: r}
+	}
+	m.effects = append(m.effects, cmd)
+	return r, false
+}
+
+// Answered reports whether request seq of client was already applied, and
+// its result. A client has one request outstanding at a time, so only its
+// latest request can be retried; an older one gets an empty result.
+func (m *Machine) Answered(client string, seq uint64) (protocol.Result, bool) {
+	s, ok := m.sessions[client]
+	if client == "" || !ok || seq > s.seq {
+		return protocol.Result{}, false
+	}
+	if seq < s.seq {
+		return protocol.Result{Err: "request superseded"}, true
+	}
+	return s.result, true
+}
+
+// Store is the key/value state.
+func (m *Machine) Store() *Store { return &m.store }
+
+// Applied is every command applied, in order (slot order for a replicated
+// log).
+func (m *Machine) Applied() []protocol.Command { return m.log }
+
+// Effects are the applied commands that took effect: not Noops, not retries.
+func (m *Machine) Effects() []protocol.Command { return m.effects }
+
+// Len is the number of commands applied.
+func (m *Machine) Len() int { return len(m.log) }
+
+// Reset empties the machine, keeping its memory.
+func (m *Machine) Reset() {
+	m.store.Reset()
+	clear(m.sessions)
+	m.log, m.effects = m.log[:0], m.effects[:0]
+}
