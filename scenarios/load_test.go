@@ -39,7 +39,7 @@ func roundTrip(t testing.TB, s Scenario) {
 }
 
 func TestNames(t *testing.T) {
-	assert.Equal(t, []string{"default", "kvstore"}, Names())
+	assert.Equal(t, []string{"acceptor-crash", "default", "duelling-leaders", "kvstore", "leader-failover", "leader-isolated", "lossy", "majority-loss", "minority-partition", "replica-catch-up"}, Names())
 	_, ok := Embedded("nosuch")
 	assert.False(t, ok)
 	_, ok = Embedded("../scenarios/default")
@@ -214,7 +214,7 @@ func TestValidateAfterOverrides(t *testing.T) {
 
 func TestLoad(t *testing.T) {
 	_, err := Load("nosuch")
-	assert.EqualError(t, err, `unknown scenario "nosuch" (embedded scenarios: default, kvstore; a file must be given as a path, like ./nosuch.toml)`)
+	assert.EqualError(t, err, `unknown scenario "nosuch" (embedded scenarios: acceptor-crash, default, duelling-leaders, kvstore, leader-failover, leader-isolated, lossy, majority-loss, minority-partition, replica-catch-up; a file must be given as a path, like ./nosuch.toml)`)
 
 	dir := t.TempDir()
 	path := filepath.Join(dir, "mine.toml")
@@ -310,6 +310,8 @@ var badFiles = []struct {
 		`bad.toml:2: workload.values: must be between 1 and 1000000, got 0`},
 	{"zero timeout", "[timeouts]\nretry = \"0s\"\n",
 		`bad.toml:2: timeouts.retry: must be > 0, got 0s`},
+	{"election not above heartbeat", "[timeouts]\nheartbeat = \"10ms\"\nelection = \"10ms\"\n",
+		`bad.toml:3: timeouts.election: must be > heartbeat (10ms), or standby leaders campaign against a healthy leader, got 10ms`},
 	{"negative client retries", "[timeouts]\nclient_retries = -1\n",
 		`bad.toml:2: timeouts.client_retries: must be between 0 and 1000, got -1`},
 	{"too many values", "[workload]\nvalues = 9000000000000000000\n",

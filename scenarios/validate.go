@@ -113,6 +113,9 @@ func (s *Scenario) problems() []Problem {
 			add("timeouts."+d.field, "must be > 0, got %s", d.v)
 		}
 	}
+	if s.Timeouts.Heartbeat > 0 && s.Timeouts.Election <= s.Timeouts.Heartbeat {
+		add("timeouts.election", "must be > heartbeat (%s), or standby leaders campaign against a healthy leader, got %s", s.Timeouts.Heartbeat, s.Timeouts.Election)
+	}
 	between("timeouts.client_retries", s.Timeouts.ClientRetries, 0, MaxClientRetries)
 
 	known := make(map[string]bool)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
 	"github.com/multipaxos-kv/multipaxos-kv/sim/golden"
 )
 
@@ -26,8 +28,12 @@ func cli(t *testing.T, args ...string) (int, string, string) {
 // scenarios with testdata/ (go test ./... -update rewrites them), and checks
 // that a second run gives the same bytes.
 func TestGoldenTraces(t *testing.T) {
-	for _, name := range []string{"default", "kvstore"} {
-		for _, form := range []struct{ ext, flag string }{{"txt", ""}, {"jsonl", "-json"}} {
+	for _, name := range scenarios.Names() {
+		forms := []struct{ ext, flag string }{{"txt", ""}}
+		if name == "default" || name == "kvstore" {
+			forms = append(forms, struct{ ext, flag string }{"jsonl", "-json"})
+		}
+		for _, form := range forms {
 			t.Run(name+"."+form.ext, func(t *testing.T) {
 				args := []string{"run", name}
 				if form.flag != "" {
@@ -38,7 +44,9 @@ func TestGoldenTraces(t *testing.T) {
 				require.Empty(t, errs)
 				_, again, _ := cli(t, args...)
 				require.Equal(t, out, again, "two runs with the same seed differ")
-				header := "# golden trace of scenario " + name + ", seed 1: multipaxos-kv " + strings.Join(args, " ") + "\n"
+				s, err := scenarios.Load(name)
+				require.NoError(t, err)
+				header := fmt.Sprintf("# golden trace of scenario %s, seed %d: multipaxos-kv %s\n", name, s.Seed, strings.Join(args, " "))
 				if form.flag != "" {
 					header = "" // JSON lines only: every line must parse
 				}

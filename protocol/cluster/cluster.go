@@ -266,7 +266,8 @@ type Outcome struct {
 	Result sim.Result
 	Checks []check.Verdict
 	Stores []NamedStore // every learner's final store, in node order
-	// Unanswered counts clients that had not finished at the end.
+	// Unanswered counts clients that had not finished at the end (still
+	// waiting, or given up).
 	Unanswered int
 	OK         bool
 	// Lin is the linearizability check's full result, for its picture.
@@ -356,7 +357,7 @@ func (c *Cluster) Run() Outcome {
 		}
 	}
 	for _, cl := range c.clients {
-		if !cl.Done() {
+		if !cl.Finished() {
 			out.Unanswered++
 		}
 	}

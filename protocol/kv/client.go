@@ -116,6 +116,12 @@ func (c *Client) Done() bool {
 	return !c.pending && (c.gaveUp || c.sent >= uint64(c.Workload.Requests))
 }
 
+// Finished reports whether every request was sent and answered: a client
+// that gave up is done but not finished.
+func (c *Client) Finished() bool {
+	return !c.pending && !c.gaveUp && c.sent >= uint64(c.Workload.Requests)
+}
+
 // send sends the current request to the current target, with its timeout.
 func (c *Client) send(env *Env) {
 	env.Send(c.Targets[c.target], protocol.Msg{Kind: protocol.Request, Cmd: c.cur})
