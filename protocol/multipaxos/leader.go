@@ -330,8 +330,8 @@ func (l *Leader) request(env *kv.Env, from sim.NodeID, cmd protocol.Command) {
 	l.serve(env)
 }
 
-// proposed reports whether cmd's request is already queued or in a slot
-// not yet applied.
+// proposed reports whether cmd's request is already queued, or in a slot
+// not yet applied that will answer its client.
 func (l *Leader) proposed(cmd protocol.Command) bool {
 	for _, p := range l.queue[l.head:] {
 		if p.cmd.Client == cmd.Client && p.cmd.Seq == cmd.Seq {
@@ -339,7 +339,9 @@ func (l *Leader) proposed(cmd protocol.Command) bool {
 		}
 	}
 	for _, p := range l.slots[l.applied:] {
-		if p.cmd.Client == cmd.Client && p.cmd.Seq == cmd.Seq {
+		// A recovered slot answers no client: a copy of its request waits
+		// in the queue and is answered from the session once it is applied.
+		if p.from != sim.NoNode && p.cmd.Client == cmd.Client && p.cmd.Seq == cmd.Seq {
 			return true
 		}
 	}
