@@ -24,9 +24,10 @@ const (
 	Commit
 	Heartbeat
 	Fetch
+	Redirect
 )
 
-var msgNames = [...]string{"Request", "Reply", "Prepare", "Promise", "PrepareRejected", "Accept", "Accepted", "AcceptRejected", "Commit", "Heartbeat", "Fetch"}
+var msgNames = [...]string{"Request", "Reply", "Prepare", "Promise", "PrepareRejected", "Accept", "Accepted", "AcceptRejected", "Commit", "Heartbeat", "Fetch", "Redirect"}
 
 // String is the message type's name.
 func (t MsgType) String() string {
@@ -57,6 +58,7 @@ type Entry struct {
 //	Commit          Slot, Cmd              leader -> replica
 //	Heartbeat       Ballot, Slot (applied) leader -> other leaders, replicas
 //	Fetch           Slot (first missing)   replica -> leader: send me commits from Slot
+//	Redirect        Ballot, Cmd            standby leader -> client: Ballot.LeaderID leads, ask it
 type Msg struct {
 	Kind    MsgType
 	Ballot  Ballot
@@ -75,7 +77,7 @@ func (m Msg) AppendJSON(b []byte) []byte {
 	b = append(b, `{"type":`...)
 	b = sim.AppendJSONString(b, m.Kind.String())
 	switch m.Kind {
-	case Prepare, Promise, PrepareRejected, Accept, Accepted, AcceptRejected, Heartbeat:
+	case Prepare, Promise, PrepareRejected, Accept, Accepted, AcceptRejected, Heartbeat, Redirect:
 		b = append(b, `,"ballot":`...)
 		b = m.Ballot.appendJSON(b)
 	}
@@ -86,7 +88,7 @@ func (m Msg) AppendJSON(b []byte) []byte {
 		b = sim.AppendJSONInt(b, "applied", m.Slot)
 	}
 	switch m.Kind {
-	case Request, Reply, Accept, Commit:
+	case Request, Reply, Accept, Commit, Redirect:
 		b = append(b, `,"cmd":`...)
 		b = m.Cmd.AppendJSON(b)
 	}

@@ -145,7 +145,8 @@ type Timeouts struct {
 	// same request again, to the next leader (default 100ms).
 	Client Duration `toml:"client"`
 	// ClientRetries is how many times a client re-sends one request before
-	// it gives up on it and stops (default 20, 0..1000).
+	// it gives up on it and stops (default 50, 0..1000): enough that a
+	// request survives 20% loss each way with overwhelming probability.
 	ClientRetries int `toml:"client_retries"`
 }
 
@@ -199,7 +200,7 @@ func Default() Scenario {
 			Election:      Duration(50 * time.Millisecond),
 			Retry:         Duration(20 * time.Millisecond),
 			Client:        Duration(100 * time.Millisecond),
-			ClientRetries: 20,
+			ClientRetries: 50,
 		},
 	}
 }

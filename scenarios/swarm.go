@@ -19,6 +19,11 @@ import (
 //     from the rest, healed or not; a partition that cuts leader1 from the
 //     acceptors for a while, always healed.
 //
+// The protocol's timeouts are scaled up, all by one factor, when the drawn
+// latency_max would exceed a quarter of the election timeout: a standby
+// leader that times out before a heartbeat can arrive deposes working leaders
+// forever, which is a misconfiguration, not a fault; swarm explores faults.
+//
 // The faulty acceptors are a minority, so a majority always stays up and
 // connected, and leaders never crash: a protocol that recovers from faults
 // should stay live. The scenario keeps base's liveness setting. The kvstore protocol gets network
@@ -44,6 +49,7 @@ func Swarm(base Scenario, seed uint64) Scenario {
 	}
 	s.Network.Drop = chance()
 	s.Network.Duplicate = chance()
+	scaleTimeouts(&s)
 	if s.Protocol == ProtocolKVStore {
 		return s
 	}
@@ -95,4 +101,18 @@ func Swarm(base Scenario, seed uint64) Scenario {
 		}
 	}
 	return s
+}
+
+// scaleTimeouts multiplies every timeout of s by the smallest integer that
+// makes the election timeout at least 4 times latency_max.
+func scaleTimeouts(s *Scenario) {
+	need := 4 * s.Network.LatencyMax
+	if s.Timeouts.Election <= 0 || s.Timeouts.Election >= need {
+		return
+	}
+	f := (need + s.Timeouts.Election - 1) / s.Timeouts.Election
+	s.Timeouts.Heartbeat *= f
+	s.Timeouts.Election *= f
+	s.Timeouts.Retry *= f
+	s.Timeouts.Client *= f
 }

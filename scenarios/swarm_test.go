@@ -51,6 +51,13 @@ func TestSwarm(t *testing.T) {
 			}
 		}
 		assert.LessOrEqual(t, len(faultyAcceptors), (s.Nodes.Acceptors-1)/2, "seed %d: a majority must stay up: %v", seed, s.Faults)
+		assert.GreaterOrEqual(t, s.Timeouts.Election, 4*s.Network.LatencyMax, "seed %d: timeouts scaled to the latency", seed)
+		if s.Timeouts.Election != base.Timeouts.Election {
+			seen["scaled"]++
+			f := s.Timeouts.Election / base.Timeouts.Election
+			assert.Equal(t, base.Timeouts.Heartbeat*f, s.Timeouts.Heartbeat, "seed %d: one factor for every timeout", seed)
+			assert.Equal(t, base.Timeouts.Client*f, s.Timeouts.Client, "seed %d", seed)
+		}
 		if s.Network.Drop > 0 {
 			seen["drop"]++
 		}
@@ -61,7 +68,7 @@ func TestSwarm(t *testing.T) {
 			seen["no faults"]++
 		}
 	}
-	for _, k := range []string{"crash", "restart", "heal", "partition", "drop", "duplicate", "no faults"} {
+	for _, k := range []string{"crash", "restart", "heal", "partition", "drop", "duplicate", "no faults", "scaled"} {
 		assert.Greater(t, seen[k], 50, "%s drawn too rarely: %v", k, seen)
 	}
 

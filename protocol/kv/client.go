@@ -43,9 +43,12 @@ func makeValues(n int) []string {
 // request is an invoke in the history and its answer a return.
 //
 // With no answer after Timeout it sends the same request (same client name
-// and number, so it takes effect once) again, to the next of its Targets,
-// at most Retries times; then it gives up on it and stops. The original had
-// one leader and a direct handle to it: with one target, retries go there.
+// and number, so it takes effect once) again, at most Retries times: once
+// more to the node that answered last (its answer was probably lost), else
+// to the next of its Targets; then it gives up on it and stops. A Redirect from a
+// standby leader sends it at once to the leader named (Targets[i] is leader
+// i+1), as a retry. The original had one leader and a direct handle to it:
+// with one target, retries go there.
 type Client struct {
 	Targets  []sim.NodeID
 	Workload *Workload
@@ -56,6 +59,8 @@ type Client struct {
 	pending bool             // waiting for the answer to request sent
 	cur     protocol.Command // the request in flight
 	target  int              // index in Targets of where it went
+	known   int              // index in Targets of the node that answered last
+	stayed  bool             // the current request was already re-sent to known once
 	tries   int              // re-sends of the current request
 	timer   sim.TimerID
 	gaveUp  bool
@@ -75,10 +80,18 @@ func (c *Client) Start(env *Env) {
 // Receive takes the answer to the request in flight; answers to anything
 // else (network duplicates) are ignored.
 func (c *Client) Receive(env *Env, from sim.NodeID, m protocol.Msg) {
-	if m.Kind != protocol.Reply || !c.pending || m.Cmd.Seq != c.cur.Seq || m.Cmd.Client != c.cur.Client {
+	if !c.pending || m.Cmd.Seq != c.cur.Seq || m.Cmd.Client != c.cur.Client {
+		return
+	}
+	if m.Kind == protocol.Redirect {
+		c.redirect(env, from, m.Ballot.LeaderID)
+		return
+	}
+	if m.Kind != protocol.Reply {
 		return
 	}
 	c.pending = false
+	c.known = c.target
 	env.CancelTimer(c.timer)
 	r := m.Result
 	if env.Tracing() {
@@ -101,8 +114,33 @@ func (c *Client) Timer(env *Env, _ string, seq int64) {
 		return
 	}
 	c.tries++
-	c.target = (c.target + 1) % len(c.Targets)
+	// The node that answered last is probably still the leader and the
+	// message was lost: try it once more before moving on.
+	if c.target == c.known && !c.stayed {
+		c.stayed = true
+	} else {
+		c.target = (c.target + 1) % len(c.Targets)
+	}
 	env.Stepf("no answer to request %d from %s after %v: sending it again to %s (retry %d/%d)", c.cur.Seq, from, c.Timeout, env.Name(c.Targets[c.target]), c.tries, c.Retries)
+	c.send(env)
+}
+
+// redirect follows a standby leader's hint: it sends the request now to
+// leader number hint, counting it as a retry so that stale hints cannot
+// bounce a request forever.
+func (c *Client) redirect(env *Env, from sim.NodeID, hint int64) {
+	if hint < 1 || hint > int64(len(c.Targets)) || int(hint-1) == c.target || from != c.Targets[c.target] {
+		return
+	}
+	env.CancelTimer(c.timer)
+	if c.tries >= c.Retries {
+		env.Stepf("%s redirects request %d to leader%d, but no retries are left: giving up (it may or may not have taken effect)", env.Name(from), c.cur.Seq, hint)
+		c.pending, c.gaveUp = false, true
+		return
+	}
+	c.tries++
+	c.target = int(hint - 1)
+	env.Stepf("%s redirects request %d: sending it to %s (retry %d/%d)", env.Name(from), c.cur.Seq, env.Name(c.Targets[c.target]), c.tries, c.Retries)
 	c.send(env)
 }
 
@@ -153,7 +191,7 @@ func (c *Client) next(env *Env) {
 	}
 	c.sent++
 	cmd.Seq = c.sent
-	c.cur, c.pending, c.tries = cmd, true, 0
+	c.cur, c.pending, c.tries, c.stayed = cmd, true, 0, false
 	if env.Tracing() {
 		env.Step("request " + strconv.FormatUint(cmd.Seq, 10) + "/" + strconv.Itoa(w.Requests) + ": " + cmd.String() + " -> " + env.Name(c.Targets[c.target]))
 	}
@@ -163,5 +201,5 @@ func (c *Client) next(env *Env) {
 
 // Reset returns the client to its state before its first start.
 func (c *Client) Reset() {
-	c.sent, c.pending, c.cur, c.target, c.tries, c.gaveUp = 0, false, protocol.Command{}, 0, 0, false
+	c.sent, c.pending, c.cur, c.target, c.known, c.stayed, c.tries, c.gaveUp = 0, false, protocol.Command{}, 0, 0, false, 0, false
 }

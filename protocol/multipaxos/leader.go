@@ -99,6 +99,7 @@ type Leader struct {
 	head       int
 	machine    kv.Machine
 	heard      sim.Time // when a heartbeat from a leading node last arrived
+	backoff    uint     // campaigns since this node last won: each doubles its election timeout
 	retry      sim.TimerID
 	retrySet   bool
 }
@@ -156,7 +157,7 @@ func (l *Leader) Timer(env *kv.Env, name string, _ int64) {
 		if l.role != standby {
 			return
 		}
-		if quiet := env.Now() - l.heard; quiet < l.Timeouts.Election {
+		if quiet := env.Now() - l.heard; quiet < l.electionTimeout() {
 			l.armElection(env) // a heartbeat came since: keep watching
 			return
 		}
@@ -168,6 +169,7 @@ func (l *Leader) Timer(env *kv.Env, name string, _ int64) {
 // campaign runs Phase 1 with a round above every ballot seen: Prepare to
 // every acceptor.
 func (l *Leader) campaign(env *kv.Env) {
+	l.backoff = min(l.backoff+1, maxBackoff)
 	l.round = max(l.round, l.seen.Round) + 1
 	l.role = candidate
 	l.ballot = protocol.Ballot{Round: l.round, LeaderID: l.ID}
@@ -194,12 +196,22 @@ func (l *Leader) standBy(env *kv.Env, why string) {
 	l.armElection(env)
 }
 
-// armElection sets the election timer to a random time in
-// [Election, 2*Election], so that standby nodes do not all campaign at once
+// maxBackoff caps the doubling of the election timeout (16 times).
+const maxBackoff = 4
+
+// electionTimeout is how long a standby node waits without a heartbeat
+// before it campaigns: Election, doubled for every campaign since this node
+// last won. When heartbeats are slower than the timeout (latency above
+// Election), standby nodes would otherwise depose working leaders forever;
+// backing off exponentially ends such duels.
+func (l *Leader) electionTimeout() sim.Time { return l.Timeouts.Election << l.backoff }
+
+// armElection sets the election timer to a random time in [T, 2T] where T
+// is the election timeout, so that standby nodes do not all campaign at once
 // and duelling candidates fall out of step.
 func (l *Leader) armElection(env *kv.Env) {
-	wait := l.Timeouts.Election + sim.Time(env.Rand().Int64N(int64(l.Timeouts.Election)+1))
-	env.SetTimer(timerElection, 0, wait)
+	t := l.electionTimeout()
+	env.SetTimer(timerElection, 0, t+sim.Time(env.Rand().Int64N(int64(t)+1)))
 }
 
 func (l *Leader) armRetry(env *kv.Env) {
@@ -255,6 +267,7 @@ func (l *Leader) recover(e protocol.Entry) {
 // them, in order, before any new request is served.
 func (l *Leader) win(env *kv.Env) {
 	l.role = leading
+	l.backoff = 0
 	l.cancelRetry(env)
 	env.Stepf("Phase 1 complete: %d promises received (need %d)", l.votes, l.Quorum())
 	l.machine.Reset()
@@ -305,11 +318,18 @@ func (l *Leader) propose(env *kv.Env, cmd protocol.Command, from sim.NodeID) {
 }
 
 // request queues a client request, answers a retry of an applied request
-// from the state machine, and serves the queue. A node that does not lead
-// stays silent: the client's timeout sends it to the next leader.
+// from the state machine, and serves the queue. A standby node redirects the
+// client to the leader it hears, or stays silent if it hears none.
 func (l *Leader) request(env *kv.Env, from sim.NodeID, cmd protocol.Command) {
 	if l.role == standby {
-		env.Stepf("not leading: ignoring %s's request %d (the client will try another leader)", cmd.Client, cmd.Seq)
+		// Point the client at the node whose heartbeats this one hears;
+		// with no such node, stay silent: the client's timeout moves it on.
+		if hint := l.seen.LeaderID; hint != 0 && hint != l.ID && env.Now()-l.heard < l.electionTimeout() {
+			env.Stepf("not leading: redirecting %s's request %d to leader%d", cmd.Client, cmd.Seq, hint)
+			env.Send(from, protocol.Msg{Kind: protocol.Redirect, Ballot: l.seen, Cmd: cmd})
+			return
+		}
+		env.Stepf("not leading and no leader heard from: ignoring %s's request %d (the client will try another leader)", cmd.Client, cmd.Seq)
 		return
 	}
 	if r, ok := l.machine.Answered(cmd.Client, cmd.Seq); ok && l.recovering <= l.applied {
@@ -563,7 +583,7 @@ func (l *Leader) Crash() {
 	l.applied, l.recovering = 0, 0
 	l.queue, l.head = l.queue[:0], 0
 	l.machine.Reset()
-	l.heard, l.retrySet = 0, false
+	l.heard, l.retrySet, l.backoff = 0, false, 0
 }
 
 // Reset returns the node to its state before its first start, keeping its
