@@ -496,24 +496,25 @@ func (e *Engine[M]) decideChance(what Decision, p float64) bool {
 
 func (e *Engine[M]) send(from, to NodeID, msg M) {
 	e.stats.Sent++
+	mid := uint64(e.stats.Sent)
 	if e.onSend != nil {
 		e.onSend(from, to, msg)
 	}
 	if e.tracer != nil {
-		e.traceMsg("send", from, to, &msg, "")
+		e.traceMsg("send", mid, from, to, &msg, "")
 	}
 	if e.partitioned(from, to) {
-		e.dropped(from, to, &msg, "partition")
+		e.dropped(mid, from, to, &msg, "partition")
 		return
 	}
 	if e.decideChance(DecideDrop, e.cfg.Drop) {
-		e.dropped(from, to, &msg, "loss")
+		e.dropped(mid, from, to, &msg, "loss")
 		return
 	}
-	e.q.push(e.now+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, msg: msg, sendT: e.now})
+	e.q.push(e.now+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, msg: msg, sendT: e.now, mid: mid})
 	if e.decideChance(DecideDuplicate, e.cfg.Duplicate) {
 		e.stats.Duplicated++
-		e.q.push(e.now+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, msg: msg, sendT: e.now, dup: true})
+		e.q.push(e.now+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, msg: msg, sendT: e.now, mid: mid, dup: true})
 	}
 }
 
@@ -521,10 +522,10 @@ func (e *Engine[M]) deliver(ev *event[M]) {
 	n := &e.nodes[ev.to]
 	switch {
 	case !n.up:
-		e.dropped(ev.from, ev.to, &ev.msg, "crashed")
+		e.dropped(ev.mid, ev.from, ev.to, &ev.msg, "crashed")
 		return
 	case e.partitioned(ev.from, ev.to):
-		e.dropped(ev.from, ev.to, &ev.msg, "partition")
+		e.dropped(ev.mid, ev.from, ev.to, &ev.msg, "partition")
 		return
 	}
 	e.stats.Delivered++
@@ -533,12 +534,12 @@ func (e *Engine[M]) deliver(ev *event[M]) {
 		if ev.dup {
 			reason = "duplicate"
 		}
-		e.traceMsg("deliver", ev.from, ev.to, &ev.msg, reason)
+		e.traceMsg("deliver", ev.mid, ev.from, ev.to, &ev.msg, reason)
 	}
 	n.node.Receive(&n.env, ev.from, ev.msg)
 }
 
-func (e *Engine[M]) dropped(from, to NodeID, msg *M, reason string) {
+func (e *Engine[M]) dropped(mid uint64, from, to NodeID, msg *M, reason string) {
 	e.stats.Dropped++
 	if e.tracer == nil {
 		return
@@ -559,11 +560,12 @@ func (e *Engine[M]) dropped(from, to NodeID, msg *M, reason string) {
 	if note != "" {
 		e.tracer.TextLine(e.now, "network", "lost "+(*msg).Type()+" "+e.nodes[from].name+" -> "+e.nodes[to].name+" ("+note+")")
 	}
-	e.traceMsg("drop", from, to, msg, reason)
+	e.traceMsg("drop", mid, from, to, msg, reason)
 }
 
-func (e *Engine[M]) traceMsg(ev string, from, to NodeID, msg *M, reason string) {
+func (e *Engine[M]) traceMsg(ev string, mid uint64, from, to NodeID, msg *M, reason string) {
 	e.tracer.JSONRecord(e.now, ev, func(b []byte) []byte {
+		b = AppendJSONInt(b, "mid", int64(mid))
 		b = AppendJSONField(b, "from", e.nodes[from].name)
 		b = AppendJSONField(b, "to", e.nodes[to].name)
 		b = append(b, `,"msg":`...)

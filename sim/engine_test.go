@@ -186,8 +186,8 @@ func TestEngineCrashAndRestart(t *testing.T) {
 
 	recs := jsonRecords(t, tr.json.Bytes())
 	assert.Equal(t, []map[string]any{
-		{"t": ms(5.5), "ev": "drop", "from": "n2", "to": "n1", "msg": map[string]any{"type": "ping", "n": float64(0)}, "reason": "crashed"},
-		{"t": ms(7), "ev": "drop", "from": "n2", "to": "n1", "msg": map[string]any{"type": "ping", "n": float64(1)}, "reason": "crashed"},
+		{"t": ms(5.5), "ev": "drop", "mid": float64(1), "from": "n2", "to": "n1", "msg": map[string]any{"type": "ping", "n": float64(0)}, "reason": "crashed"},
+		{"t": ms(7), "ev": "drop", "mid": float64(2), "from": "n2", "to": "n1", "msg": map[string]any{"type": "ping", "n": float64(1)}, "reason": "crashed"},
 	}, only(recs, "drop"))
 	assert.Equal(t, []map[string]any{{"t": ms(5), "ev": "crash", "node": "n1"}}, only(recs, "crash"))
 	assert.Equal(t, []map[string]any{{"t": ms(20), "ev": "restart", "node": "n1"}}, only(recs, "restart"))

@@ -23,7 +23,8 @@ type event[M any] struct {
 	arg   int64  // timer argument, or fault index
 	seq   uint64 // the push sequence number, also a timer's identity
 	msg   M
-	sendT Time // when a message was sent
+	sendT Time   // when a message was sent
+	mid   uint64 // the message's number, shared by a duplicate
 }
 
 // item is what the heap orders: small, so sifting moves 24 bytes, not a
