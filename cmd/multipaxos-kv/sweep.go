@@ -53,6 +53,7 @@ type sweepFlags struct {
 	lin         bool
 	out         string
 	keep        int
+	report      string
 }
 
 // seedRange parses "A..B" (inclusive) or "N".
@@ -82,10 +83,10 @@ func shardSpec(s string) (uint64, uint64, error) {
 
 // failure of one seed.
 type seedFailure struct {
-	seed   uint64
-	checks []string // "name: text" of each failed check
-	repro  string
-	files  []string
+	Seed   uint64
+	Checks []string // "name: text" of each failed check
+	Repro  string
+	Files  []string
 }
 
 func cmdSweep(args []string, stdout, stderr io.Writer) int {
@@ -98,6 +99,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.lin, "linearizability", true, "run the linearizability check (the costliest)")
 	fs.StringVar(&f.out, "out", "sweep-failures", "write failing seeds' schedules (and swarm scenarios) to `DIR`")
 	fs.IntVar(&f.keep, "keep", 20, "detail and write files for at most `N` failing seeds")
+	fs.StringVar(&f.report, "report", "", "write an HTML report of the sweep to `FILE.html`: faults and protocol paths covered, request latencies, failures")
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), sweepUsage, flagDefaults(fs)) }
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -137,6 +139,7 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 		mu       sync.Mutex
 		failures []seedFailure
 		wg       sync.WaitGroup
+		cover    = newCoverage()
 	)
 	start := time.Now()
 	prog := newProgress(stderr, total)
@@ -158,6 +161,15 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var cv *coverage
+			if f.report != "" {
+				cv = newCoverage()
+				defer func() {
+					mu.Lock()
+					cover.merge(cv)
+					mu.Unlock()
+				}()
+			}
 			var c *cluster.Cluster // reused across seeds when not swarming
 			for {
 				i := next.Add(1) - 1
@@ -177,12 +189,15 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 				}
 				o := c.Run()
 				events.Add(uint64(o.Result.Events))
+				if cv != nil {
+					cv.add(c, c.Scenario, o)
+				}
 				if !o.OK {
 					failed.Add(1)
-					fl := seedFailure{seed: seed}
+					fl := seedFailure{Seed: seed}
 					for _, v := range o.Checks {
 						if v.Err != nil {
-							fl.checks = append(fl.checks, v.Name+": "+v.Text())
+							fl.Checks = append(fl.Checks, v.Name+": "+v.Text())
 						}
 					}
 					mu.Lock()
@@ -198,7 +213,7 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 	elapsed := time.Since(start)
 	prog.finish(done.Load(), failed.Load(), elapsed)
 
-	slices.SortFunc(failures, func(a, b seedFailure) int { return cmpUint(a.seed, b.seed) })
+	slices.SortFunc(failures, func(a, b seedFailure) int { return cmpUint(a.Seed, b.Seed) })
 	mode := ""
 	if f.swarm {
 		mode = " (swarm)"
@@ -209,7 +224,7 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 	fmt.Fprintf(stdout, "  failures: %d\n", len(failures))
 	tally := map[string]int{}
 	for _, fl := range failures {
-		for _, c := range fl.checks {
+		for _, c := range fl.Checks {
 			check, _, _ := strings.Cut(c, ":")
 			tally[check]++
 		}
@@ -223,7 +238,7 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 		if i == f.keep {
 			var rest []string
 			for _, more := range failures[i:min(len(failures), i+20)] {
-				rest = append(rest, strconv.FormatUint(more.seed, 10))
+				rest = append(rest, strconv.FormatUint(more.Seed, 10))
 			}
 			fmt.Fprintf(stdout, "... and %d more failing seeds: %s", len(failures)-i, strings.Join(rest, " "))
 			if len(failures)-i > 20 {
@@ -232,17 +247,27 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 			fmt.Fprintln(stdout, " (raise -keep to see them)")
 			break
 		}
-		fl.repro = fmt.Sprintf("multipaxos-kv run -seed %d %s", fl.seed, name)
+		fl.Repro = fmt.Sprintf("multipaxos-kv run -seed %d %s", fl.Seed, name)
 		if err := writeFailure(base, name, f, fl); err != nil {
 			errs = append(errs, err)
 		}
-		fmt.Fprintf(stdout, "FAIL seed %d\n", fl.seed)
-		for _, c := range fl.checks {
+		fmt.Fprintf(stdout, "FAIL seed %d\n", fl.Seed)
+		for _, c := range fl.Checks {
 			fmt.Fprintf(stdout, "  %s\n", c)
 		}
-		fmt.Fprintf(stdout, "  reproduce: %s\n", fl.repro)
-		for _, file := range fl.files {
+		fmt.Fprintf(stdout, "  reproduce: %s\n", fl.Repro)
+		for _, file := range fl.Files {
 			fmt.Fprintf(stdout, "  wrote:     %s\n", file)
+		}
+	}
+	if f.report != "" {
+		var b strings.Builder
+		if err := writeReport(&b, name, f, cover, failures, elapsed); err != nil {
+			errs = append(errs, err)
+		} else if err := os.WriteFile(f.report, []byte(b.String()), 0o644); err != nil {
+			errs = append(errs, err)
+		} else {
+			fmt.Fprintf(stdout, "report: %s\n", f.report)
 		}
 	}
 	if len(errs) > 0 {
@@ -283,13 +308,13 @@ func cmpUint(a, b uint64) int {
 // (and for swarm, its concrete scenario), and sets its reproduction command.
 func writeFailure(base scenarios.Scenario, name string, f sweepFlags, fl *seedFailure) error {
 	s := base
-	s.Seed = fl.seed
+	s.Seed = fl.Seed
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return err
 	}
-	stem := filepath.Join(f.out, fmt.Sprintf("%s-seed%d", s.Name, fl.seed))
+	stem := filepath.Join(f.out, fmt.Sprintf("%s-seed%d", s.Name, fl.Seed))
 	if f.swarm {
-		s = scenarios.Swarm(base, fl.seed)
+		s = scenarios.Swarm(base, fl.Seed)
 		stem = filepath.Join(f.out, s.Name)
 		enc, err := s.Encode()
 		if err != nil {
@@ -298,15 +323,15 @@ func writeFailure(base scenarios.Scenario, name string, f sweepFlags, fl *seedFa
 		if err := os.WriteFile(stem+".toml", enc, 0o644); err != nil {
 			return err
 		}
-		fl.files = append(fl.files, stem+".toml")
-		fl.repro = "multipaxos-kv run " + stem + ".toml"
+		fl.Files = append(fl.Files, stem+".toml")
+		fl.Repro = "multipaxos-kv run " + stem + ".toml"
 	}
 	c := cluster.New(s, cluster.Options{Record: true, SkipLin: !f.lin})
 	c.Run()
 	if err := c.WriteScheduleFile(stem + ".sched"); err != nil {
 		return err
 	}
-	fl.files = append(fl.files, stem+".sched (multipaxos-kv replay "+stem+".sched)")
+	fl.Files = append(fl.Files, stem+".sched (multipaxos-kv replay "+stem+".sched)")
 	return nil
 }
 

@@ -272,6 +272,39 @@ type Outcome struct {
 	OK         bool
 	// Lin is the linearizability check's full result, for its picture.
 	Lin check.LinResult
+	// Paths counts the protocol paths the run took, for sweep reports.
+	Paths Paths
+}
+
+// Paths counts how often each protocol path ran in a run: the leaders'
+// paths summed, and the clients' retries.
+type Paths struct {
+	multipaxos.Paths
+	ClientRetries int // requests re-sent after a timeout or a redirect
+	GaveUp        int // clients that gave up on a request
+}
+
+// Add accumulates o into p.
+func (p *Paths) Add(o Paths) {
+	p.Paths.Add(o.Paths)
+	p.ClientRetries += o.ClientRetries
+	p.GaveUp += o.GaveUp
+}
+
+// Latencies appends to dst the virtual time each answered client request
+// took, from invoke to return, in history order.
+func (c *Cluster) Latencies(dst []sim.Time) []sim.Time {
+	h := c.Engine.History()
+	open := make(map[sim.NodeID]sim.HistoryEvent, len(c.clients))
+	for _, ev := range h {
+		if ev.Invoke {
+			open[ev.Client] = ev
+		} else if inv, ok := open[ev.Client]; ok && inv.Op.ID == ev.Ret.ID {
+			dst = append(dst, ev.T-inv.T)
+			delete(open, ev.Client)
+		}
+	}
+	return dst
 }
 
 // Failed names the checks that failed.
@@ -360,6 +393,13 @@ func (c *Cluster) Run() Outcome {
 		if !cl.Finished() {
 			out.Unanswered++
 		}
+		out.Paths.ClientRetries += cl.Retried
+		if cl.Done() && !cl.Finished() {
+			out.Paths.GaveUp++
+		}
+	}
+	for _, l := range c.leaders {
+		out.Paths.Paths.Add(l.Paths)
 	}
 	return out
 }

@@ -64,6 +64,10 @@ type Client struct {
 	tries   int              // re-sends of the current request
 	timer   sim.TimerID
 	gaveUp  bool
+
+	// Retried counts the requests re-sent (after a timeout or a redirect),
+	// for sweep reports; not protocol state.
+	Retried int
 }
 
 // Start begins the client's requests, or carries on after a restart with a
@@ -114,6 +118,7 @@ func (c *Client) Timer(env *Env, _ string, seq int64) {
 		return
 	}
 	c.tries++
+	c.Retried++
 	// The node that answered last is probably still the leader and the
 	// message was lost: try it once more before moving on.
 	if c.target == c.known && !c.stayed {
@@ -139,6 +144,7 @@ func (c *Client) redirect(env *Env, from sim.NodeID, hint int64) {
 		return
 	}
 	c.tries++
+	c.Retried++
 	c.target = int(hint - 1)
 	env.Stepf("%s redirects request %d: sending it to %s (retry %d/%d)", env.Name(from), c.cur.Seq, env.Name(c.Targets[c.target]), c.tries, c.Retries)
 	c.send(env)
@@ -201,5 +207,5 @@ func (c *Client) next(env *Env) {
 
 // Reset returns the client to its state before its first start.
 func (c *Client) Reset() {
-	c.sent, c.pending, c.cur, c.target, c.known, c.stayed, c.tries, c.gaveUp = 0, false, protocol.Command{}, 0, 0, false, 0, false
+	c.sent, c.pending, c.cur, c.target, c.known, c.stayed, c.tries, c.gaveUp, c.Retried = 0, false, protocol.Command{}, 0, 0, false, 0, false, 0
 }

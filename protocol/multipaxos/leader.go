@@ -102,6 +102,32 @@ type Leader struct {
 	backoff    uint     // campaigns since this node last won: each doubles its election timeout
 	retry      sim.TimerID
 	retrySet   bool
+
+	// Paths counts how often each protocol path ran, for sweep reports. It
+	// is instrumentation, not protocol state: a crash keeps it.
+	Paths Paths
+}
+
+// Paths counts the protocol paths a leader took in a run.
+type Paths struct {
+	Phase1      int // Phase 1 runs (campaigns)
+	Preemptions int // times a higher ballot made it stand by
+	Recoveries  int // Phase 1 wins that recovered slots
+	NoopFills   int // holes filled with Noop
+	Resends     int // Prepare or Accept re-sent to silent acceptors
+	Redirects   int // client requests redirected to the leader
+	Fetches     int // replica fetches answered
+}
+
+// Add accumulates o into p.
+func (p *Paths) Add(o Paths) {
+	p.Phase1 += o.Phase1
+	p.Preemptions += o.Preemptions
+	p.Recoveries += o.Recoveries
+	p.NoopFills += o.NoopFills
+	p.Resends += o.Resends
+	p.Redirects += o.Redirects
+	p.Fetches += o.Fetches
 }
 
 // Quorum is the number of acceptors that form a majority.
@@ -170,6 +196,7 @@ func (l *Leader) Timer(env *kv.Env, name string, _ int64) {
 // every acceptor.
 func (l *Leader) campaign(env *kv.Env) {
 	l.backoff = min(l.backoff+1, maxBackoff)
+	l.Paths.Phase1++
 	l.round = max(l.round, l.seen.Round) + 1
 	l.role = candidate
 	l.ballot = protocol.Ballot{Round: l.round, LeaderID: l.ID}
@@ -274,6 +301,9 @@ func (l *Leader) win(env *kv.Env) {
 	l.applied = 0
 	l.clearSlots()
 	l.recovering = int64(len(l.recovered))
+	if l.recovering > 0 {
+		l.Paths.Recoveries++
+	}
 	if l.recovering == 0 {
 		env.Step("Phase 1 complete — leader established")
 	} else {
@@ -282,6 +312,7 @@ func (l *Leader) win(env *kv.Env) {
 			cmd := e.Cmd
 			if e.Ballot == (protocol.Ballot{}) {
 				cmd = protocol.Command{Op: protocol.Noop}
+				l.Paths.NoopFills++
 				env.Stepf("slot %d: a hole (no acceptor of the quorum accepted anything): filling it with NOOP", e.Slot)
 			} else {
 				env.Stepf("slot %d: recovering %v (%s #%d), accepted at ballot %v, the highest reported", e.Slot, cmd, cmd.Client, cmd.Seq, e.Ballot)
@@ -325,6 +356,7 @@ func (l *Leader) request(env *kv.Env, from sim.NodeID, cmd protocol.Command) {
 		// Point the client at the node whose heartbeats this one hears;
 		// with no such node, stay silent: the client's timeout moves it on.
 		if hint := l.seen.LeaderID; hint != 0 && hint != l.ID && env.Now()-l.heard < l.electionTimeout() {
+			l.Paths.Redirects++
 			env.Stepf("not leading: redirecting %s's request %d to leader%d", cmd.Client, cmd.Seq, hint)
 			env.Send(from, protocol.Msg{Kind: protocol.Redirect, Ballot: l.seen, Cmd: cmd})
 			return
@@ -456,6 +488,7 @@ func (l *Leader) applyChosen(env *kv.Env) {
 // resend re-sends Prepare (candidate) or the unchosen slots' Accepts
 // (leading) to the acceptors that have not answered: messages may be lost.
 func (l *Leader) resend(env *kv.Env) {
+	l.Paths.Resends++
 	switch l.role {
 	case candidate:
 		var silent []string
@@ -500,6 +533,7 @@ func (l *Leader) rejected(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	if m.Kind == protocol.AcceptRejected {
 		what = "ACCEPT for slot " + strconv.FormatInt(m.Slot, 10)
 	}
+	l.Paths.Preemptions++
 	l.standBy(env, what+" rejected by "+env.Name(from)+": it promised "+m.Ballot.String()+" > "+l.ballot.String()+"; preempted, standing by")
 }
 
@@ -512,6 +546,7 @@ func (l *Leader) heartbeat(env *kv.Env, from sim.NodeID, b protocol.Ballot) {
 	l.seen = b
 	l.heard = env.Now()
 	if l.role != standby && l.ballot.Less(b) {
+		l.Paths.Preemptions++
 		l.standBy(env, env.Name(from)+" leads with ballot "+b.String()+" > "+l.ballot.String()+"; standing by")
 	}
 }
@@ -539,6 +574,7 @@ func (l *Leader) fetch(env *kv.Env, from sim.NodeID, first int64) {
 		return
 	}
 	last := min(l.applied, first+fetchBatch-1)
+	l.Paths.Fetches++
 	env.Stepf("%s fetches slots %d..%d", env.Name(from), first, last)
 	log := l.machine.Applied()
 	for s := first; s <= last; s++ {
@@ -590,7 +626,7 @@ func (l *Leader) Crash() {
 // configuration and memory, for another run.
 func (l *Leader) Reset() {
 	l.Crash()
-	l.round, l.boots = 0, 0
+	l.round, l.boots, l.Paths = 0, 0, Paths{}
 }
 
 // Machine is the node's state machine, for the checkers.
