@@ -211,20 +211,26 @@ func Default() Scenario {
 // multipaxos, so that callers of an unvalidated scenario still get names).
 func (s Scenario) NodeNames() []string {
 	var names []string
-	add := func(kind string, n int) {
-		for i := 1; i <= n; i++ {
-			names = append(names, fmt.Sprintf("%s%d", kind, i))
+	for _, k := range s.kinds() {
+		for i := 1; i <= k.n; i++ {
+			names = append(names, fmt.Sprintf("%s%d", k.name, i))
 		}
 	}
-	if s.Protocol == ProtocolKVStore {
-		add("server", 1)
-	} else {
-		add("leader", s.Nodes.Leaders)
-		add("acceptor", s.Nodes.Acceptors)
-		add("replica", s.Nodes.Replicas)
-	}
-	add("client", s.Nodes.Clients)
 	return names
+}
+
+// kind is a kind of node and how many the scenario has.
+type kind struct {
+	name string
+	n    int
+}
+
+// kinds lists the scenario's kinds of node in node-id order.
+func (s Scenario) kinds() []kind {
+	if s.Protocol == ProtocolKVStore {
+		return []kind{{"server", 1}, {"client", s.Nodes.Clients}}
+	}
+	return []kind{{"leader", s.Nodes.Leaders}, {"acceptor", s.Nodes.Acceptors}, {"replica", s.Nodes.Replicas}, {"client", s.Nodes.Clients}}
 }
 
 // nodeSummary lists the scenario's nodes for error messages, shortening a
@@ -232,23 +238,15 @@ func (s Scenario) NodeNames() []string {
 // message stays one readable line even with a thousand clients.
 func (s Scenario) nodeSummary() string {
 	var parts []string
-	add := func(kind string, n int) {
-		if n > 3 {
-			parts = append(parts, fmt.Sprintf("%s1..%s%d", kind, kind, n))
-			return
+	for _, k := range s.kinds() {
+		if k.n > 3 {
+			parts = append(parts, fmt.Sprintf("%s1..%s%d", k.name, k.name, k.n))
+			continue
 		}
-		for i := 1; i <= n; i++ {
-			parts = append(parts, fmt.Sprintf("%s%d", kind, i))
+		for i := 1; i <= k.n; i++ {
+			parts = append(parts, fmt.Sprintf("%s%d", k.name, i))
 		}
 	}
-	if s.Protocol == ProtocolKVStore {
-		add("server", 1)
-	} else {
-		add("leader", s.Nodes.Leaders)
-		add("acceptor", s.Nodes.Acceptors)
-		add("replica", s.Nodes.Replicas)
-	}
-	add("client", s.Nodes.Clients)
 	if len(parts) == 0 {
 		return "none"
 	}

@@ -2,6 +2,7 @@ package viz
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -203,7 +204,7 @@ func Parse(r io.Reader) (*Trace, error) {
 			t.Messages = append(t.Messages, m)
 		}
 	}
-	slices.SortStableFunc(t.Messages, func(a, b Message) int { return cmpSeq(a.SendSeq, b.SendSeq) })
+	slices.SortStableFunc(t.Messages, func(a, b Message) int { return cmp.Compare(a.SendSeq, b.SendSeq) })
 	for i := range t.Requests {
 		if !t.Requests[i].Answered {
 			t.Requests[i].Return = t.End
@@ -283,14 +284,4 @@ func (t *Trace) Window(from, to sim.Time) *Trace {
 		}
 	}
 	return w
-}
-
-func cmpSeq(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
