@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
 	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
@@ -17,10 +19,14 @@ import (
 
 // outputFlags are the output flags shared by run and replay.
 type outputFlags struct {
-	json  bool
-	trace string
-	quiet bool
-	lin   string
+	json     bool
+	trace    string
+	quiet    bool
+	lin      string
+	diagram  string
+	window   string
+	shiviz   string
+	timeline string
 }
 
 func (o *outputFlags) register(fs *flag.FlagSet) {
@@ -28,6 +34,42 @@ func (o *outputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.trace, "trace", "", "also write the JSON-lines trace to `FILE`")
 	fs.BoolVar(&o.quiet, "q", false, "print only the summary")
 	fs.StringVar(&o.lin, "lin", "", "write the linearizability picture of the client history to `FILE.html` (porcupine's visualisation, with the run's faults marked)")
+	fs.StringVar(&o.diagram, "diagram", "", "write a picture of the run to `FILE`: .svg (space-time diagram), .html (the diagram with the summary and trace, offline) or .mmd (Mermaid sequence diagram)")
+	fs.StringVar(&o.window, "window", "", "draw only virtual times `FROM..TO` in -diagram, -shiviz and -timeline (e.g. 20ms..60ms)")
+	fs.StringVar(&o.shiviz, "shiviz", "", "write a ShiViz log of the run to `FILE` (open it at ShiViz with the regular expression in the README)")
+	fs.StringVar(&o.timeline, "timeline", "", "write a Chrome/Perfetto trace of the run to `FILE.json` (open in ui.perfetto.dev or chrome://tracing)")
+}
+
+// pictures reports whether any picture of the run is asked for.
+func (o *outputFlags) pictures() bool { return o.diagram != "" || o.shiviz != "" || o.timeline != "" }
+
+// check validates the picture flags before the run, so that a typo costs no
+// run: exit 2 with what was expected.
+func (o *outputFlags) check() error {
+	if o.diagram != "" {
+		switch strings.ToLower(filepath.Ext(o.diagram)) {
+		case ".svg", ".html", ".htm", ".mmd":
+		default:
+			return fmt.Errorf("-diagram %q: the extension picks the form, expected .svg, .html or .mmd", o.diagram)
+		}
+	}
+	if o.window != "" {
+		if _, _, err := parseWindow(o.window); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// parseWindow parses "FROM..TO" in Go duration syntax.
+func parseWindow(w string) (sim.Time, sim.Time, error) {
+	a, b, ok := strings.Cut(w, "..")
+	from, err1 := time.ParseDuration(a)
+	to, err2 := time.ParseDuration(b)
+	if !ok || err1 != nil || err2 != nil || from < 0 || to < from {
+		return 0, 0, fmt.Errorf("-window %q: expected FROM..TO with durations 0 <= FROM <= TO, e.g. 20ms..60ms", w)
+	}
+	return sim.Duration(from), sim.Duration(to), nil
 }
 
 const runUsage = `Usage: multipaxos-kv [run] [flags] [SCENARIO]
@@ -134,6 +176,9 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 // summary and the schedule as asked, and returns a failure when a check
 // failed or the replay diverged.
 func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule, repro string, stdout io.Writer) error {
+	if err := out.check(); err != nil {
+		return usageError{err}
+	}
 	opt := cluster.Options{Replay: recs, Record: schedule != ""}
 	var jsonOut []io.Writer
 	if out.json && !out.quiet {
@@ -141,6 +186,17 @@ func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule,
 	}
 	if !out.json && !out.quiet {
 		opt.Text = stdout
+	}
+	// Pictures are drawn from the JSON trace, and the HTML page shows the
+	// text trace too: keep both in memory.
+	var picJSON, picText bytes.Buffer
+	if out.pictures() {
+		jsonOut = append(jsonOut, &picJSON)
+		if opt.Text != nil {
+			opt.Text = io.MultiWriter(opt.Text, &picText)
+		} else {
+			opt.Text = &picText
+		}
 	}
 	if out.trace != "" {
 		f, err := os.Create(out.trace)
@@ -179,6 +235,11 @@ func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule,
 	}
 	if out.lin != "" {
 		if err := writeLin(out.lin, c, o); err != nil {
+			return usageError{err}
+		}
+	}
+	if out.pictures() {
+		if err := writePictures(out, s, picJSON.Bytes(), picText.String()); err != nil {
 			return usageError{err}
 		}
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -213,7 +214,7 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 	elapsed := time.Since(start)
 	prog.finish(done.Load(), failed.Load(), elapsed)
 
-	slices.SortFunc(failures, func(a, b seedFailure) int { return cmpUint(a.Seed, b.Seed) })
+	slices.SortFunc(failures, func(a, b seedFailure) int { return cmp.Compare(a.Seed, b.Seed) })
 	mode := ""
 	if f.swarm {
 		mode = " (swarm)"
@@ -292,16 +293,6 @@ func shardCount(first, last, i, n uint64) uint64 {
 		total--
 	}
 	return total
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // writeFailure re-runs a failing seed with recording, writes its schedule

@@ -1,0 +1,759 @@
+package viz
+
+import (
+	"bufio"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
+)
+
+// SVGOptions configures WriteSVG.
+type SVGOptions struct {
+	Title string // the heading; "" names the run from its summary
+}
+
+// maxLabelled is the most messages drawn with labels: past it the labels
+// smear into each other and the file grows large, so the heading says so
+// and points to -window instead.
+const maxLabelled = 2000
+
+// The diagram's geometry, in pixels. Coordinates are integers so that the
+// output never depends on floating-point formatting.
+const (
+	axisW      = 84    // the time axis, left of the first lane
+	laneW      = 120   // one lane per node
+	marginR    = 24    // right of the last lane
+	minWidth   = 640   // room for the heading and the legend
+	unitPx     = 56    // the median message latency is drawn this tall
+	gapMinPx   = 7     // the least distance between two distinct times, when labelled
+	breakPx    = 36    // an idle gap is compressed to this
+	breakUnits = 2     // a gap longer than this many median latencies is idle
+	tailPx     = 40    // below the last event: room for messages in flight
+	maxHeight  = 40000 // past it the scale shrinks
+	tickMinPx  = 56    // the least distance between two labelled ticks
+	legendW    = 860   // the legend wraps here, to fit beside the HTML page's panel
+)
+
+// WriteSVG draws t as a space-time (Lamport) diagram: one lane per node,
+// time flowing down, one arrow per message copy, with the client requests,
+// faults and partitions on the lanes. The same trace gives the same bytes.
+func WriteSVG(w io.Writer, t *Trace, opt SVGOptions) error {
+	bw := bufio.NewWriter(w)
+	bw.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
+	newLayout(t).write(bw, opt.Title, true)
+	return bw.Flush()
+}
+
+// layout places a trace: a lane x per node and a y per instant.
+type layout struct {
+	t      *Trace
+	num    int64 // num/den pixels per unit of time, where not compressed
+	den    int64
+	laneX  map[string]int
+	ts     []sim.Time // every instant something is drawn at, ascending
+	ys     []int      // the y of each of ts
+	brk    []bool     // brk[i]: the gap after ts[i] is idle and compressed
+	unit   sim.Time   // the median latency of a delivered message
+	top    int        // the y of ts[0]
+	width  int
+	height int
+	labels bool
+	placed []labelBox // the message labels drawn so far
+	head   []headLine
+	legend []legendItem
+}
+
+type headLine struct {
+	y     int
+	class string
+	text  string
+}
+
+type legendItem struct {
+	x, y  int
+	kind  string // a message kind, or a mark: "drop", "dup", "inflight", "req", "crash", "restart", "partition"
+	label string
+}
+
+// kinds are the message colours, in legend order.
+var kinds = []struct{ class, color, label string }{
+	{"p1", "#8e44ad", "Phase 1: Prepare, Promise, PrepareRejected"},
+	{"p2", "#1f6fb4", "Phase 2: Accept, Accepted, AcceptRejected"},
+	{"cm", "#2e8b3e", "Commit, Fetch"},
+	{"cl", "#d9731a", "client: Request, Reply, Redirect"},
+	{"hb", "#9aa0a6", "Heartbeat"},
+	{"ot", "#555555", "other"},
+}
+
+// kindOf is the colour class of a message type.
+func kindOf(typ string) string {
+	switch typ {
+	case "Prepare", "Promise", "PrepareRejected":
+		return "p1"
+	case "Accept", "Accepted", "AcceptRejected":
+		return "p2"
+	case "Commit", "Fetch":
+		return "cm"
+	case "Request", "Reply", "Redirect":
+		return "cl"
+	case "Heartbeat":
+		return "hb"
+	}
+	return "ot"
+}
+
+// newLayout places t: lanes across, and every instant down the page to
+// scale, with idle gaps compressed and, for long runs, the scale shrunk to
+// keep the height under maxHeight.
+func newLayout(t *Trace) *layout {
+	l := &layout{t: t, laneX: map[string]int{}, labels: len(t.Messages) <= maxLabelled}
+	l.width = max(axisW+len(t.Nodes)*laneW+marginR, minWidth)
+	for i, n := range t.Nodes {
+		l.laneX[n] = axisW + i*laneW + laneW/2
+	}
+	y := l.heading(24)
+	l.top = y + 56 // below the lane headers
+
+	set := map[sim.Time]bool{t.End: true}
+	var lat []sim.Time
+	for _, m := range t.Messages {
+		set[m.Sent], set[m.At] = true, true
+		if m.Fate == Delivered && m.At > m.Sent {
+			lat = append(lat, m.At-m.Sent)
+		}
+	}
+	for _, f := range t.Faults {
+		set[f.T] = true
+	}
+	for _, r := range t.Requests {
+		set[r.Invoke], set[r.Return] = true, true
+	}
+	l.ts = slices.Sorted(maps.Keys(set))
+	l.unit = sim.Millisecond
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		l.unit = lat[len(lat)/2]
+	}
+	l.unit = min(max(l.unit, sim.Microsecond), 10*sim.Second)
+	gap := 2
+	if l.labels {
+		gap = gapMinPx
+	}
+	total := l.place(unitPx, 1, gap, breakPx)
+	if total > maxHeight { // a long run: shrink the scale rather than the reader's browser
+		total = l.place(unitPx*maxHeight, int64(total), 0, max(6, breakPx*maxHeight/total))
+	}
+	l.height = l.top + total + tailPx + 40
+	return l
+}
+
+// heading lays out the title lines and the legend from y on, and returns
+// the y below them.
+func (l *layout) heading(y int) int {
+	l.head = append(l.head, headLine{y, "title", ""}, headLine{y + 20, "sub", l.subtitle()})
+	y += 20
+	if !l.labels {
+		y += 18
+		l.head = append(l.head, headLine{y, "note", fmt.Sprintf(
+			"%d messages: drawn without labels (more than %d); hover for details, or narrow the run with -window FROM..TO",
+			len(l.t.Messages), maxLabelled)})
+	}
+	y += 24
+	x := axisW - 70
+	add := func(kind, label string) {
+		w := 34 + 6*len([]rune(label)) + 18
+		if x+w > min(l.width-marginR, legendW) && x > axisW-70 {
+			x, y = axisW-70, y+18
+		}
+		l.legend = append(l.legend, legendItem{x, y, kind, label})
+		x += w
+	}
+	for _, k := range kinds[:5] {
+		add(k.class, k.label)
+	}
+	x, y = axisW-70, y+18
+	add("drop", "dropped (reason)")
+	add("dup", "duplicate copy")
+	add("inflight", "in flight at the end")
+	add("req", "client request: invoke to return")
+	add("crash", "crash")
+	add("restart", "restart")
+	add("partition", "partition")
+	add("brk", "idle gap, drawn short")
+	return y + 8
+}
+
+// subtitle counts what the diagram shows.
+func (l *layout) subtitle() string {
+	var del, drop, fly int
+	for _, m := range l.t.Messages {
+		switch m.Fate {
+		case Delivered:
+			del++
+		case Dropped:
+			drop++
+		default:
+			fly++
+		}
+	}
+	from := sim.Time(0)
+	if len(l.t.Messages) > 0 {
+		from = l.t.Messages[0].Sent
+	}
+	return fmt.Sprintf("%d nodes, %d message copies (%d delivered, %d dropped, %d in flight), %d client requests, %s to %s; time flows down",
+		len(l.t.Nodes), len(l.t.Messages), del, drop, fly, len(l.t.Requests), roundUs(from), roundUs(l.t.End))
+}
+
+// place gives each instant its y: num/den pixels per unit of time, at
+// least minGap between distinct instants, and idle gaps drawn brkPx tall.
+// It returns the height from the first instant to the last.
+func (l *layout) place(num, den int64, minGap, brkPx int) int {
+	l.num, l.den = num, den
+	l.ys = make([]int, len(l.ts))
+	l.brk = make([]bool, len(l.ts))
+	y := l.top
+	for i := range l.ts {
+		if i > 0 {
+			dt := l.ts[i] - l.ts[i-1]
+			var dy int
+			if dt > breakUnits*l.unit {
+				dy, l.brk[i-1] = brkPx, true
+			} else {
+				dy = max(int(int64(dt)*num/(int64(l.unit)*den)), minGap)
+			}
+			y += dy
+		}
+		l.ys[i] = y
+	}
+	return y - l.top
+}
+
+// y is the vertical position of time at, interpolated between instants.
+func (l *layout) y(at sim.Time) int {
+	i, found := slices.BinarySearch(l.ts, at)
+	switch {
+	case len(l.ts) == 0:
+		return l.top
+	case found:
+		return l.ys[i]
+	case i == 0:
+		return l.ys[0]
+	case i == len(l.ts):
+		return l.ys[len(l.ys)-1]
+	}
+	t0, t1, y0, y1 := l.ts[i-1], l.ts[i], l.ys[i-1], l.ys[i]
+	return y0 + int(int64(at-t0)*int64(y1-y0)/int64(t1-t0))
+}
+
+// bottom is the y of the last instant: the end of the run, or later when a
+// windowed trace keeps a message that arrives after the window.
+func (l *layout) bottom() int {
+	if len(l.ys) == 0 {
+		return l.top
+	}
+	return l.ys[len(l.ys)-1]
+}
+
+// svgCSS styles the diagram; it is inside the SVG so the file stands alone.
+const svgCSS = `
+.head .title{font-size:16px;font-weight:bold}
+.head .sub{font-size:12px;fill:#444}
+.head .note{font-size:12px;fill:#b00020;font-weight:bold}
+.legend text,.axis text{font-size:11px;fill:#333}
+.axis .grid{stroke:#eee}
+.axis .tick{stroke:#888}
+.brk rect{fill:#f3f3f3}
+.brk polyline{fill:none;stroke:#aaa}
+.brk text{font-size:11px;fill:#777;font-style:italic}
+.lane .hdr{fill:#f4f6f8;stroke:#c8ced6}
+.lane text{font-size:12px;font-weight:bold;fill:#222}
+.lane .up{stroke:#b8bec6;stroke-width:1.5}
+.lane .down{stroke:#d0d0d0;stroke-width:1.5;stroke-dasharray:4 4}
+.req rect{fill:#37474f;fill-opacity:.85}
+.req.open rect{fill:none;stroke:#37474f;stroke-dasharray:3 3}
+.req text{font-size:10px;fill:#37474f}
+.msg .a{stroke-width:1.3;fill:none}
+.msg text{font-size:9.5px;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
+.msg .hit{stroke:#000;stroke-opacity:0;stroke-width:9;fill:none;pointer-events:stroke}
+.msg:hover .a{stroke-width:2.6}
+.msg.dup .a{stroke-dasharray:2 2}
+.msg.inflight .a{stroke-dasharray:6 4}
+.msg.k-hb{opacity:.4}
+.cross{stroke:#d62728;stroke-width:2;fill:none}
+.msg text.why{fill:#d62728}
+.crash path{stroke:#d62728;stroke-width:3}
+.crash text{fill:#d62728;font-size:11px;font-weight:bold}
+.restart circle{fill:#2ca02c}
+.restart text{fill:#2ca02c;font-size:11px;font-weight:bold}
+.partition rect{fill:#ff9800;fill-opacity:.10;pointer-events:none}
+.partition line{stroke:#ff9800;stroke-dasharray:6 3}
+.partition text{fill:#b45f06;font-size:11px;font-weight:bold}
+.marks text,.partition text,.brk text{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
+.heal line{stroke:#2ca02c;stroke-dasharray:6 3}
+.heal text{fill:#2ca02c;font-size:11px;font-weight:bold}
+`
+
+// write draws the diagram. A standalone SVG names its namespace; one
+// inside an HTML page needs not.
+func (l *layout) write(w *bufio.Writer, title string, standalone bool) {
+	if title == "" {
+		title = runTitle(l.t)
+	}
+	l.head[0].text = title
+	ns := ""
+	if standalone {
+		ns = ` xmlns="http://www.w3.org/2000/svg"`
+	}
+	fmt.Fprintf(w, `<svg%s class="spacetime" width="%d" height="%d" viewBox="0 0 %d %d" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif">`+"\n",
+		ns, l.width, l.height, l.width, l.height)
+	fmt.Fprintf(w, "<title>%s</title>\n<style>%s</style>\n<defs>\n", esc(title), svgCSS)
+	for _, k := range kinds {
+		fmt.Fprintf(w, `<marker id="ah-%s" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="%s"/></marker>`+"\n", k.class, k.color)
+	}
+	fmt.Fprintf(w, "</defs>\n<rect class=\"bg\" width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", l.width, l.height)
+	l.writeHead(w)
+	l.writeBreaks(w)
+	l.writeAxis(w)
+	l.writeLanes(w)
+	l.writeRequests(w)
+	w.WriteString("<g class=\"msgs\">\n")
+	for _, hb := range []bool{true, false} { // heartbeats underneath
+		for _, m := range l.t.Messages {
+			if (kindOf(m.Type) == "hb") == hb {
+				l.writeMessage(w, m)
+			}
+		}
+	}
+	w.WriteString("</g>\n")
+	l.writePartitions(w)
+	l.writeMarks(w)
+	w.WriteString("</svg>\n")
+}
+
+// runTitle names the run from its summary record.
+func runTitle(t *Trace) string {
+	name, _ := t.Summary["scenario"].(string)
+	if name == "" {
+		return "multipaxos-kv run"
+	}
+	return "multipaxos-kv " + name + ", seed " + jsonText(t.Summary["seed"])
+}
+
+// writeHead draws the title, the subtitle and the legend.
+func (l *layout) writeHead(w *bufio.Writer) {
+	w.WriteString("<g class=\"head\">\n")
+	for _, h := range l.head {
+		fmt.Fprintf(w, "<text class=\"%s\" x=\"%d\" y=\"%d\">%s</text>\n", h.class, axisW-70, h.y, esc(h.text))
+	}
+	w.WriteString("<g class=\"legend\">\n")
+	for _, it := range l.legend {
+		x, y := it.x, it.y
+		switch it.kind {
+		case "drop":
+			fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#555"/><path class="cross" d="%s"/>`, x, y-4, x+24, y-4, crossPath(x+24, y-4, 4))
+		case "dup", "inflight":
+			dash := map[string]string{"dup": "2 2", "inflight": "6 4"}[it.kind]
+			fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#555" stroke-dasharray="%s" marker-end="url(#ah-ot)"/>`, x, y-4, x+28, y-4, dash)
+		case "req":
+			fmt.Fprintf(w, `<rect x="%d" y="%d" width="28" height="6" fill="#37474f"/>`, x, y-7)
+		case "crash":
+			fmt.Fprintf(w, `<path d="%s" stroke="#d62728" stroke-width="3"/>`, crossPath(x+14, y-4, 5))
+		case "restart":
+			fmt.Fprintf(w, `<circle cx="%d" cy="%d" r="5" fill="#2ca02c"/>`, x+14, y-4)
+		case "brk":
+			fmt.Fprintf(w, `<rect x="%d" y="%d" width="28" height="12" fill="#f3f3f3"/><polyline points="%d,%d %d,%d %d,%d %d,%d %d,%d" fill="none" stroke="#aaa"/>`,
+				x, y-10, x, y-4, x+7, y-7, x+14, y-1, x+21, y-7, x+28, y-4)
+		case "partition":
+			fmt.Fprintf(w, `<rect x="%d" y="%d" width="28" height="12" fill="#ff9800" fill-opacity=".2"/>`, x, y-10)
+		default:
+			fmt.Fprintf(w, `<line class="k-%s" x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2" marker-end="url(#ah-%s)"/>`, it.kind, x, y-4, x+28, y-4, kindColor(it.kind), it.kind)
+		}
+		fmt.Fprintf(w, "<text x=\"%d\" y=\"%d\">%s</text>\n", x+34, y, esc(it.label))
+	}
+	w.WriteString("</g>\n</g>\n")
+}
+
+// kindColor is the colour of a message kind.
+func kindColor(class string) string {
+	for _, k := range kinds {
+		if k.class == class {
+			return k.color
+		}
+	}
+	return "#555555"
+}
+
+// writePartitions shades each partition, from its start to the next
+// partition or heal, over the arrows (it lets the pointer through to them)
+// so that its groups stay legible.
+func (l *layout) writePartitions(w *bufio.Writer) {
+	x0, x1 := axisW-6, l.width-marginR+6
+	for i, f := range l.t.Faults {
+		if f.Kind != "partition" {
+			continue
+		}
+		until := l.t.End
+		for _, g := range l.t.Faults[i+1:] {
+			if g.Kind == "partition" || g.Kind == "heal" {
+				until = g.T
+				break
+			}
+		}
+		y0, y1 := l.y(f.T), l.y(until)
+		groups := make([]string, len(f.Groups))
+		for j, g := range f.Groups {
+			groups[j] = "{" + strings.Join(g, " ") + "}"
+		}
+		text := "partition " + strings.Join(groups, " | ")
+		fmt.Fprintf(w, `<g class="fault partition" data-t="%d"><title>%s</title>`, f.T, esc(text+"\nfrom "+f.T.String()+" to "+until.String()))
+		fmt.Fprintf(w, `<rect x="%d" y="%d" width="%d" height="%d"/><line x1="%d" y1="%d" x2="%d" y2="%d"/><text x="%d" y="%d">%s</text></g>`+"\n",
+			x0, y0, x1-x0, max(y1-y0, 1), x0, y0, x1, y0, x0+4, y0+13, esc(text))
+	}
+}
+
+// writeBreaks draws the compressed idle gaps, behind everything else.
+func (l *layout) writeBreaks(w *bufio.Writer) {
+	x0, x1 := axisW-6, l.width-marginR+6
+	for i, b := range l.brk {
+		if !b {
+			continue
+		}
+		y0, y1 := l.ys[i]+4, l.ys[i+1]-4
+		mid := (y0 + y1) / 2
+		var pts strings.Builder
+		for x, up := x0, true; x <= x1; x, up = x+8, !up {
+			dy := 3
+			if up {
+				dy = -3
+			}
+			fmt.Fprintf(&pts, "%d,%d ", x, mid+dy)
+		}
+		fmt.Fprintf(w, `<g class="brk"><title>%s</title><rect x="%d" y="%d" width="%d" height="%d"/><polyline points="%s"/><text x="%d" y="%d" text-anchor="end">≈ %s</text></g>`+"\n",
+			esc("nothing happens for "+(l.ts[i+1]-l.ts[i]).String()+": drawn shorter"), x0, y0, x1-x0, max(y1-y0, 1), strings.TrimSpace(pts.String()), axisW-12, mid+4, approx(l.ts[i+1]-l.ts[i]))
+	}
+}
+
+// roundUs rounds to the microsecond, for headings.
+func roundUs(t sim.Time) string { return time.Duration(t).Round(time.Microsecond).String() }
+
+// approx rounds an idle gap to two significant digits, for the break
+// markers.
+func approx(d sim.Time) string {
+	r := time.Duration(d)
+	for _, u := range []time.Duration{time.Second, 100 * time.Millisecond, 10 * time.Millisecond, time.Millisecond, 100 * time.Microsecond, 10 * time.Microsecond, time.Microsecond} {
+		if r >= 10*u {
+			return r.Round(u).String()
+		}
+	}
+	return r.String()
+}
+
+// writeAxis draws the time axis with a label on round times, skipping
+// compressed gaps and labels that would collide.
+func (l *layout) writeAxis(w *bufio.Writer) {
+	step := sim.Microsecond
+	for i := 0; i < 40 && int64(step)*l.num/(int64(l.unit)*l.den) < tickMinPx; i++ {
+		step *= sim.Time([]int64{2, 5, 10}[i%3]) // 1, 2, 5, 10, 20, 50, ...
+		step /= sim.Time([]int64{1, 2, 5}[i%3])
+	}
+	w.WriteString("<g class=\"axis\">\n")
+	fmt.Fprintf(w, `<line class="tick" x1="%d" y1="%d" x2="%d" y2="%d"/>`+"\n", axisW-8, l.top, axisW-8, l.bottom())
+	last := -1 << 30
+	for i := 0; i+1 < len(l.ts); i++ {
+		if l.brk[i] {
+			continue
+		}
+		for tk := (l.ts[i] + step - 1) / step * step; tk <= l.ts[i+1]; tk += step {
+			y := l.y(tk)
+			if y-last < 18 {
+				continue
+			}
+			last = y
+			fmt.Fprintf(w, `<line class="grid" x1="%d" y1="%d" x2="%d" y2="%d"/><line class="tick" x1="%d" y1="%d" x2="%d" y2="%d"/><text x="%d" y="%d" text-anchor="end">%s</text>`+"\n",
+				axisW-4, y, l.width-marginR, y, axisW-12, y, axisW-8, y, axisW-14, y+4, time.Duration(tk).String())
+		}
+	}
+	w.WriteString("</g>\n")
+}
+
+// writeLanes draws each node's lane: its name at both ends, solid while it
+// runs, dashed while it is crashed.
+func (l *layout) writeLanes(w *bufio.Writer) {
+	w.WriteString("<g class=\"lanes\">\n")
+	end := l.bottom() + tailPx
+	for _, n := range l.t.Nodes {
+		x := l.laneX[n]
+		fmt.Fprintf(w, `<g class="lane" data-node="%s"><rect class="hdr" x="%d" y="%d" width="%d" height="24" rx="4"/><text x="%d" y="%d" text-anchor="middle">%s</text>`,
+			esc(n), x-laneW/2+8, l.top-44, laneW-16, x, l.top-27, esc(n))
+		// Up and down stretches: solid while running, dashed while crashed.
+		from, down := l.top, false
+		for _, f := range l.t.Faults {
+			if f.Node != n || (f.Kind != "crash" && f.Kind != "restart") {
+				continue
+			}
+			y := l.y(f.T)
+			if f.Kind == "crash" && !down {
+				fmt.Fprintf(w, `<line class="up" x1="%d" y1="%d" x2="%d" y2="%d"/>`, x, from, x, y)
+				from, down = y, true
+			} else if f.Kind == "restart" {
+				fmt.Fprintf(w, `<line class="down" x1="%d" y1="%d" x2="%d" y2="%d"/>`, x, from, x, y)
+				from, down = y, false
+			}
+		}
+		cls := map[bool]string{false: "up", true: "down"}[down]
+		fmt.Fprintf(w, `<line class="%s" x1="%d" y1="%d" x2="%d" y2="%d"/><text x="%d" y="%d" text-anchor="middle">%s</text></g>`+"\n",
+			cls, x, from, x, end, x, end+18, esc(n))
+	}
+	w.WriteString("</g>\n")
+}
+
+// writeRequests draws each client request as a bar on its client's lane,
+// from invoke to return (to the end, open, when unanswered).
+func (l *layout) writeRequests(w *bufio.Writer) {
+	w.WriteString("<g class=\"reqs\">\n")
+	for _, r := range l.t.Requests {
+		x, ok := l.laneX[r.Client]
+		if !ok {
+			continue
+		}
+		y0, y1 := l.y(r.Invoke), l.y(r.Return)
+		label := requestLabel(r)
+		info := fmt.Sprintf("%s #%d: %s\ninvoked at %s, ", r.Client, r.ID, label, r.Invoke)
+		cls := "req"
+		if r.Answered {
+			info += fmt.Sprintf("answered at %s (after %s)", r.Return, r.Return-r.Invoke)
+		} else {
+			cls, info, y1 = "req open", info+"no answer by the end ("+r.Return.String()+")", y1+tailPx/2
+		}
+		fmt.Fprintf(w, `<g class="%s" data-client="%s" data-id="%d" data-invoke="%d" data-return="%d"><title>%s</title><rect x="%d" y="%d" width="6" height="%d"/>`,
+			cls, esc(r.Client), r.ID, r.Invoke, r.Return, esc(info), x-3, y0, max(y1-y0, 2))
+		if l.labels {
+			fmt.Fprintf(w, `<text x="%d" y="%d" transform="rotate(90 %d %d)">%s</text>`, x-12, y0+2, x-12, y0+2, esc(label))
+		}
+		w.WriteString("</g>\n")
+	}
+	w.WriteString("</g>\n")
+}
+
+// requestLabel is "PUT c=val_35 → ok": the operation and its result.
+func requestLabel(r Request) string {
+	s := strings.ToUpper(r.Op) + " " + r.Key
+	if r.Op == "put" {
+		s += "=" + r.Value
+	}
+	if !r.Answered {
+		return s + " → no answer"
+	}
+	return s + " → " + r.Result
+}
+
+// writeMessage draws one message copy: an arrow when delivered, a line
+// ending in a cross when lost (a short stub when lost as it was sent), a
+// dashed arrow running off the end when still in flight.
+func (l *layout) writeMessage(w *bufio.Writer, m Message) {
+	kind := kindOf(m.Type)
+	fate := map[Fate]string{Delivered: "delivered", Dropped: "dropped", InFlight: "inflight"}[m.Fate]
+	cls := "msg k-" + kind + " " + fate
+	if m.Duplicate {
+		cls += " dup"
+	}
+	slot := ""
+	if m.Slot > 0 {
+		slot = strconv.FormatInt(m.Slot, 10)
+	}
+	xf, xt := l.laneX[m.From], l.laneX[m.To]
+	x1, y1 := xf, l.y(m.Sent)
+	x2, y2 := xt, l.y(m.At)
+	stub := false
+	switch {
+	case m.Fate == InFlight:
+		x2, y2 = xf+(xt-xf)*6/10, l.bottom()+tailPx-10
+	case m.Fate == Dropped && y2-y1 < 12: // lost as it was sent
+		x2, y2, stub = xf+(xt-xf)*3/10, y1+14, true
+	}
+	fmt.Fprintf(w, `<g class="%s" data-mid="%d" data-type="%s" data-slot="%s" data-from="%s" data-to="%s" data-fate="%s" data-sent="%d" data-at="%d"><title>%s</title>`,
+		cls, m.ID, esc(m.Type), slot, esc(m.From), esc(m.To), fate, m.Sent, m.At, esc(messageInfo(m)))
+	var d string
+	if x1 == x2 && m.From == m.To { // to itself: a loop to the right
+		d = fmt.Sprintf("M%d,%d C%d,%d %d,%d %d,%d", x1, y1, x1+40, y1, x2+40, y2, x2, y2)
+	} else {
+		d = fmt.Sprintf("M%d,%d L%d,%d", x1, y1, x2, y2)
+	}
+	marker := ` marker-end="url(#ah-` + kind + `)"`
+	if m.Fate == Dropped {
+		marker = ""
+	}
+	fmt.Fprintf(w, `<path class="hit" d="%s"/><path class="a" d="%s" stroke="%s"%s/>`, d, d, kindColor(kind), marker)
+	if m.Fate == Dropped {
+		fmt.Fprintf(w, `<path class="cross" d="%s"/>`, crossPath(x2, y2, 4))
+	}
+	if l.labels && kind != "hb" {
+		text := messageLabel(m)
+		fill := ` fill="` + kindColor(kind) + `"`
+		if m.Fate == Dropped {
+			fill = ` class="why"`
+		}
+		var lx, ly int
+		anchor := "middle"
+		if stub {
+			lx, ly, anchor = l.placeStubLabel(x1, x2, y2, text)
+		} else {
+			lx, ly = l.placeLabel(x1, y1, x2, y2, text)
+		}
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="%s"%s>%s</text>`, lx, ly, anchor, fill, esc(text))
+	}
+	w.WriteString("</g>\n")
+}
+
+// labelAt are the fractions of an arrow, in percent, where its label may
+// go: the middle first.
+var labelAt = []int{50, 35, 65, 25, 75, 42, 58}
+
+// placeLabel finds a place along the arrow from x1,y1 to x2,y2 where its
+// label does not cover one already placed, trying labelAt in turn, and
+// keeps the middle when none is free.
+func (l *layout) placeLabel(x1, y1, x2, y2 int, text string) (int, int) {
+	half := len([]rune(text)) * 11 / 4 // half the width at 9.5px
+	for i, f := range labelAt {
+		x, y := x1+(x2-x1)*f/100, y1+(y2-y1)*f/100-3
+		b := labelBox{x - half, y - 9, x + half, y + 2}
+		if i == len(labelAt)-1 || !slices.ContainsFunc(l.placed, b.overlaps) {
+			if i == len(labelAt)-1 {
+				x, y = (x1+x2)/2, (y1+y2)/2-3
+				b = labelBox{x - half, y - 9, x + half, y + 2}
+			}
+			l.placed = append(l.placed, b)
+			return x, y
+		}
+	}
+	panic("unreachable")
+}
+
+// placeStubLabel places the label of a message lost as it was sent beside
+// the end of its stub, beside or below the labels already there.
+func (l *layout) placeStubLabel(x1, x2, y2 int, text string) (int, int, string) {
+	w := len([]rune(text)) * 11 / 2
+	x, anchor, b := x2+6, "start", labelBox{x2 + 6, 0, x2 + 6 + w, 0}
+	if x2 < x1 {
+		x, anchor, b = x2-6, "end", labelBox{x2 - 6 - w, 0, x2 - 6, 0}
+	}
+	for k := 0; ; k++ {
+		b.y0, b.y1 = y2-7+11*k, y2+4+11*k
+		if k == 3 || !slices.ContainsFunc(l.placed, b.overlaps) {
+			l.placed = append(l.placed, b)
+			return x, y2 + 4 + 11*k, anchor
+		}
+	}
+}
+
+// labelBox is a label's extent.
+type labelBox struct{ x0, y0, x1, y1 int }
+
+func (a labelBox) overlaps(b labelBox) bool {
+	return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1
+}
+
+// messageLabel is "Accept s6 (1,1)": the type, slot and ballot, and what
+// befell the copy if it was not delivered.
+func messageLabel(m Message) string {
+	s := m.Type
+	if m.Slot > 0 {
+		s += " s" + strconv.FormatInt(m.Slot, 10)
+	}
+	if m.Ballot != "" {
+		s += " " + m.Ballot
+	}
+	if m.Duplicate {
+		s += " dup"
+	}
+	switch m.Fate {
+	case Dropped:
+		s += " ✕ " + m.Reason
+	case InFlight:
+		s += " (in flight)"
+	}
+	return s
+}
+
+// messageInfo is the full description of a copy, for its tooltip.
+func messageInfo(m Message) string {
+	s := fmt.Sprintf("%s #%d: %s → %s\nsent at %s, ", m.Type, m.ID, m.From, m.To, m.Sent)
+	switch m.Fate {
+	case Delivered:
+		s += fmt.Sprintf("delivered at %s (after %s)", m.At, m.At-m.Sent)
+	case Dropped:
+		s += fmt.Sprintf("dropped at %s (%s)", m.At, m.Reason)
+	default:
+		s += fmt.Sprintf("still in flight at the end (%s)", m.At)
+	}
+	if m.Duplicate {
+		s += "\nthe network's duplicate copy"
+	}
+	return s + "\n" + m.Body
+}
+
+// writeMarks draws crashes, restarts and heals on top of the arrows.
+func (l *layout) writeMarks(w *bufio.Writer) {
+	w.WriteString("<g class=\"marks\">\n")
+	for _, f := range l.t.Faults {
+		y := l.y(f.T)
+		title := f.Kind + " " + f.Node + " at " + f.T.String()
+		switch f.Kind {
+		case "crash", "restart":
+			x, ok := l.laneX[f.Node]
+			if !ok {
+				continue
+			}
+			fmt.Fprintf(w, `<g class="fault %s" data-node="%s" data-t="%d"><title>%s</title>`, f.Kind, esc(f.Node), f.T, esc(title))
+			if f.Kind == "crash" {
+				fmt.Fprintf(w, `<path d="%s"/>`, crossPath(x, y, 7))
+			} else {
+				fmt.Fprintf(w, `<circle cx="%d" cy="%d" r="6"/>`, x, y)
+			}
+			fmt.Fprintf(w, `<text x="%d" y="%d">%s</text></g>`+"\n", x+10, y-6, f.Kind)
+		case "heal":
+			fmt.Fprintf(w, `<g class="fault heal" data-t="%d"><title>heal at %s</title><line x1="%d" y1="%d" x2="%d" y2="%d"/><text x="%d" y="%d">heal</text></g>`+"\n",
+				f.T, f.T, axisW-6, y, l.width-marginR+6, y, axisW-2, y-4)
+		}
+	}
+	w.WriteString("</g>\n")
+}
+
+// crossPath is an ✕ of half-size r centred on x, y.
+func crossPath(x, y, r int) string {
+	return fmt.Sprintf("M%d,%d L%d,%d M%d,%d L%d,%d", x-r, y-r, x+r, y+r, x+r, y-r, x-r, y+r)
+}
+
+// esc escapes text for XML (and HTML): markup characters, quotes and
+// newlines, and replaces what XML cannot hold.
+func esc(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
+}
+
+// jsonText renders a decoded JSON value from the summary: numbers without
+// exponents, strings as they are.
+func jsonText(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	case json.Number: // exact, should the summary be decoded with UseNumber
+		return v.String()
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	return fmt.Sprint(v)
+}
