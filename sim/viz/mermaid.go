@@ -52,7 +52,7 @@ func WriteMermaid(w io.Writer, t *Trace, opt MermaidOptions) error {
 			skipped++
 			continue
 		}
-		arrow, label := "->>", exportMsgLabel(m)
+		arrow, label := "->>", m.Label()
 		switch m.Fate {
 		case Dropped:
 			arrow, label = "-x", label+" lost ("+m.Reason+")"
@@ -82,7 +82,7 @@ func WriteMermaid(w io.Writer, t *Trace, opt MermaidOptions) error {
 	}
 	returns := exportReturnSeqs(t)
 	for i, r := range t.Requests {
-		text := exportRequestLabel(r) + " → "
+		text := r.Label() + " → "
 		at, seq := r.Return, returns[i]
 		if r.Answered {
 			text += r.Result
@@ -196,29 +196,6 @@ func mermaidText(s string) string {
 }
 
 // The helpers below are shared by the Mermaid, ShiViz and Perfetto exports.
-
-// exportMsgLabel is a message's short label: its type, then its slot and
-// ballot when it has them, e.g. "Accept s6 (1,1)".
-func exportMsgLabel(m Message) string {
-	s := m.Type
-	if m.Slot != 0 {
-		s += " s" + strconv.FormatInt(m.Slot, 10)
-	}
-	if m.Ballot != "" {
-		s += " " + m.Ballot
-	}
-	return s
-}
-
-// exportRequestLabel is a client request as the text trace writes it, but
-// shorter: "PUT c=val_35", "GET e", "DELETE a".
-func exportRequestLabel(r Request) string {
-	s := strings.ToUpper(r.Op) + " " + r.Key
-	if r.Op == "put" {
-		s += "=" + r.Value
-	}
-	return s
-}
 
 // exportFaultText describes a fault: "crash acceptor3", "partition {leader1}
 // | {leader2 acceptor1 ...}", "heal".

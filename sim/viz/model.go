@@ -2,6 +2,7 @@ package viz
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -42,6 +43,19 @@ type Message struct {
 	AtSeq     uint64 // the trace seq of the deliver or drop record (0 in flight)
 }
 
+// Label is the message's short name in every picture: its type, then its
+// slot and ballot when it has them, e.g. "Accept s6 (1,1)".
+func (m Message) Label() string {
+	s := m.Type
+	if m.Slot > 0 {
+		s += " s" + strconv.FormatInt(m.Slot, 10)
+	}
+	if m.Ballot != "" {
+		s += " " + m.Ballot
+	}
+	return s
+}
+
 // Step is one line of a node's narration.
 type Step struct {
 	T    sim.Time
@@ -71,6 +85,16 @@ type Request struct {
 	Answered bool
 	OK       bool
 	Result   string // the value (get), "ok", or the error text; "" when unanswered
+}
+
+// Label is the request as the pictures name it, shorter than the text
+// trace: "PUT c=val_35", "GET e", "DELETE a".
+func (r Request) Label() string {
+	s := strings.ToUpper(r.Op) + " " + r.Key
+	if r.Op == "put" {
+		s += "=" + r.Value
+	}
+	return s
 }
 
 // Trace is a run as the pictures see it.
@@ -188,7 +212,10 @@ func Parse(r io.Reader) (*Trace, error) {
 				req.Result = "ok"
 			}
 		case "summary":
-			if err := json.Unmarshal(sc.Bytes(), &t.Summary); err != nil {
+			// Numbers stay json.Number: a seed above 2^53 must not round.
+			dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+			dec.UseNumber()
+			if err := dec.Decode(&t.Summary); err != nil {
 				return nil, fmt.Errorf("trace line %d: %v", line, err)
 			}
 		}

@@ -2,6 +2,7 @@ package viz
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -119,4 +120,11 @@ func TestWindow(t *testing.T) {
 		assert.True(t, s.T >= 10*sim.Millisecond && s.T <= 20*sim.Millisecond)
 	}
 	assert.Equal(t, 20*sim.Millisecond, w.End)
+}
+
+func TestParseKeepsLargeSeeds(t *testing.T) {
+	js := runTrace(t, "kvstore", func(s *scenarios.Scenario) { s.Seed = 1<<60 + 1 })
+	tr, err := Parse(bytes.NewReader(js))
+	require.NoError(t, err)
+	assert.Equal(t, json.Number("1152921504606846977"), tr.Summary["seed"], "no rounding through float64")
 }

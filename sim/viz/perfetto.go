@@ -153,7 +153,7 @@ func WritePerfetto(w io.Writer, t *Trace) error {
 
 	for _, r := range t.Requests {
 		dur := r.Return - r.Invoke
-		name := exportRequestLabel(r)
+		name := r.Label()
 		args := map[string]any{"client": r.Client, "id": r.ID, "op": r.Op, "key": r.Key, "answered": r.Answered}
 		if r.Op == "put" {
 			args["value"] = r.Value
@@ -357,7 +357,7 @@ func perfettoActName(recv, sent []Message) string {
 		var labels []string
 		count := map[string]int{}
 		for _, m := range ms {
-			l := exportMsgLabel(m)
+			l := m.Label()
 			if count[l] == 0 {
 				labels = append(labels, l)
 			}

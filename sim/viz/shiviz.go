@@ -68,7 +68,7 @@ func WriteShiViz(w io.Writer, t *Trace) error {
 		switch m.Fate {
 		case Delivered:
 			si.fates = append(si.fates, "delivered")
-			text := fmt.Sprintf("%s receive m%d %s from %s", m.At, m.ID, exportMsgLabel(m), m.From)
+			text := fmt.Sprintf("%s receive m%d %s from %s", m.At, m.ID, m.Label(), m.From)
 			if m.Duplicate {
 				text += " (the network's duplicate)"
 			}
@@ -82,7 +82,7 @@ func WriteShiViz(w io.Writer, t *Trace) error {
 	for _, seq := range slices.Sorted(maps.Keys(sends)) {
 		si := sends[seq]
 		m := si.m
-		text := fmt.Sprintf("%s send m%d %s to %s", m.Sent, m.ID, exportMsgLabel(m), m.To)
+		text := fmt.Sprintf("%s send m%d %s to %s", m.Sent, m.ID, m.Label(), m.To)
 		switch {
 		case len(si.fates) > 1:
 			text += ": duplicated, " + strings.Join(si.fates, " and ")

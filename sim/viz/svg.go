@@ -545,14 +545,10 @@ func (l *layout) writeRequests(w *bufio.Writer) {
 
 // requestLabel is "PUT c=val_35 → ok": the operation and its result.
 func requestLabel(r Request) string {
-	s := strings.ToUpper(r.Op) + " " + r.Key
-	if r.Op == "put" {
-		s += "=" + r.Value
-	}
 	if !r.Answered {
-		return s + " → no answer"
+		return r.Label() + " → no answer"
 	}
-	return s + " → " + r.Result
+	return r.Label() + " → " + r.Result
 }
 
 // writeMessage draws one message copy: an arrow when delivered, a line
@@ -664,13 +660,7 @@ func (a labelBox) overlaps(b labelBox) bool {
 // messageLabel is "Accept s6 (1,1)": the type, slot and ballot, and what
 // befell the copy if it was not delivered.
 func messageLabel(m Message) string {
-	s := m.Type
-	if m.Slot > 0 {
-		s += " s" + strconv.FormatInt(m.Slot, 10)
-	}
-	if m.Ballot != "" {
-		s += " " + m.Ballot
-	}
+	s := m.Label()
 	if m.Duplicate {
 		s += " dup"
 	}
