@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -253,4 +254,24 @@ func TestLinPictureAndDeterminismCheck(t *testing.T) {
 	code, _, errs = cli(t, "-q", "-lin", filepath.Join(dir, "no", "such", "dir.html"))
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errs, "no such file or directory")
+}
+
+// TestReadmeMatchesBinary keeps the README true: the Mermaid diagram it
+// embeds is the golden one, every flag of run, replay and sweep is in its
+// tables, and every embedded scenario is described.
+func TestReadmeMatchesBinary(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	mmd, err := os.ReadFile(filepath.Join("..", "..", "sim", "viz", "testdata", "default.mmd"))
+	require.NoError(t, err)
+	assert.True(t, strings.Contains(string(readme), "```mermaid\n"+string(mmd)), "README embeds the golden Mermaid diagram of the default run")
+	for _, cmd := range []string{"run", "replay", "sweep"} {
+		_, usage, _ := cli(t, cmd, "-h")
+		for _, m := range regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(usage, -1) {
+			assert.True(t, strings.Contains(string(readme), "`-"+m[1]), "README documents %s -%s", cmd, m[1])
+		}
+	}
+	for _, name := range scenarios.Names() {
+		assert.True(t, strings.Contains(string(readme), "| `"+name+"` |"), "README describes scenario %s", name)
+	}
 }

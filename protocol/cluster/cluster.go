@@ -164,7 +164,7 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 			e.Partition(at, groups)
 		}
 	}
-	e.StopWhen("settled: every client finished and every running replica caught up", c.settled)
+	e.StopWhen("settled: every client finished or gave up, and every running replica caught up", c.settled)
 	return c
 }
 
