@@ -26,7 +26,7 @@ const sweepUsage = `Usage: multipaxos-kv sweep [flags] [SCENARIO]
 Runs SCENARIO (default "default") for every seed of a range, in parallel,
 checks every run, shows progress on stderr, and reports every failing seed
 with the command that reproduces it; a schedule file is written for each
-failure (at most -keep of them). Exit status 1 if any seed failed.
+failure (-keep limits how many). Exit status 1 if any seed failed.
 
 With -swarm, each seed also draws the network (latency, drop, duplicate) and
 faults (crashes, restarts, partitions of a minority) from the seed, so one
@@ -99,7 +99,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.swarm, "swarm", false, "draw each seed's network and faults from the seed")
 	fs.BoolVar(&f.lin, "linearizability", true, "run the linearizability check (the costliest)")
 	fs.StringVar(&f.out, "out", "sweep-failures", "write failing seeds' schedules (and swarm scenarios) to `DIR`")
-	fs.IntVar(&f.keep, "keep", 20, "detail and write files for at most `N` failing seeds")
+	fs.IntVar(&f.keep, "keep", 0, "write files and details for at most `N` failing seeds (0: all); the others get one line each with their reproducer")
 	fs.StringVar(&f.report, "report", "", "write an HTML report of the sweep to `FILE.html`: faults and protocol paths covered, request latencies, failures")
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), sweepUsage, flagDefaults(fs)) }
 	pos, err := parseFlags(fs, args, stdout)
@@ -236,19 +236,20 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 	var errs []error
 	for i := range failures {
 		fl := &failures[i]
-		if i == f.keep {
-			var rest []string
-			for _, more := range failures[i:min(len(failures), i+20)] {
-				rest = append(rest, strconv.FormatUint(more.Seed, 10))
-			}
-			fmt.Fprintf(stdout, "... and %d more failing seeds: %s", len(failures)-i, strings.Join(rest, " "))
-			if len(failures)-i > 20 {
-				fmt.Fprint(stdout, " ...")
-			}
-			fmt.Fprintln(stdout, " (raise -keep to see them)")
-			break
-		}
 		fl.Repro = fmt.Sprintf("multipaxos-kv run -seed %d %s", fl.Seed, name)
+		if f.swarm {
+			// Re-running the seed's sweep writes its concrete scenario.
+			fl.Repro = fmt.Sprintf("multipaxos-kv sweep -swarm -seeds %d %s", fl.Seed, name)
+		}
+		if f.keep > 0 && i >= f.keep {
+			var checks []string
+			for _, c := range fl.Checks {
+				check, _, _ := strings.Cut(c, ":")
+				checks = append(checks, check)
+			}
+			fmt.Fprintf(stdout, "FAIL seed %d (%s): reproduce: %s\n", fl.Seed, strings.Join(checks, ", "), fl.Repro)
+			continue
+		}
 		if err := writeFailure(base, name, f, fl); err != nil {
 			errs = append(errs, err)
 		}
