@@ -100,6 +100,7 @@ type Leader struct {
 	machine    kv.Machine
 	heard      sim.Time // when a heartbeat from a leading node last arrived
 	backoff    uint     // campaigns since this node last won: each doubles its election timeout
+	resends    uint     // re-sends since an acceptor last answered: each doubles the retry interval
 	retry      sim.TimerID
 	retrySet   bool
 
@@ -195,6 +196,7 @@ func (l *Leader) Timer(env *kv.Env, name string, _ int64) {
 // campaign runs Phase 1 with a round above every ballot seen: Prepare to
 // every acceptor.
 func (l *Leader) campaign(env *kv.Env) {
+	l.resends = 0
 	l.backoff = min(l.backoff+1, maxBackoff)
 	l.Paths.Phase1++
 	l.round = max(l.round, l.seen.Round) + 1
@@ -241,9 +243,15 @@ func (l *Leader) armElection(env *kv.Env) {
 	env.SetTimer(timerElection, 0, t+sim.Time(env.Rand().Int64N(int64(t)+1)))
 }
 
+// maxRetryBackoff caps the doubling of the re-send interval (8 times).
+const maxRetryBackoff = 3
+
+// armRetry sets the re-send timer: Retry, doubled for every re-send without
+// an answer since, so that a leader cut off from its acceptors does not
+// flood the network (or the trace) at a fixed rate.
 func (l *Leader) armRetry(env *kv.Env) {
 	if !l.retrySet {
-		l.retry = env.SetTimer(timerRetry, 0, l.Timeouts.Retry)
+		l.retry = env.SetTimer(timerRetry, 0, l.Timeouts.Retry<<min(l.resends, maxRetryBackoff))
 		l.retrySet = true
 	}
 }
@@ -264,6 +272,7 @@ func (l *Leader) promise(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	}
 	l.voted[i] = true
 	l.votes++
+	l.resends = 0
 	for _, e := range m.Entries {
 		l.recover(e)
 	}
@@ -442,6 +451,7 @@ func (l *Leader) accepted(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	}
 	p.voted[i] = true
 	p.votes++
+	l.resends = 0
 	if p.votes < l.Quorum() {
 		return
 	}
@@ -489,6 +499,7 @@ func (l *Leader) applyChosen(env *kv.Env) {
 // (leading) to the acceptors that have not answered: messages may be lost.
 func (l *Leader) resend(env *kv.Env) {
 	l.Paths.Resends++
+	l.resends++
 	switch l.role {
 	case candidate:
 		var silent []string
@@ -619,7 +630,7 @@ func (l *Leader) Crash() {
 	l.applied, l.recovering = 0, 0
 	l.queue, l.head = l.queue[:0], 0
 	l.machine.Reset()
-	l.heard, l.retrySet, l.backoff = 0, false, 0
+	l.heard, l.retrySet, l.backoff, l.resends = 0, false, 0, 0
 }
 
 // Reset returns the node to its state before its first start, keeping its
