@@ -25,9 +25,10 @@ const (
 	Heartbeat
 	Fetch
 	Redirect
+	HeartbeatAck
 )
 
-var msgNames = [...]string{"Request", "Reply", "Prepare", "Promise", "PrepareRejected", "Accept", "Accepted", "AcceptRejected", "Commit", "Heartbeat", "Fetch", "Redirect"}
+var msgNames = [...]string{"Request", "Reply", "Prepare", "Promise", "PrepareRejected", "Accept", "Accepted", "AcceptRejected", "Commit", "Heartbeat", "Fetch", "Redirect", "HeartbeatAck"}
 
 // String is the message type's name.
 func (t MsgType) String() string {
@@ -56,7 +57,8 @@ type Entry struct {
 //	Accepted        Ballot, Slot           acceptor -> leader (Phase 2b)
 //	AcceptRejected  Ballot (promised), Slot
 //	Commit          Slot, Cmd              leader -> replica
-//	Heartbeat       Ballot, Slot (applied) leader -> other leaders, replicas
+//	Heartbeat       Ballot, Slot (applied) leader -> other leaders, acceptors, replicas
+//	HeartbeatAck    Ballot (the promised)  acceptor -> leader: still here, and what it promised
 //	Fetch           Slot (first missing)   replica -> leader: send me commits from Slot
 //	Redirect        Ballot, Cmd            standby leader -> client: Ballot.LeaderID leads, ask it
 type Msg struct {
@@ -77,7 +79,7 @@ func (m Msg) AppendJSON(b []byte) []byte {
 	b = append(b, `{"type":`...)
 	b = sim.AppendJSONString(b, m.Kind.String())
 	switch m.Kind {
-	case Prepare, Promise, PrepareRejected, Accept, Accepted, AcceptRejected, Heartbeat, Redirect:
+	case Prepare, Promise, PrepareRejected, Accept, Accepted, AcceptRejected, Heartbeat, Redirect, HeartbeatAck:
 		b = append(b, `,"ballot":`...)
 		b = m.Ballot.appendJSON(b)
 	}

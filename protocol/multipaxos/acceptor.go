@@ -40,6 +40,11 @@ func (a *Acceptor) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 		reply = a.Prepare(m.Ballot)
 	case protocol.Accept:
 		reply = a.Accept(m.Ballot, m.Slot, m.Cmd)
+	case protocol.Heartbeat:
+		// A leader checks that it still reaches a majority: answer with the
+		// promised ballot, which also tells it if it has been superseded.
+		env.Send(from, protocol.Msg{Kind: protocol.HeartbeatAck, Ballot: a.Promised})
+		return
 	default:
 		return
 	}

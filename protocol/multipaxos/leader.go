@@ -1,6 +1,7 @@
 package multipaxos
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -98,9 +99,11 @@ type Leader struct {
 	queue      []pending        // new requests waiting, from queue[head] on
 	head       int
 	machine    kv.Machine
-	heard      sim.Time // when a heartbeat from a leading node last arrived
-	backoff    uint     // campaigns since this node last won: each doubles its election timeout
-	resends    uint     // re-sends since an acceptor last answered: each doubles the retry interval
+	heard      sim.Time   // when a heartbeat from a leading node last arrived
+	heardAcc   []sim.Time // when each acceptor last answered anything
+	leadSince  sim.Time   // when this node won Phase 1
+	backoff    uint       // campaigns since this node last won: each doubles its election timeout
+	resends    uint       // re-sends since an acceptor last answered: each doubles the retry interval
 	retry      sim.TimerID
 	retrySet   bool
 
@@ -138,6 +141,7 @@ func (l *Leader) Quorum() int { return len(l.Acceptors)/2 + 1 }
 // (another leader, or a restart) stands by and waits for heartbeats.
 func (l *Leader) Start(env *kv.Env) {
 	l.boots++
+	l.resetVotes() // sizes the per-acceptor arrays
 	switch {
 	case l.boots > 1:
 		env.Stepf("Restarting: log and store lost, rebuilt by Phase 1 if this node leads again; highest round used so far: %d", l.round)
@@ -153,6 +157,9 @@ func (l *Leader) Start(env *kv.Env) {
 
 // Receive dispatches on the message type.
 func (l *Leader) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
+	if i := l.acceptorIndex(from); i >= 0 && i < len(l.heardAcc) {
+		l.heardAcc[i] = env.Now() // any answer shows the acceptor is reachable
+	}
 	switch m.Kind {
 	case protocol.Request:
 		l.request(env, from, m.Cmd)
@@ -164,6 +171,8 @@ func (l *Leader) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 		l.rejected(env, from, m)
 	case protocol.Heartbeat:
 		l.heartbeat(env, from, m.Ballot)
+	case protocol.HeartbeatAck:
+		l.heartbeatAck(env, from, m)
 	case protocol.Fetch:
 		l.fetch(env, from, m.Slot)
 	}
@@ -176,10 +185,15 @@ func (l *Leader) Timer(env *kv.Env, name string, _ int64) {
 		l.retrySet = false
 		l.resend(env)
 	case timerHeartbeat:
-		if l.role == leading {
-			l.sendHeartbeats(env)
-			env.SetTimer(timerHeartbeat, 0, l.Timeouts.Heartbeat)
+		if l.role != leading {
+			return
 		}
+		if n := l.reachable(env.Now()); n < l.Quorum() && env.Now()-l.leadSince >= l.Timeouts.Election {
+			l.standBy(env, fmt.Sprintf("heard from only %d of %d acceptors in the last %v: lost the majority, standing by so that another leader can take over", n, len(l.Acceptors), l.Timeouts.Election))
+			return
+		}
+		l.sendHeartbeats(env)
+		env.SetTimer(timerHeartbeat, 0, l.Timeouts.Heartbeat)
 	case timerElection:
 		if l.role != standby {
 			return
@@ -303,6 +317,7 @@ func (l *Leader) recover(e protocol.Entry) {
 // them, in order, before any new request is served.
 func (l *Leader) win(env *kv.Env) {
 	l.role = leading
+	l.leadSince = env.Now()
 	l.backoff = 0
 	l.cancelRetry(env)
 	env.Stepf("Phase 1 complete: %d promises received (need %d)", l.votes, l.Quorum())
@@ -562,17 +577,45 @@ func (l *Leader) heartbeat(env *kv.Env, from sim.NodeID, b protocol.Ballot) {
 	}
 }
 
-// sendHeartbeats tells the other leaders that this node leads, and the
-// replicas how far the log is applied, so that they can fetch what they
-// miss.
+// sendHeartbeats tells the other leaders that this node leads, the
+// acceptors that it is alive (their answers show it still reaches a
+// majority), and the replicas how far the log is applied, so that they can
+// fetch what they miss.
 func (l *Leader) sendHeartbeats(env *kv.Env) {
 	hb := protocol.Msg{Kind: protocol.Heartbeat, Ballot: l.ballot, Slot: l.applied}
 	for _, p := range l.Peers {
 		env.Send(p, hb)
 	}
+	for _, a := range l.Acceptors {
+		env.Send(a, hb)
+	}
 	for _, r := range l.Replicas {
 		env.Send(r, hb)
 	}
+}
+
+// heartbeatAck notes an acceptor's answer to a heartbeat; a promise above
+// this node's ballot means another node has run Phase 1 since: stand by.
+func (l *Leader) heartbeatAck(env *kv.Env, from sim.NodeID, m protocol.Msg) {
+	l.seen = max2(l.seen, m.Ballot)
+	if l.role == leading && l.ballot.Less(m.Ballot) {
+		l.Paths.Preemptions++
+		l.standBy(env, env.Name(from)+" promised "+m.Ballot.String()+" > "+l.ballot.String()+"; preempted, standing by")
+	}
+}
+
+// reachable counts the acceptors that answered anything within the last
+// election timeout. A leading node that no longer reaches a majority stands
+// by: it cannot choose anything, and its heartbeats would keep the other
+// leaders from taking over.
+func (l *Leader) reachable(now sim.Time) int {
+	n := 0
+	for _, t := range l.heardAcc {
+		if now-t < l.Timeouts.Election {
+			n++
+		}
+	}
+	return n
 }
 
 // fetchBatch bounds the commits sent for one Fetch.
@@ -596,6 +639,7 @@ func (l *Leader) fetch(env *kv.Env, from sim.NodeID, first int64) {
 func (l *Leader) resetVotes() {
 	if len(l.voted) != len(l.Acceptors) {
 		l.voted = make([]bool, len(l.Acceptors))
+		l.heardAcc = make([]sim.Time, len(l.Acceptors))
 	}
 	clear(l.voted)
 	l.votes = 0
@@ -631,6 +675,7 @@ func (l *Leader) Crash() {
 	l.queue, l.head = l.queue[:0], 0
 	l.machine.Reset()
 	l.heard, l.retrySet, l.backoff, l.resends = 0, false, 0, 0
+	clear(l.heardAcc)
 }
 
 // Reset returns the node to its state before its first start, keeping its

@@ -98,7 +98,7 @@ func TestMermaidStatements(t *testing.T) {
 				want := map[string]int{}
 				var heartbeats int
 				for _, m := range tr.Messages {
-					if m.Type == "Heartbeat" && !hb {
+					if m.Routine() && !hb {
 						heartbeats++
 						continue
 					}
@@ -106,7 +106,7 @@ func TestMermaidStatements(t *testing.T) {
 				}
 				assert.Equal(t, want, arrows, "one arrow per message copy, by fate")
 				assert.Len(t, notes, len(tr.Requests)+len(tr.Faults), "a note per request and per fault")
-				assert.Equal(t, heartbeats > 0, strings.Contains(out, "Heartbeat messages left out"))
+				assert.Equal(t, heartbeats > 0, strings.Contains(out, "heartbeat messages (Heartbeat, HeartbeatAck) left out"))
 				if hb {
 					assert.NotContains(t, out, "left out")
 				}

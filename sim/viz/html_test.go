@@ -74,7 +74,7 @@ func TestHTMLDefault(t *testing.T) {
 	}
 	has(t, page, "<tr><th>scenario</th><td>default</td></tr>")
 	has(t, page, "<tr><th>seed</th><td>1</td></tr>")
-	has(t, page, "<tr><th>messages</th><td>174 sent, 173 delivered, 0 dropped, 0 duplicated</td></tr>")
+	has(t, page, "<tr><th>messages</th><td>228 sent, 228 delivered, 0 dropped, 0 duplicated</td></tr>")
 	has(t, page, "<tr><th>replica1</th><td>c=val_35 d=val_6</td></tr>")
 	for s := 1; s <= 15; s++ {
 		has(t, page, `<button class="chip" data-slot="`+strconv.Itoa(s)+`"`)

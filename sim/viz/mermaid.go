@@ -48,7 +48,7 @@ func WriteMermaid(w io.Writer, t *Trace, opt MermaidOptions) error {
 	var rows []row
 	var skipped int
 	for _, m := range t.Messages {
-		if m.Type == "Heartbeat" && !opt.Heartbeats {
+		if m.Routine() && !opt.Heartbeats {
 			skipped++
 			continue
 		}
@@ -101,7 +101,7 @@ func WriteMermaid(w io.Writer, t *Trace, opt MermaidOptions) error {
 	fmt.Fprintf(bw, "%%%% %s\n", mermaidText(exportRunName(t)))
 	fmt.Fprintf(bw, "%%%% Time is not to scale: one row per arrow or note, in send order; an arrow is drawn where it was sent, whatever its latency.\n")
 	if skipped > 0 {
-		fmt.Fprintf(bw, "%%%% %d Heartbeat messages left out.\n", skipped)
+		fmt.Fprintf(bw, "%%%% %d heartbeat messages (Heartbeat, HeartbeatAck) left out.\n", skipped)
 	}
 	fmt.Fprintln(bw, "sequenceDiagram")
 	for _, n := range t.Nodes {

@@ -56,6 +56,11 @@ func (m Message) Label() string {
 	return s
 }
 
+// Routine reports whether the message is routine liveness traffic
+// (heartbeats and their acknowledgements), which pictures draw faintly or
+// leave out.
+func (m Message) Routine() bool { return m.Type == "Heartbeat" || m.Type == "HeartbeatAck" }
+
 // Step is one line of a node's narration.
 type Step struct {
 	T    sim.Time

@@ -89,7 +89,7 @@ var kinds = []struct{ class, color, label string }{
 	{"p2", "#1f6fb4", "Phase 2: Accept, Accepted, AcceptRejected"},
 	{"cm", "#2e8b3e", "Commit, Fetch"},
 	{"cl", "#d9731a", "client: Request, Reply, Redirect"},
-	{"hb", "#9aa0a6", "Heartbeat"},
+	{"hb", "#9aa0a6", "Heartbeat, HeartbeatAck"},
 	{"ot", "#555555", "other"},
 }
 
@@ -104,7 +104,7 @@ func kindOf(typ string) string {
 		return "cm"
 	case "Request", "Reply", "Redirect":
 		return "cl"
-	case "Heartbeat":
+	case "Heartbeat", "HeartbeatAck":
 		return "hb"
 	}
 	return "ot"

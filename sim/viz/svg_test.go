@@ -122,7 +122,7 @@ func TestSVGDefault(t *testing.T) {
 		got[g.attr["data-fate"]]++
 	}
 	assert.Equal(t, fateCounts(tr), got)
-	assert.Equal(t, 173, got["delivered"])
+	assert.Equal(t, 228, got["delivered"])
 
 	// Each arrow names its message, and its title holds the whole of it.
 	byMid := map[string]Message{}
