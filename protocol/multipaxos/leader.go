@@ -106,6 +106,9 @@ type Leader struct {
 	resends    uint       // re-sends since an acceptor last answered: each doubles the retry interval
 	retry      sim.TimerID
 	retrySet   bool
+	// The heartbeat and election timers: at most one of each is pending,
+	// so that leading, standing by and leading again does not stack them.
+	beat, election sim.TimerID
 
 	// Paths counts how often each protocol path ran, for sweep reports. It
 	// is instrumentation, not protocol state: a crash keeps it.
@@ -193,7 +196,7 @@ func (l *Leader) Timer(env *kv.Env, name string, _ int64) {
 			return
 		}
 		l.sendHeartbeats(env)
-		env.SetTimer(timerHeartbeat, 0, l.Timeouts.Heartbeat)
+		l.beat = env.SetTimer(timerHeartbeat, 0, l.Timeouts.Heartbeat)
 	case timerElection:
 		if l.role != standby {
 			return
@@ -254,7 +257,8 @@ func (l *Leader) electionTimeout() sim.Time { return l.Timeouts.Election << l.ba
 // and duelling candidates fall out of step.
 func (l *Leader) armElection(env *kv.Env) {
 	t := l.electionTimeout()
-	env.SetTimer(timerElection, 0, t+sim.Time(env.Rand().Int64N(int64(t)+1)))
+	env.CancelTimer(l.election)
+	l.election = env.SetTimer(timerElection, 0, t+sim.Time(env.Rand().Int64N(int64(t)+1)))
 }
 
 // maxRetryBackoff caps the doubling of the re-send interval (8 times).
@@ -348,7 +352,8 @@ func (l *Leader) win(env *kv.Env) {
 	for _, p := range l.Peers {
 		env.Send(p, protocol.Msg{Kind: protocol.Heartbeat, Ballot: l.ballot, Slot: l.applied})
 	}
-	env.SetTimer(timerHeartbeat, 0, l.Timeouts.Heartbeat)
+	env.CancelTimer(l.beat)
+	l.beat = env.SetTimer(timerHeartbeat, 0, l.Timeouts.Heartbeat)
 	l.serve(env)
 }
 
