@@ -511,10 +511,10 @@ func (e *Engine[M]) send(from, to NodeID, msg M) {
 		e.dropped(mid, from, to, &msg, "loss")
 		return
 	}
-	e.q.push(e.now+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, msg: msg, sendT: e.now, mid: mid})
+	e.q.push(e.now+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, msg: msg, mid: mid})
 	if e.decideChance(DecideDuplicate, e.cfg.Duplicate) {
 		e.stats.Duplicated++
-		e.q.push(e.now+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, msg: msg, sendT: e.now, mid: mid, dup: true})
+		e.q.push(e.now+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, msg: msg, mid: mid, dup: true})
 	}
 }
 

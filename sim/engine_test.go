@@ -291,19 +291,25 @@ func TestEnginePartition(t *testing.T) {
 		"a new fault shows the link's losses again")
 }
 
-func TestEngineDropAll(t *testing.T) {
+// burst runs node a sending n messages to node b at time 0, with latencies
+// of 1..3ms and the network settings edit makes.
+func burst(edit func(*Config), n int) (*traced, Result) {
 	cfg := limits()
-	cfg.Drop = 1
 	cfg.LatencyMin, cfg.LatencyMax = Millisecond, 3*Millisecond
+	edit(&cfg)
 	tr := newTraced(cfg)
 	const b = NodeID(1)
 	tr.add("a", &tnode{start: func(env *Env[tmsg]) {
-		for i := range 5 {
+		for i := range n {
 			env.Send(b, tmsg{"m", int64(i)})
 		}
 	}})
 	tr.add("b", &tnode{})
-	res := tr.Run()
+	return tr, tr.Run()
+}
+
+func TestEngineDropAll(t *testing.T) {
+	tr, res := burst(func(c *Config) { c.Drop = 1 }, 5)
 	assert.Equal(t, Stats{Events: 2, Sent: 5, Dropped: 5}, res.Stats)
 	recs := jsonRecords(t, tr.json.Bytes())
 	drops := only(recs, "drop")
@@ -319,18 +325,7 @@ func TestEngineDropAll(t *testing.T) {
 }
 
 func TestEngineDuplicateAll(t *testing.T) {
-	cfg := limits()
-	cfg.Duplicate = 1
-	cfg.LatencyMin, cfg.LatencyMax = Millisecond, 3*Millisecond
-	tr := newTraced(cfg)
-	const b = NodeID(1)
-	tr.add("a", &tnode{start: func(env *Env[tmsg]) {
-		for i := range 3 {
-			env.Send(b, tmsg{"m", int64(i)})
-		}
-	}})
-	tr.add("b", &tnode{})
-	res := tr.Run()
+	tr, res := burst(func(c *Config) { c.Duplicate = 1 }, 3)
 	assert.Equal(t, Stats{Events: 8, Sent: 3, Delivered: 6, Duplicated: 3}, res.Stats)
 	recs := jsonRecords(t, tr.json.Bytes())
 	copies := map[float64][]any{}

@@ -14,17 +14,16 @@ const (
 
 // event is one pending action, stored by value in the slab of the queue.
 type event[M any] struct {
-	kind  eventKind
-	dup   bool   // a network duplicate of an earlier send
-	from  NodeID // sender (deliver)
-	to    NodeID // receiver (deliver), owner (timer, start)
-	inc   uint32 // owner's incarnation when a timer was set
-	name  string // timer name
-	arg   int64  // timer argument, or fault index
-	seq   uint64 // the push sequence number, also a timer's identity
-	msg   M
-	sendT Time   // when a message was sent
-	mid   uint64 // the message's number, shared by a duplicate
+	kind eventKind
+	dup  bool   // a network duplicate of an earlier send
+	from NodeID // sender (deliver)
+	to   NodeID // receiver (deliver), owner (timer, start)
+	inc  uint32 // owner's incarnation when a timer was set
+	name string // timer name
+	arg  int64  // timer argument, or fault index
+	seq  uint64 // the push sequence number, also a timer's identity
+	msg  M
+	mid  uint64 // the message's number, shared by a duplicate
 }
 
 // item is what the heap orders: small, so sifting moves 24 bytes, not a

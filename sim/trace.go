@@ -42,13 +42,6 @@ func (t *Tracer) TextLine(at Time, who, text string) {
 	t.write(t.Text, b)
 }
 
-// RawText writes s as is to the text trace (for summaries).
-func (t *Tracer) RawText(s string) {
-	if t.Text != nil {
-		t.write(t.Text, []byte(s))
-	}
-}
-
 // JSONRecord writes one JSON object {"t":at,"seq":n,"ev":ev, ...}; fields
 // appends the remaining members, each starting with a comma.
 func (t *Tracer) JSONRecord(at Time, ev string, fields func(b []byte) []byte) {

@@ -98,13 +98,12 @@ func TestTracer(t *testing.T) {
 	tr := &Tracer{Text: &text, JSON: &js}
 	tr.TextLine(3_112_000, "acceptor2", "ACCEPT for slot 6 -> accepted")
 	tr.TextLine(60*Second, "leader1", "x")
-	tr.RawText("summary\n")
 	tr.JSONRecord(5, "a", nil)
 	tr.JSONRecord(6, "b", func(b []byte) []byte { return AppendJSONField(b, "node", "n\"1") })
 	assert.Equal(t, uint64(2), tr.Seq())
 	tr.SetSeq(10)
 	tr.JSONRecord(7, "c", nil)
-	assert.Equal(t, "[   3.112ms] [acceptor2] ACCEPT for slot 6 -> accepted\n[60000.000ms] [leader1] x\nsummary\n", text.String())
+	assert.Equal(t, "[   3.112ms] [acceptor2] ACCEPT for slot 6 -> accepted\n[60000.000ms] [leader1] x\n", text.String())
 	assert.Equal(t, `{"t":5,"seq":1,"ev":"a"}`+"\n"+`{"t":6,"seq":2,"ev":"b","node":"n\"1"}`+"\n"+`{"t":7,"seq":11,"ev":"c"}`+"\n", js.String())
 	assert.NoError(t, tr.Err())
 }
@@ -112,7 +111,6 @@ func TestTracer(t *testing.T) {
 func TestTracerNilWriters(t *testing.T) {
 	tr := &Tracer{}
 	tr.TextLine(1, "a", "b")
-	tr.RawText("x")
 	tr.JSONRecord(1, "a", func(b []byte) []byte { panic("fields must not be built when JSON is off") })
 	assert.Equal(t, uint64(0), tr.Seq(), "no JSON record was written")
 	assert.NoError(t, tr.Err())
