@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"maps"
 	"math"
 	"os"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/multipaxos-kv/multipaxos-kv/internal/userfile"
 )
 
 // Load returns the validated scenario nameOrPath. A bare name (no ".toml"
@@ -32,12 +33,8 @@ func Load(nameOrPath string) (Scenario, error) {
 		}
 		return Parse(data, embeddedFile(nameOrPath))
 	}
-	data, err := os.ReadFile(nameOrPath)
+	data, err := userfile.Read(nameOrPath, MaxFileSize)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err // the path is already in front
-		}
 		return Scenario{}, fmt.Errorf("%s: cannot read the scenario: %v", nameOrPath, err)
 	}
 	return Parse(data, nameOrPath)
@@ -50,6 +47,9 @@ func Load(nameOrPath string) (Scenario, error) {
 // found at that stage, in line order: TOML syntax first, then unknown keys
 // and wrong types, then the rules of Validate.
 func Parse(data []byte, file string) (Scenario, error) {
+	if len(data) > MaxFileSize {
+		return Scenario{}, newError(file, []Problem{{Msg: fmt.Sprintf("too large: %d bytes (limit %d)", len(data), MaxFileSize)}})
+	}
 	src := string(data)
 
 	// The raw form lets us check keys and types ourselves: BurntSushi
@@ -83,7 +83,7 @@ func Parse(data []byte, file string) (Scenario, error) {
 	}
 
 	if s.Name == "" {
-		s.Name = baseName(file)
+		s.Name = SafeName(baseName(file))
 	}
 	for i := range s.Faults {
 		s.Faults[i].Line = ix.line(fmt.Sprintf("faults[%d]", i))

@@ -348,6 +348,39 @@ var badFiles = []struct {
 		`bad.toml:1: faults[0].partition[0][1]: must not repeat a node within a group, got "leader1" twice in partition[0]`},
 	{"partition of empty groups", "[[faults]]\nat = \"1ms\"\npartition = [[], []]\n",
 		`bad.toml:3: faults[0].partition: must have at least one non-empty group of node names, got none`},
+	{"name is a path", "name = \"../../escaped\"\n",
+		`bad.toml:1: name: must be 1 to 100 letters, digits, '-', '_' or '.', not starting with '.' (it names files), got "../../escaped"`},
+	{"name with a directory", "name = \"sub/dir\"\n",
+		`bad.toml:1: name: must be 1 to 100 letters, digits, '-', '_' or '.', not starting with '.' (it names files), got "sub/dir"`},
+	{"hidden name", "name = \".hidden\"\n",
+		`bad.toml:1: name: must be 1 to 100 letters, digits, '-', '_' or '.', not starting with '.' (it names files), got ".hidden"`},
+	{"name too long", "name = \"" + strings.Repeat("n", 101) + "\"\n",
+		`bad.toml:1: name: must be 1 to 100 letters, digits, '-', '_' or '.', not starting with '.' (it names files), got "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"...`},
+	{"a hundred million clients", "[nodes]\nclients = 100000000\n",
+		`bad.toml:2: nodes.clients: must be between 0 and 1000, got 100000000`},
+	{"too many acceptors", "[nodes]\nacceptors = 1001\n",
+		`bad.toml:2: nodes.acceptors: must be between 1 and 1000, got 1001`},
+	{"too many requests", "[workload]\nrequests_per_client = 1000001\n",
+		`bad.toml:2: workload.requests_per_client: must be between 0 and 1000000, got 1000001`},
+	{"too many keys", "[workload]\nkeys = [" + strings.Repeat("\"k\", ", MaxKeys+1) + "]\n",
+		`bad.toml:2: workload.keys: must list at most 10000 keys, got 10001`},
+	{"key too long", "[workload]\nkeys = [\"a\", \"" + strings.Repeat("k", MaxKeyLen+1) + "\"]\n",
+		`bad.toml:2: workload.keys[1]: must be at most 256 bytes long, got 257 bytes`},
+	{"too many faults", "faults = [" + strings.Repeat("{ at = \"1ms\", heal = true }, ", MaxFaults+1) + "]\n",
+		`bad.toml:1: faults: must have at most 10000 entries, got 10001`},
+	{"time limit too long", "time_limit = \"10001h\"\n",
+		`bad.toml:1: time_limit: must be at most 10000h, so that virtual time cannot overflow, got 10001h0m0s`},
+	{"durations that would add past int64", "time_limit = \"2000000h\"\n[[faults]]\nat = \"2000000h\"\nheal = true\n",
+		"bad.toml:1: time_limit: must be at most 10000h, so that virtual time cannot overflow, got 2000000h0m0s\n" +
+			"bad.toml:3: faults[0].at: must be at most 10000h, so that virtual time cannot overflow, got 2000000h0m0s"},
+	{"latency too long", "[network]\nlatency_max = \"10000h1s\"\n",
+		`bad.toml:2: network.latency_max: must be at most 10000h, so that virtual time cannot overflow, got 10000h0m1s`},
+	{"timeout too long", "[timeouts]\nelection = \"20000h\"\n",
+		`bad.toml:2: timeouts.election: must be at most 10000h, so that virtual time cannot overflow, got 20000h0m0s`},
+	{"duration past int64", "time_limit = \"3000000h\"\n",
+		`bad.toml:1: time_limit: invalid duration "3000000h" (expected Go syntax like "250us", "5ms", "2s")`},
+	{"file too large", "# " + strings.Repeat("x", MaxFileSize-2) + "\n",
+		`bad.toml: too large: 1048577 bytes (limit 1048576)`},
 	{"several problems, in line order", "protocol = \"paxos\"\n[network]\ndrop = 2\n[nodes]\nclients = -1\n[[faults]]\nat = \"1ms\"\n",
 		"bad.toml:1: protocol: must be \"multipaxos\" or \"kvstore\", got \"paxos\"\n" +
 			"bad.toml:3: network.drop: must be between 0 and 1, got 2\n" +
@@ -397,4 +430,64 @@ func FuzzParse(f *testing.F) {
 		}
 		roundTrip(t, s)
 	})
+}
+
+func TestNamesAndSeeds(t *testing.T) {
+	for _, n := range []string{"default", "a", "lossy-swarm-7", "x.y_z", strings.Repeat("n", MaxNameLen)} {
+		assert.True(t, ValidName(n), n)
+	}
+	for _, n := range []string{"", ".", "..", ".x", "a/b", `a\b`, "a b", "é", strings.Repeat("n", MaxNameLen+1)} {
+		assert.False(t, ValidName(n), n)
+	}
+	assert.Equal(t, "escaped", SafeName("../../escaped"))
+	assert.Equal(t, "my_file", SafeName("my file"))
+	assert.Equal(t, "scenario", SafeName("..."))
+	assert.Equal(t, strings.Repeat("n", MaxNameLen), SafeName(strings.Repeat("n", 300)))
+
+	// A file whose name is not a valid scenario name still loads, named
+	// after it safely.
+	s, err := Parse(nil, filepath.Join("dir", "my file (2).toml"))
+	require.NoError(t, err)
+	assert.Equal(t, "my_file_2_", s.Name)
+
+	// The swarm's names stay valid for the longest base name and seed.
+	base := Default()
+	base.Name = strings.Repeat("n", MaxNameLen)
+	sw := Swarm(base, MaxSeed)
+	assert.True(t, ValidName(sw.Name), sw.Name)
+	assert.True(t, strings.HasSuffix(sw.Name, "-swarm-9223372036854775807"), sw.Name)
+
+	n, err := ParseSeed("9223372036854775807")
+	require.NoError(t, err)
+	assert.Equal(t, uint64(MaxSeed), n)
+	for _, bad := range []string{"-1", "18446744073709551615", "9223372036854775808", "x", ""} {
+		_, err := ParseSeed(bad)
+		assert.EqualError(t, err, `"`+bad+`" is not a seed: seeds are integers 0..9223372036854775807`)
+	}
+}
+
+func TestHasNode(t *testing.T) {
+	s := Default()
+	s.Nodes.Clients = 100_000_000 // never named: hasNode parses
+	for _, n := range []string{"leader1", "acceptor3", "replica2", "client1", "client100000000"} {
+		assert.True(t, s.hasNode(n), n)
+	}
+	for _, n := range []string{"leader0", "leader2", "acceptor4", "acceptor03", "client100000001", "client", "server1", "x1", "client-1", "client1 "} {
+		assert.False(t, s.hasNode(n), n)
+	}
+	s = Default()
+	s.Protocol = ProtocolKVStore
+	assert.True(t, s.hasNode("server1"))
+	assert.False(t, s.hasNode("leader1"))
+}
+
+func TestLoadSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.toml")
+	require.NoError(t, os.WriteFile(big, nil, 0o644))
+	require.NoError(t, os.Truncate(big, MaxFileSize+1)) // sparse
+	_, err := Load(big)
+	assert.EqualError(t, err, big+": cannot read the scenario: too large: 1048577 bytes (limit 1048576)")
+	_, err = Load(dir + "/")
+	assert.EqualError(t, err, dir+"/: cannot read the scenario: not a regular file (a directory); expected a file on disk")
 }

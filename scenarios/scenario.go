@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,7 +30,30 @@ const (
 	// MaxMixWeight bounds each workload.mix weight, so that their sum cannot
 	// overflow in the workload generator.
 	MaxMixWeight = 1_000_000
+	// MaxKeys bounds the number of workload.keys.
+	MaxKeys = 10_000
+	// MaxKeyLen bounds the length of each key, in bytes.
+	MaxKeyLen = 256
+	// MaxFaults bounds the number of [[faults]] entries.
+	MaxFaults = 10_000
+	// MaxNameLen bounds the length of name: it names files (sweep failures).
+	MaxNameLen = 100
+	// MaxFileSize bounds a scenario file, in bytes.
+	MaxFileSize = 1 << 20
+	// MaxSeed is the largest seed, everywhere (TOML, flags, schedules,
+	// reproducers): TOML integers are signed 64-bit.
+	MaxSeed = math.MaxInt64
 )
+
+// MaxDuration bounds every duration of a scenario: time_limit, each fault's
+// at, the network's latencies and every timeout. Virtual time is int64
+// nanoseconds (about 292 years); no event is later than time_limit plus a
+// latency plus a timeout doubled at most 32 times, which stays far below
+// that, so virtual time never overflows.
+const MaxDuration = Duration(10000 * time.Hour)
+
+// maxDurationText is MaxDuration as error messages show it.
+const maxDurationText = "10000h"
 
 // Duration is a TOML duration string such as "250us" or "5ms", parsed with
 // time.ParseDuration. It is a distinct type so that TOML files carry readable
@@ -251,4 +276,80 @@ func (s Scenario) nodeSummary() string {
 		return "none"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// hasNode reports whether name is one of NodeNames(), without building them:
+// a scenario with a hundred million clients is refused by its count, not
+// after minutes spent naming its nodes.
+func (s Scenario) hasNode(name string) bool {
+	for _, k := range s.kinds() {
+		rest, ok := strings.CutPrefix(name, k.name)
+		if !ok || rest == "" || rest[0] < '1' || rest[0] > '9' {
+			continue
+		}
+		i, err := strconv.Atoi(rest)
+		if err == nil && i >= 1 && i <= k.n {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidName reports whether name may name a scenario: 1 to MaxNameLen
+// letters, digits, '-', '_' or '.', not starting with '.'. Names become file
+// names (a sweep's failures), so they must never be paths.
+func ValidName(name string) bool {
+	if name == "" || len(name) > MaxNameLen || name[0] == '.' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if !nameByte(name[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func nameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+}
+
+// SafeName turns any text into a valid name: every run of other characters
+// becomes '_', leading dots go, and the result is cut to MaxNameLen; it is
+// "scenario" if nothing is left. It names a scenario after its file, and
+// files after a scenario.
+func SafeName(text string) string {
+	var b strings.Builder
+	under := false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if nameByte(c) {
+			if c == '.' && b.Len() == 0 {
+				continue
+			}
+			b.WriteByte(c)
+			under = false
+		} else if !under && b.Len() > 0 {
+			b.WriteByte('_')
+			under = true
+		}
+	}
+	name := b.String()
+	if len(name) > MaxNameLen {
+		name = name[:MaxNameLen]
+	}
+	if name == "" {
+		return "scenario"
+	}
+	return name
+}
+
+// ParseSeed parses a seed given on the command line: an integer in
+// 0..MaxSeed. The error says the range.
+func ParseSeed(text string) (uint64, error) {
+	n, err := strconv.ParseUint(text, 10, 64)
+	if err != nil || n > MaxSeed {
+		return 0, fmt.Errorf("%q is not a seed: seeds are integers 0..%d", text, uint64(MaxSeed))
+	}
+	return n, nil
 }

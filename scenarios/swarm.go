@@ -32,7 +32,14 @@ func Swarm(base Scenario, seed uint64) Scenario {
 	r := rand.New(rand.NewPCG(seed, 0x5357_4152_4d21)) // "SWARM!"
 	s := base
 	s.Seed = seed
-	s.Name = base.Name + "-swarm-" + strconv.FormatUint(seed, 10)
+	// The name stays valid (at most MaxNameLen) even for a long base name
+	// and the largest seed, so that the written scenario loads again.
+	suffix := "-swarm-" + strconv.FormatUint(seed, 10)
+	s.Name = base.Name
+	if len(s.Name)+len(suffix) > MaxNameLen {
+		s.Name = s.Name[:max(0, MaxNameLen-len(suffix))]
+	}
+	s.Name += suffix
 	s.Description = "swarm draw " + strconv.FormatUint(seed, 10) + " of " + base.Name
 	s.Faults = append([]Fault(nil), base.Faults...)
 

@@ -80,7 +80,10 @@ func (s *Scenario) problems() []Problem {
 		}
 	}
 
-	if s.Seed > math.MaxInt64 {
+	if s.Name != "" && !ValidName(s.Name) { // empty: Parse names it after its file
+		add("name", "must be 1 to %d letters, digits, '-', '_' or '.', not starting with '.' (it names files), got %s", MaxNameLen, quoteClip(s.Name))
+	}
+	if s.Seed > MaxSeed {
 		add("seed", "must be at most %d (TOML integers are signed 64-bit), got %d", int64(math.MaxInt64), s.Seed)
 	}
 	switch s.Protocol {
@@ -91,6 +94,7 @@ func (s *Scenario) problems() []Problem {
 	if s.TimeLimit <= 0 {
 		add("time_limit", "must be > 0, got %s", s.TimeLimit)
 	}
+	ps = append(ps, durationLimit("time_limit", s.TimeLimit)...)
 	between("max_events", s.MaxEvents, 1, MaxEventsLimit)
 	between("pipeline", s.Pipeline, 1, MaxPipeline)
 
@@ -112,20 +116,38 @@ func (s *Scenario) problems() []Problem {
 		if d.v <= 0 {
 			add("timeouts."+d.field, "must be > 0, got %s", d.v)
 		}
+		ps = append(ps, durationLimit("timeouts."+d.field, d.v)...)
 	}
 	if s.Timeouts.Heartbeat > 0 && s.Timeouts.Election <= s.Timeouts.Heartbeat {
 		add("timeouts.election", "must be > heartbeat (%s), or standby leaders campaign against a healthy leader, got %s", s.Timeouts.Heartbeat, s.Timeouts.Election)
 	}
 	between("timeouts.client_retries", s.Timeouts.ClientRetries, 0, MaxClientRetries)
 
-	known := make(map[string]bool)
-	for _, n := range s.NodeNames() {
-		known[n] = true
+	if len(s.Faults) > MaxFaults {
+		// Counts first: the entries of an oversized list are not checked.
+		add("faults", "must have at most %d entries, got %d", MaxFaults, len(s.Faults))
+		return ps
 	}
 	for i, f := range s.Faults {
-		ps = append(ps, f.problems(fmt.Sprintf("faults[%d]", i), known, s.nodeSummary)...)
+		ps = append(ps, f.problems(fmt.Sprintf("faults[%d]", i), s.hasNode, s.nodeSummary)...)
 	}
 	return ps
+}
+
+// durationLimit reports a duration above MaxDuration.
+func durationLimit(field string, d Duration) []Problem {
+	if d > MaxDuration {
+		return []Problem{{Field: field, Msg: fmt.Sprintf("must be at most %s, so that virtual time cannot overflow, got %s", maxDurationText, d)}}
+	}
+	return nil
+}
+
+// quoteClip quotes s for a message, cut to 40 characters.
+func quoteClip(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return fmt.Sprintf("%q...", string(r[:37]))
+	}
+	return fmt.Sprintf("%q", s)
 }
 
 // problems checks the workload; field paths start with "workload.".
@@ -140,11 +162,21 @@ func (w *Workload) problems() []Problem {
 	if len(w.Keys) == 0 {
 		add("keys", "must list at least one key, got none")
 	}
+	keys := w.Keys
+	if len(keys) > MaxKeys {
+		// Counts first: the entries of an oversized list are not checked.
+		add("keys", "must list at most %d keys, got %d", MaxKeys, len(keys))
+		keys = nil
+	}
 	first := make(map[string]int)
-	for i, k := range w.Keys {
+	for i, k := range keys {
 		field := fmt.Sprintf("keys[%d]", i)
 		if k == "" {
 			add(field, "must not be empty, got \"\"")
+			continue
+		}
+		if len(k) > MaxKeyLen {
+			add(field, "must be at most %d bytes long, got %d bytes", MaxKeyLen, len(k))
 			continue
 		}
 		if j, dup := first[k]; dup {
@@ -185,6 +217,7 @@ func (n *Network) problems() []Problem {
 	if n.LatencyMax < 0 {
 		add("latency_max", "must be >= 0, got %s", n.LatencyMax)
 	}
+	ps = append(ps, durationLimit("network.latency_max", n.LatencyMax)...)
 	if n.LatencyMin >= 0 && n.LatencyMax >= 0 && n.LatencyMin > n.LatencyMax {
 		add("latency_min", "must be <= latency_max (%s), got %s", n.LatencyMax, n.LatencyMin)
 	}
@@ -200,20 +233,21 @@ func (n *Network) problems() []Problem {
 
 // problems checks one fault; field is its path ("faults[2]"), known the set
 // of node names and nodes a function that lists them for messages.
-func (f *Fault) problems(field string, known map[string]bool, nodes func() string) []Problem {
+func (f *Fault) problems(field string, known func(string) bool, nodes func() string) []Problem {
 	var ps []Problem
 	add := func(sub, format string, args ...any) {
 		ps = append(ps, Problem{Field: field + sub, Msg: fmt.Sprintf(format, args...)})
 	}
 	node := func(sub, name string) {
-		if !known[name] {
-			add(sub, "unknown node %q (nodes: %s)", name, nodes())
+		if !known(name) {
+			add(sub, "unknown node %s (nodes: %s)", quoteClip(name), nodes())
 		}
 	}
 
 	if f.At < 0 {
 		add(".at", "must be >= 0, got %s", f.At)
 	}
+	ps = append(ps, durationLimit(field+".at", f.At)...)
 	var actions []string
 	if f.Crash != "" {
 		actions = append(actions, "crash")
@@ -244,7 +278,7 @@ func (f *Fault) problems(field string, known map[string]bool, nodes func() strin
 			nonEmpty = nonEmpty || len(members) > 0
 			for m, name := range members {
 				sub := fmt.Sprintf(".partition[%d][%d]", g, m)
-				if !known[name] {
+				if !known(name) {
 					node(sub, name)
 					continue
 				}
