@@ -11,6 +11,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/multipaxos-kv/multipaxos-kv/internal/buildinfo"
 )
 
 // Exit statuses, as SPEC.md fixes them.
@@ -34,9 +36,13 @@ Usage:
   multipaxos-kv scenarios                  list the embedded scenarios
   multipaxos-kv replay [flags] SCHEDULE    re-execute a recorded schedule exactly
   multipaxos-kv sweep [flags] [SCENARIO]   run and check many seeds in parallel
+  multipaxos-kv scenarios -show NAME       print an embedded scenario's TOML
+  multipaxos-kv version                    the build: module version and VCS revision (also --version)
+  multipaxos-kv help [COMMAND]             this text, or a command's flags and an example
 
 SCENARIO is an embedded scenario's name or a path to a .toml file.
-Run "multipaxos-kv COMMAND -h" for a command's flags and an example.
+Run "multipaxos-kv COMMAND -h" or "multipaxos-kv help COMMAND" for a
+command's flags and an example. The README lists every limit on inputs.
 
 Exit status: 0 every check held, 1 a check failed or a replay diverged,
 2 bad usage or bad input.
@@ -48,15 +54,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmd := "run"
 	if len(args) > 0 {
 		switch args[0] {
-		case "run", "scenarios", "replay", "sweep":
+		case "run", "scenarios", "replay", "sweep", "version":
 			cmd, args = args[0], args[1:]
+		case "-version", "--version":
+			cmd, args = "version", args[1:]
 		case "help", "-h", "-help", "--help":
-			fmt.Fprint(stdout, mainUsage)
-			return exitOK
+			return cmdHelp(args[1:], stdout, stderr)
 		}
 	}
 	var err error
 	switch cmd {
+	case "version":
+		err = cmdVersion(args, stdout)
+		return report(stderr, "version", err)
 	case "scenarios":
 		err = cmdScenarios(args, stdout)
 	case "replay":
@@ -116,4 +126,37 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout io.Writer) ([]string, er
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// cmdHelp prints the main usage, or with a command's name that command's.
+func cmdHelp(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0:
+		fmt.Fprint(stdout, mainUsage)
+		return exitOK
+	case len(args) > 1:
+		return report(stderr, "help", usageError{fmt.Errorf("expected at most one command, got %d arguments: %s", len(args), strings.Join(args, " "))})
+	}
+	switch args[0] {
+	case "run", "scenarios", "replay", "sweep", "version":
+		return run([]string{args[0], "-h"}, stdout, stderr)
+	}
+	return report(stderr, "help", usageError{fmt.Errorf("unknown command %q (commands: run, replay, sweep, scenarios, version, help)", args[0])})
+}
+
+// cmdVersion prints the build of the binary on one line.
+func cmdVersion(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), "Usage: multipaxos-kv version\n\nPrints the build: module version (\"(devel)\" for a build from a work tree),\nVCS revision (\"unknown\" when Go did not record it, as with go run) and Go\nversion. Also: multipaxos-kv --version.\n\nExample:\n  multipaxos-kv version\n")
+	}
+	pos, err := parseFlags(fs, args, stdout)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError{fmt.Errorf("unexpected argument %q (version takes none)", pos[0])}
+	}
+	_, err = fmt.Fprintln(stdout, buildinfo.String())
+	return err
 }

@@ -192,7 +192,7 @@ func TestBadInput(t *testing.T) {
 		err  string
 	}{
 		{[]string{"-nope"}, "multipaxos-kv run: flag provided but not defined: -nope (see multipaxos-kv run -h)\n"},
-		{[]string{"-seed", "x"}, "multipaxos-kv run: invalid value \"x\" for flag -seed: parse error (see multipaxos-kv run -h)\n"},
+		{[]string{"-seed", "x"}, "multipaxos-kv run: invalid value \"x\" for flag -seed: seeds are integers 0..9223372036854775807 (see multipaxos-kv run -h)\n"},
 		{[]string{"no-such-scenario"}, ""},
 		{[]string{filepath.Join(dir, "missing.toml")}, ""},
 		{[]string{bad}, "multipaxos-kv run: " + bad + ":5: unknown key \"network.lag\" (expected one of: latency_min, latency_max, drop, duplicate)\n"},

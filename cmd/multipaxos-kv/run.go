@@ -43,22 +43,31 @@ func (o *outputFlags) register(fs *flag.FlagSet) {
 // pictures reports whether any picture of the run is asked for.
 func (o *outputFlags) pictures() bool { return o.diagram != "" || o.shiviz != "" || o.timeline != "" }
 
-// check validates the picture flags before the run, so that a typo costs no
-// run: exit 2 with what was expected.
-func (o *outputFlags) check() error {
+// check validates the output flags before the run, so that a typo costs no
+// run: exit 2 with what was expected. Every output file, and extra ones
+// (run's -schedule), must be writable.
+func (o *outputFlags) check(extra ...output) error {
+	if o.lin != "" {
+		switch strings.ToLower(filepath.Ext(o.lin)) {
+		case ".html", ".htm":
+		default:
+			return usageError{fmt.Errorf("-lin %q: the linearizability picture is an HTML page, expected a .html file", o.lin)}
+		}
+	}
 	if o.diagram != "" {
 		switch strings.ToLower(filepath.Ext(o.diagram)) {
 		case ".svg", ".html", ".htm", ".mmd":
 		default:
-			return fmt.Errorf("-diagram %q: the extension picks the form, expected .svg, .html or .mmd", o.diagram)
+			return usageError{fmt.Errorf("-diagram %q: the extension picks the form, expected .svg, .html or .mmd", o.diagram)}
 		}
 	}
 	if o.window != "" {
 		if _, _, err := parseWindow(o.window); err != nil {
-			return err
+			return usageError{err}
 		}
 	}
-	return nil
+	outs := append([]output{{"trace", o.trace}, {"lin", o.lin}, {"diagram", o.diagram}, {"shiviz", o.shiviz}, {"timeline", o.timeline}}, extra...)
+	return checkOutputs(outs...)
 }
 
 // parseWindow parses "FROM..TO" in Go duration syntax.
@@ -90,7 +99,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var out outputFlags
 	out.register(fs)
-	seed := fs.Uint64("seed", 0, "override the scenario's seed")
+	seed := new(uint64)
+	fs.Var(seedValue{seed}, "seed", "override the scenario's seed (`N`: 0..9223372036854775807)")
 	clients := fs.Int("clients", 0, "override the number of clients (the original's num_clients)")
 	schedule := fs.String("schedule", "", "write the execution schedule to `FILE` (replay it with: multipaxos-kv replay FILE)")
 	determinism := fs.Bool("check-determinism", false, "run twice more and check that the JSON traces are identical, naming the first differing event")
@@ -106,6 +116,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		name = pos[0]
 	default:
 		return report(stderr, "run", usageError{fmt.Errorf("expected one scenario, got %d arguments: %s", len(pos), strings.Join(pos, " "))})
+	}
+	if err := out.check(output{"schedule", *schedule}); err != nil {
+		return report(stderr, "run", err)
 	}
 	s, err := scenarios.Load(name)
 	if err != nil {
@@ -161,9 +174,12 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		return report(stderr, "replay", usageError{fmt.Errorf("expected one schedule file, got %d arguments", len(pos))})
 	}
 	file := pos[0]
-	data, err := os.ReadFile(file)
+	if err := out.check(); err != nil {
+		return report(stderr, "replay", err)
+	}
+	data, err := readUserFile(file, "schedule", maxScheduleSize)
 	if err != nil {
-		return report(stderr, "replay", usageError{err})
+		return report(stderr, "replay", err)
 	}
 	s, recs, err := cluster.ParseSchedule(data, file)
 	if err != nil {
@@ -175,10 +191,8 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 // execute runs s (replaying recs when non-nil), writes the traces, the
 // summary and the schedule as asked, and returns a failure when a check
 // failed or the replay diverged.
+// The output flags have been checked (outputFlags.check) before.
 func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule, repro string, stdout io.Writer) error {
-	if err := out.check(); err != nil {
-		return usageError{err}
-	}
 	opt := cluster.Options{Replay: recs, Record: schedule != ""}
 	var jsonOut []io.Writer
 	if out.json && !out.quiet {

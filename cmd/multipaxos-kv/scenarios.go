@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
@@ -12,8 +13,9 @@ import (
 // cmdScenarios lists the embedded scenarios: name and description.
 func cmdScenarios(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("scenarios", flag.ContinueOnError)
+	show := fs.String("show", "", "print the TOML of the embedded scenario `NAME` (copy it to start a file of your own)")
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), "Usage: multipaxos-kv scenarios\n\nLists the embedded scenarios, one per line: name and description.\n\nExample:\n  multipaxos-kv scenarios\n")
+		fmt.Fprintf(fs.Output(), "Usage: multipaxos-kv scenarios [-show NAME]\n\nLists the embedded scenarios, one per line: name and description;\nwith -show, prints one scenario's TOML.\n\nFlags:\n%s\nExamples:\n  multipaxos-kv scenarios\n  multipaxos-kv scenarios -show lossy > mine.toml\n", flagDefaults(fs))
 	}
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -21,6 +23,14 @@ func cmdScenarios(args []string, stdout io.Writer) error {
 	}
 	if len(pos) > 0 {
 		return usageError{fmt.Errorf("unexpected argument %q (scenarios takes none)", pos[0])}
+	}
+	if *show != "" {
+		data, ok := scenarios.Embedded(*show)
+		if !ok {
+			return usageError{fmt.Errorf("-show %q: no such embedded scenario (embedded scenarios: %s)", *show, strings.Join(scenarios.Names(), ", "))}
+		}
+		_, err := stdout.Write(data)
+		return err
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	for _, name := range scenarios.Names() {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -55,20 +56,30 @@ type sweepFlags struct {
 	out         string
 	keep        int
 	report      string
+	json        bool
 }
 
-// seedRange parses "A..B" (inclusive) or "N".
+// seedRange parses "A..B" (inclusive) or "N"; seeds are 0..scenarios.MaxSeed.
 func seedRange(s string) (uint64, uint64, error) {
 	a, b, ok := strings.Cut(s, "..")
 	if !ok {
 		b = a
 	}
-	first, err1 := strconv.ParseUint(a, 10, 64)
-	last, err2 := strconv.ParseUint(b, 10, 64)
+	first, err1 := scenarios.ParseSeed(a)
+	last, err2 := scenarios.ParseSeed(b)
+	if (err1 != nil || err2 != nil) && isInteger(a) && isInteger(b) {
+		return 0, 0, fmt.Errorf("-seeds %q: seeds are integers 0..%d", s, uint64(scenarios.MaxSeed))
+	}
 	if err1 != nil || err2 != nil || first > last {
 		return 0, 0, fmt.Errorf("-seeds %q: expected A..B with integers 0 <= A <= B, or one seed N", s)
 	}
 	return first, last, nil
+}
+
+// isInteger reports whether s is a decimal integer, maybe negative, of any size.
+func isInteger(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // shardSpec parses "i/n" with 0 <= i < n.
@@ -87,7 +98,8 @@ type seedFailure struct {
 	Seed   uint64
 	Checks []string // "name: text" of each failed check
 	Repro  string
-	Files  []string
+	Files  []string // as the text report shows them
+	Paths  []string // the files written
 }
 
 func cmdSweep(args []string, stdout, stderr io.Writer) int {
@@ -99,8 +111,9 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.swarm, "swarm", false, "draw each seed's network and faults from the seed")
 	fs.BoolVar(&f.lin, "linearizability", true, "run the linearizability check (the costliest)")
 	fs.StringVar(&f.out, "out", "sweep-failures", "write failing seeds' schedules (and swarm scenarios) to `DIR`")
-	fs.IntVar(&f.keep, "keep", 0, "write files and details for at most `N` failing seeds (0: all); the others get one line each with their reproducer")
+	fs.IntVar(&f.keep, "keep", defaultKeep, "write files and details for at most `N` failing seeds (0: none); the others get one line each with their reproducer")
 	fs.StringVar(&f.report, "report", "", "write an HTML report of the sweep to `FILE.html`: faults and protocol paths covered, request latencies, failures")
+	fs.BoolVar(&f.json, "json", false, "print the result as one JSON object on stdout (seeds, rates, failures with their checks, reproducers and files) instead of text")
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), sweepUsage, flagDefaults(fs)) }
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -112,6 +125,12 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 	if err == nil && f.workers < 1 {
 		err = fmt.Errorf("-workers %d: expected at least 1", f.workers)
 	}
+	if err == nil && f.workers > maxWorkers {
+		err = fmt.Errorf("-workers %d: expected at most %d (limit %d)", f.workers, maxWorkers, maxWorkers)
+	}
+	if err == nil && f.keep < 0 {
+		err = fmt.Errorf("-keep %d: expected a number of failing seeds >= 0 (0: write no files)", f.keep)
+	}
 	if err == nil && len(pos) > 1 {
 		err = fmt.Errorf("expected one scenario, got %d arguments: %s", len(pos), strings.Join(pos, " "))
 	}
@@ -121,6 +140,15 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 	name := "default"
 	if len(pos) == 1 {
 		name = pos[0]
+	}
+	// The outputs first, so that a typo costs no sweep.
+	if err := checkOutputs(output{"report", f.report}); err != nil {
+		return report(stderr, "sweep", err)
+	}
+	if f.keep > 0 {
+		if err := checkOutputDir("out", f.out); err != nil {
+			return report(stderr, "sweep", err)
+		}
 	}
 	base, err := scenarios.Load(name)
 	if err != nil {
@@ -215,13 +243,58 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 	prog.finish(done.Load(), failed.Load(), elapsed)
 
 	slices.SortFunc(failures, func(a, b seedFailure) int { return cmp.Compare(a.Seed, b.Seed) })
+	var errs []error
+	for i := range failures {
+		fl := &failures[i]
+		fl.Repro = fmt.Sprintf("multipaxos-kv run -seed %d %s", fl.Seed, name)
+		if f.swarm {
+			// Re-running the seed's sweep writes its concrete scenario.
+			fl.Repro = fmt.Sprintf("multipaxos-kv sweep -swarm -seeds %d %s", fl.Seed, name)
+		}
+		if i < f.keep {
+			if err := writeFailure(base, name, f, fl); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	leftOut := max(0, len(failures)-f.keep)
+	if f.json {
+		if err := writeSweepJSON(stdout, name, f, done.Load(), events.Load(), elapsed, failures, leftOut); err != nil {
+			errs = append(errs, err)
+		}
+	} else {
+		writeSweepText(stdout, name, f, done.Load(), events.Load(), elapsed, failures, leftOut)
+	}
+	if f.report != "" {
+		var b strings.Builder
+		if err := writeReport(&b, name, f, cover, failures, elapsed); err != nil {
+			errs = append(errs, err)
+		} else if err := os.WriteFile(f.report, []byte(b.String()), 0o644); err != nil {
+			errs = append(errs, err)
+		} else if !f.json {
+			fmt.Fprintf(stdout, "report: %s\n", f.report)
+		}
+	}
+	if len(errs) > 0 {
+		return usageError{errors.Join(errs...)}
+	}
+	if len(failures) > 0 {
+		return failure{fmt.Errorf("%d of %d seeds failed", len(failures), done.Load())}
+	}
+	return nil
+}
+
+// writeSweepText prints the sweep's result for people: rates, failures by
+// check, and every failing seed with its reproducer (and its files, for the
+// first -keep).
+func writeSweepText(stdout io.Writer, name string, f sweepFlags, done, events uint64, elapsed time.Duration, failures []seedFailure, leftOut int) {
 	mode := ""
 	if f.swarm {
 		mode = " (swarm)"
 	}
 	fmt.Fprintf(stdout, "sweep %s%s: seeds %d..%d, shard %d/%d, %d workers\n", name, mode, f.first, f.last, f.shard, f.of, f.workers)
 	secs := max(elapsed.Seconds(), 1e-9)
-	fmt.Fprintf(stdout, "  %d seeds in %v: %.0f seeds/s, %.0f events/s\n", done.Load(), elapsed.Round(time.Millisecond), float64(done.Load())/secs, float64(events.Load())/secs)
+	fmt.Fprintf(stdout, "  %d seeds in %v: %.0f seeds/s, %.0f events/s\n", done, elapsed.Round(time.Millisecond), float64(done)/secs, float64(events)/secs)
 	fmt.Fprintf(stdout, "  failures: %d\n", len(failures))
 	tally := map[string]int{}
 	for _, fl := range failures {
@@ -233,15 +306,12 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 	for _, check := range slices.Sorted(maps.Keys(tally)) {
 		fmt.Fprintf(stdout, "    %-16s failed for %d seeds\n", check, tally[check])
 	}
-	var errs []error
+	if leftOut > 0 {
+		fmt.Fprintf(stdout, "  files left out: %d failing seeds beyond -keep %d have no files, only their reproducer\n", leftOut, f.keep)
+	}
 	for i := range failures {
 		fl := &failures[i]
-		fl.Repro = fmt.Sprintf("multipaxos-kv run -seed %d %s", fl.Seed, name)
-		if f.swarm {
-			// Re-running the seed's sweep writes its concrete scenario.
-			fl.Repro = fmt.Sprintf("multipaxos-kv sweep -swarm -seeds %d %s", fl.Seed, name)
-		}
-		if f.keep > 0 && i >= f.keep {
+		if i >= f.keep {
 			var checks []string
 			for _, c := range fl.Checks {
 				check, _, _ := strings.Cut(c, ":")
@@ -249,9 +319,6 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 			}
 			fmt.Fprintf(stdout, "FAIL seed %d (%s): reproduce: %s\n", fl.Seed, strings.Join(checks, ", "), fl.Repro)
 			continue
-		}
-		if err := writeFailure(base, name, f, fl); err != nil {
-			errs = append(errs, err)
 		}
 		fmt.Fprintf(stdout, "FAIL seed %d\n", fl.Seed)
 		for _, c := range fl.Checks {
@@ -262,23 +329,6 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 			fmt.Fprintf(stdout, "  wrote:     %s\n", file)
 		}
 	}
-	if f.report != "" {
-		var b strings.Builder
-		if err := writeReport(&b, name, f, cover, failures, elapsed); err != nil {
-			errs = append(errs, err)
-		} else if err := os.WriteFile(f.report, []byte(b.String()), 0o644); err != nil {
-			errs = append(errs, err)
-		} else {
-			fmt.Fprintf(stdout, "report: %s\n", f.report)
-		}
-	}
-	if len(errs) > 0 {
-		return usageError{errors.Join(errs...)}
-	}
-	if len(failures) > 0 {
-		return failure{fmt.Errorf("%d of %d seeds failed", len(failures), done.Load())}
-	}
-	return nil
 }
 
 // shardCount is how many seeds shard i of n runs out of first..last: those
@@ -304,10 +354,12 @@ func writeFailure(base scenarios.Scenario, name string, f sweepFlags, fl *seedFa
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return err
 	}
-	stem := filepath.Join(f.out, fmt.Sprintf("%s-seed%d", s.Name, fl.Seed))
+	// Validated names are never paths; SafeName keeps it so for any
+	// scenario, so that nothing is written outside -out.
+	stem := filepath.Join(f.out, scenarios.SafeName(filepath.Base(s.Name))+"-seed"+strconv.FormatUint(fl.Seed, 10))
 	if f.swarm {
 		s = scenarios.Swarm(base, fl.Seed)
-		stem = filepath.Join(f.out, s.Name)
+		stem = filepath.Join(f.out, scenarios.SafeName(filepath.Base(s.Name)))
 		enc, err := s.Encode()
 		if err != nil {
 			return err
@@ -316,6 +368,7 @@ func writeFailure(base scenarios.Scenario, name string, f sweepFlags, fl *seedFa
 			return err
 		}
 		fl.Files = append(fl.Files, stem+".toml")
+		fl.Paths = append(fl.Paths, stem+".toml")
 		fl.Repro = "multipaxos-kv run " + stem + ".toml"
 	}
 	c := cluster.New(s, cluster.Options{Record: true, SkipLin: !f.lin})
@@ -324,6 +377,7 @@ func writeFailure(base scenarios.Scenario, name string, f sweepFlags, fl *seedFa
 		return err
 	}
 	fl.Files = append(fl.Files, stem+".sched (multipaxos-kv replay "+stem+".sched)")
+	fl.Paths = append(fl.Paths, stem+".sched")
 	return nil
 }
 
@@ -378,4 +432,68 @@ func (p *progress) finish(done, failed uint64, elapsed time.Duration) {
 		return
 	}
 	fmt.Fprintf(p.w, "sweep: %s, done\n", p.line(done, failed, elapsed))
+}
+
+// sweepResult is sweep -json's output: one object, the whole result.
+type sweepResult struct {
+	Scenario        string          `json:"scenario"`
+	Swarm           bool            `json:"swarm"`
+	Seeds           seedSpan        `json:"seeds"`
+	Shard           string          `json:"shard"`
+	Workers         int             `json:"workers"`
+	Linearizability bool            `json:"linearizability"`
+	Run             uint64          `json:"run"`
+	Failed          int             `json:"failed"`
+	Events          uint64          `json:"events"`
+	ElapsedSeconds  float64         `json:"elapsed_seconds"`
+	SeedsPerSecond  float64         `json:"seeds_per_second"`
+	EventsPerSecond float64         `json:"events_per_second"`
+	FailedChecks    map[string]int  `json:"failed_checks"`
+	FilesLeftOut    int             `json:"files_left_out"`
+	Failures        []failureResult `json:"failures"`
+	OK              bool            `json:"ok"`
+}
+
+type seedSpan struct {
+	First uint64 `json:"first"`
+	Last  uint64 `json:"last"`
+}
+
+type failureResult struct {
+	Seed      uint64        `json:"seed"`
+	Checks    []checkResult `json:"checks"`
+	Reproduce string        `json:"reproduce"`
+	Files     []string      `json:"files"`
+}
+
+type checkResult struct {
+	Name string `json:"name"`
+	Text string `json:"text"`
+}
+
+// writeSweepJSON prints the sweep's result as one JSON object and a newline.
+func writeSweepJSON(stdout io.Writer, name string, f sweepFlags, done, events uint64, elapsed time.Duration, failures []seedFailure, leftOut int) error {
+	secs := max(elapsed.Seconds(), 1e-9)
+	r := sweepResult{
+		Scenario: name, Swarm: f.swarm, Seeds: seedSpan{f.first, f.last},
+		Shard: fmt.Sprintf("%d/%d", f.shard, f.of), Workers: f.workers, Linearizability: f.lin,
+		Run: done, Failed: len(failures), Events: events,
+		ElapsedSeconds: elapsed.Seconds(), SeedsPerSecond: float64(done) / secs, EventsPerSecond: float64(events) / secs,
+		FailedChecks: map[string]int{}, FilesLeftOut: leftOut, Failures: []failureResult{}, OK: len(failures) == 0,
+	}
+	for _, fl := range failures {
+		fr := failureResult{Seed: fl.Seed, Reproduce: fl.Repro, Files: append([]string{}, fl.Paths...)}
+		for _, c := range fl.Checks {
+			check, text, _ := strings.Cut(c, ": ")
+			fr.Checks = append(fr.Checks, checkResult{check, text})
+			r.FailedChecks[check]++
+		}
+		r.Failures = append(r.Failures, fr)
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(append(b, '\n'))
+	return err
 }
