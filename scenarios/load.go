@@ -154,7 +154,11 @@ func decodeProblem(src string, err error) Problem {
 		if pos := pe.Position; pos.Start >= 0 && pos.Start <= len(body) && (pos.Start > 0 || pos.Line <= 1) {
 			line = 1 + strings.Count(body[:pos.Start], "\n")
 		}
-		return Problem{Line: line, Msg: oneLine(pe.Message)}
+		msg := oneLine(pe.Message)
+		if strings.HasSuffix(msg, "is out of range for int64") {
+			msg += fmt.Sprintf(" (TOML integers are signed 64-bit: seeds and counts are at most %d)", int64(MaxSeed))
+		}
+		return Problem{Line: line, Msg: msg}
 	}
 	msg := oneLine(err.Error())
 	if m := badTOML.FindStringSubmatch(msg); m != nil {

@@ -328,6 +328,8 @@ var badFiles = []struct {
 		`bad.toml:5: workload.keys[2]: must differ from the other keys, got "a" again (first at keys[0])`},
 	{"unknown protocol", `protocol = "raft"`,
 		`bad.toml:1: protocol: must be "multipaxos" or "kvstore", got "raft"`},
+	{"seed past int64", "seed = 9223372036854775808\n",
+		`bad.toml:1: 9223372036854775808 is out of range for int64 (TOML integers are signed 64-bit: seeds and counts are at most 9223372036854775807)`},
 	{"negative seed", "seed = -1\n",
 		`bad.toml:1: seed: expected an integer >= 0, got integer -1`},
 	{"fault with unknown node", "[[faults]]\nat = \"1ms\"\ncrash = \"acceptor9\"\n",

@@ -91,6 +91,10 @@ func TestSweepFailures(t *testing.T) {
 	m0 := regexp.MustCompile(`failures: (\d+)`).FindStringSubmatch(rep1)
 	require.NotNil(t, m0)
 	assert.Equal(t, m0[1], strconv.Itoa(strings.Count(rep1, "FAIL seed ")), "every failing seed is reported")
+	nFail, _ := strconv.Atoi(m0[1])
+	assert.Contains(t, rep1, "  files left out: "+strconv.Itoa(nFail-3)+" failing seeds beyond -keep 3 have no files, only their reproducer\n",
+		"the summary says how many failing seeds got no files")
+	assert.Equal(t, 3, strings.Count(rep1, "  reproduce: "), "files and details for -keep seeds only")
 
 	m := regexp.MustCompile(`(?m)^FAIL seed (\d+)\n  liveness: (.*)\n  reproduce: multipaxos-kv run (\S+\.toml)\n`).FindStringSubmatch(rep1)
 	require.NotNil(t, m, rep1)
