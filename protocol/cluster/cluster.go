@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/multipaxos-kv/multipaxos-kv/internal/buildinfo"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/check"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
@@ -503,7 +504,9 @@ func (c *Cluster) WriteSchedule(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return sim.WriteSchedule(w, append([]byte(scheduleHeader), enc...), c.Schedule)
+	// The build that wrote it, as a TOML comment: replay ignores it.
+	header := scheduleHeader + "# build: " + buildinfo.String() + "\n"
+	return sim.WriteSchedule(w, append([]byte(header), enc...), c.Schedule)
 }
 
 // WriteScheduleFile writes the schedule file at path.
