@@ -195,12 +195,13 @@ func TestConveniences(t *testing.T) {
 	assert.FileExists(t, r.Failures[0].Files[0])
 	assert.Empty(t, r.Failures[1].Files, "beyond -keep: no files")
 
-	code, out, _ = cli(t, "sweep", "-json", "-seeds", "1..5", "-linearizability=false", "kvstore")
+	clean := filepath.Join(dir, "clean")
+	code, out, _ = cli(t, "sweep", "-json", "-seeds", "1..5", "-linearizability=false", "-out", clean, "kvstore")
 	assert.Equal(t, exitOK, code)
 	require.NoError(t, json.Unmarshal([]byte(out), &r), out)
 	assert.True(t, r.OK)
 	assert.Equal(t, []failureResult{}, r.Failures)
-	assert.NoDirExists(t, "sweep-failures", "a clean sweep leaves no directory behind")
+	assert.NoDirExists(t, clean, "checking -out before the sweep leaves no directory behind")
 }
 
 // TestFailureFilesStayInOut: even a scenario whose name was never validated
