@@ -598,17 +598,25 @@ func TestLinWriteHTML(t *testing.T) {
 	assert.Contains(t, buf.String(), "crash acceptor3")
 }
 
-// BenchmarkLinearizable checks a history shaped like the default scenario's:
-// 3 clients x 5 closed-loop requests on keys a..e.
+// BenchmarkLinearizable checks a history shaped like the default scenario's
+// (3 clients x 5 closed-loop requests on keys a..e) and a long one (3
+// clients x 2000 requests).
 func BenchmarkLinearizable(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 1))
-	h := linGenHistory(r, 3, 5, []string{"a", "b", "c", "d", "e"}, int(5*linMs), 0)
-	require.Len(b, h, 2*3*5)
-	require.NoError(b, checkLin(h).Err())
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := Linearizable(h, linClientName, time.Second).Err(); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct {
+		name     string
+		requests int
+	}{{"default", 5}, {"long", 2000}} {
+		b.Run(bc.name, func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			h := linGenHistory(r, 3, bc.requests, []string{"a", "b", "c", "d", "e"}, int(5*linMs), 0)
+			require.Len(b, h, 2*3*bc.requests)
+			require.NoError(b, checkLin(h).Err())
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := Linearizable(h, linClientName, time.Second).Err(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
