@@ -400,7 +400,20 @@ func TestLinApplyMatchesStore(t *testing.T) {
 // crash with its request in flight, which then takes effect or not. Times
 // advance by 0..step each event, so ties are common.
 func linGenHistory(r *rand.Rand, clients, requests int, keys []string, step int, crash float64) linHist {
+	h, _ := linGenRun(r, clients, requests, keys, step, crash)
+	return h
+}
+
+// linGenRun is linGenHistory with the log: the commands in the order they
+// took effect, as a replicated log would hold them.
+func linGenRun(r *rand.Rand, clients, requests int, keys []string, step int, crash float64) (linHist, []protocol.Command) {
 	var st kv.Store
+	var log []protocol.Command
+	apply := func(c sim.NodeID, seq int, cmd protocol.Command) protocol.Result {
+		cmd.Client, cmd.Seq = linClientName(c), uint64(seq)
+		log = append(log, cmd)
+		return st.Apply(cmd)
+	}
 	type client struct {
 		sent    int
 		pending bool
@@ -417,7 +430,7 @@ func linGenHistory(r *rand.Rand, clients, requests int, keys []string, step int,
 			}
 		}
 		if len(live) == 0 {
-			return h
+			return h, log
 		}
 		i := live[r.IntN(len(live))]
 		c := &cs[i]
@@ -436,11 +449,11 @@ func linGenHistory(r *rand.Rand, clients, requests int, keys []string, step int,
 		c.pending = false
 		if r.Float64() < crash {
 			if r.IntN(2) == 0 {
-				st.Apply(c.cmd)
+				apply(id, c.sent, c.cmd)
 			}
 			continue
 		}
-		res := st.Apply(c.cmd)
+		res := apply(id, c.sent, c.cmd)
 		h = append(h, sim.HistoryEvent{T: now, Client: id, Ret: sim.Ret{ID: uint64(c.sent), OK: res.OK, Value: res.Value, HasValue: c.cmd.Op == protocol.Get, Err: res.Err}})
 	}
 }
