@@ -354,7 +354,7 @@ func (r *LinResult) operations(h []sim.HistoryEvent, name func(sim.NodeID) strin
 			Call:     r.clock.event(i),
 			Output:   linOutput{},
 			Return:   linNever,
-			Metadata: linMeta{client: name(e.Client), seq: e.Op.ID, call: e.T},
+			Metadata: linMeta{client: r.clients[client], seq: e.Op.ID, call: e.T},
 		})
 	}
 	return ops, nil

@@ -619,20 +619,27 @@ func TestLinWriteHTML(t *testing.T) {
 
 // BenchmarkLinearizable checks a history shaped like the default scenario's
 // (3 clients x 5 closed-loop requests on keys a..e) and a long one (3
-// clients x 2000 requests).
+// clients x 2000 requests), with their log (the witness proves them) and
+// without (every key is searched).
 func BenchmarkLinearizable(b *testing.B) {
 	for _, bc := range []struct {
 		name     string
 		requests int
-	}{{"default", 5}, {"long", 2000}} {
+		log      bool
+	}{{"default", 5, true}, {"long", 2000, true}, {"default-search", 5, false}, {"long-search", 2000, false}} {
 		b.Run(bc.name, func(b *testing.B) {
 			r := rand.New(rand.NewPCG(1, 1))
-			h := linGenHistory(r, 3, bc.requests, []string{"a", "b", "c", "d", "e"}, int(5*linMs), 0)
+			h, log := linGenRun(r, 3, bc.requests, []string{"a", "b", "c", "d", "e"}, int(5*linMs), 0)
+			if !bc.log {
+				log = nil
+			}
 			require.Len(b, h, 2*3*bc.requests)
-			require.NoError(b, checkLin(h).Err())
+			res := Linearizable(h, linClientName, log, 0)
+			require.NoError(b, res.Err())
+			require.Equal(b, bc.log, res.Searched == 0)
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := Linearizable(h, linClientName, nil, 0).Err(); err != nil {
+				if err := Linearizable(h, linClientName, log, 0).Err(); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -20,17 +20,23 @@ import (
 // linVerifyWitness checks the rest.
 func linWitnesses(parts [][]porcupine.Operation, log []protocol.Command) (orders [][]int, errs []error) {
 	type request struct {
-		client string
+		client int // index in clients
 		seq    uint64
 	}
 	type place struct{ part, i int }
 	byKey := make(map[string]int, len(parts))
+	clients := make(map[string]int)
 	where := make(map[request]place)
 	for p, ops := range parts {
 		byKey[ops[0].Input.(linInput).key] = p
 		for i, op := range ops {
 			m := op.Metadata.(linMeta)
-			where[request{m.client, m.seq}] = place{p, i}
+			c, ok := clients[m.client]
+			if !ok {
+				c = len(clients)
+				clients[m.client] = c
+			}
+			where[request{c, m.seq}] = place{p, i}
 		}
 	}
 	orders = make([][]int, len(parts))
@@ -40,16 +46,30 @@ func linWitnesses(parts [][]porcupine.Operation, log []protocol.Command) (orders
 			errs[p] = err
 		}
 	}
-	last := make(map[string]uint64)
+	last := make([]uint64, len(clients)) // the last request applied; 0: none yet (requests count from 1)
+	var lastName string
+	lastClient := -1
 	for slot, cmd := range log {
 		if cmd.Op == protocol.Noop {
 			continue
 		}
-		if s, ok := last[cmd.Client]; ok && cmd.Seq <= s && cmd.Client != "" {
+		if cmd.Client != lastName || lastClient < 0 {
+			c, ok := clients[cmd.Client]
+			if !ok {
+				c = -1
+			}
+			lastName, lastClient = cmd.Client, c
+		}
+		c := lastClient
+		if c < 0 || cmd.Client == "" {
+			fail(cmd.Key, fmt.Errorf("slot %d holds %s #%d %v, which was never invoked", slot+1, cmd.Client, cmd.Seq, cmd))
 			continue
 		}
-		last[cmd.Client] = cmd.Seq
-		at, ok := where[request{cmd.Client, cmd.Seq}]
+		if cmd.Seq <= last[c] {
+			continue
+		}
+		last[c] = cmd.Seq
+		at, ok := where[request{c, cmd.Seq}]
 		if !ok {
 			fail(cmd.Key, fmt.Errorf("slot %d holds %s #%d %v, which was never invoked", slot+1, cmd.Client, cmd.Seq, cmd))
 			continue
