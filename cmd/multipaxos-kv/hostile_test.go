@@ -189,7 +189,7 @@ func TestConveniences(t *testing.T) {
 	assert.Equal(t, map[string]int{"liveness": 3}, r.FailedChecks)
 	assert.Equal(t, 2, r.FilesLeftOut)
 	require.Len(t, r.Failures, 3)
-	assert.Equal(t, "multipaxos-kv run -seed 1 "+lost, r.Failures[0].Reproduce)
+	assert.Equal(t, "multipaxos-kv run -seed 1 -linearizability=false "+lost, r.Failures[0].Reproduce, "the reproducer runs the checks the sweep ran")
 	assert.Equal(t, "liveness", r.Failures[0].Checks[0].Name)
 	assert.Equal(t, []string{filepath.Join(dir, "out", "lost-seed1.sched")}, r.Failures[0].Files)
 	assert.FileExists(t, r.Failures[0].Files[0])

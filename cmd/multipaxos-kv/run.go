@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/check"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
 	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
@@ -27,6 +28,9 @@ type outputFlags struct {
 	window   string
 	shiviz   string
 	timeline string
+	// The linearizability check's switches (sweep has the same).
+	linCheck  bool
+	linBudget int
 }
 
 func (o *outputFlags) register(fs *flag.FlagSet) {
@@ -38,6 +42,34 @@ func (o *outputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.window, "window", "", "draw only virtual times `FROM..TO` in -diagram, -shiviz and -timeline (e.g. 20ms..60ms)")
 	fs.StringVar(&o.shiviz, "shiviz", "", "write a ShiViz log of the run to `FILE` (open it at ShiViz with the regular expression in the README)")
 	fs.StringVar(&o.timeline, "timeline", "", "write a Chrome/Perfetto trace of the run to `FILE.json` (open in ui.perfetto.dev or chrome://tracing)")
+	fs.BoolVar(&o.linCheck, "linearizability", true, "run the linearizability check (the costliest); =false skips it")
+	registerLinBudget(fs, &o.linBudget)
+}
+
+// registerLinBudget registers -lin-budget, for run, replay and sweep.
+func registerLinBudget(fs *flag.FlagSet, n *int) {
+	fs.IntVar(n, "lin-budget", check.DefaultLinBudget, "bound the linearizability search to `N` steps (it runs only where the log order is no linearization); past it the check is inconclusive, a failure, on any machine")
+}
+
+// checkLinBudget validates -lin-budget.
+func checkLinBudget(n int) error {
+	if n < 1 || n > check.LinBudgetMax {
+		return fmt.Errorf("-lin-budget %d: expected 1 <= N <= %d", n, check.LinBudgetMax)
+	}
+	return nil
+}
+
+// linArgs are the flags that reproduce the check's settings, for a
+// reproducer: "" for the defaults.
+func linArgs(lin bool, budget int) string {
+	s := ""
+	if !lin {
+		s += " -linearizability=false"
+	}
+	if budget != check.DefaultLinBudget {
+		s += " -lin-budget " + fmt.Sprint(budget)
+	}
+	return s
 }
 
 // pictures reports whether any picture of the run is asked for.
@@ -47,6 +79,12 @@ func (o *outputFlags) pictures() bool { return o.diagram != "" || o.shiviz != ""
 // run: exit 2 with what was expected. Every output file, and extra ones
 // (run's -schedule), must be writable.
 func (o *outputFlags) check(extra ...output) error {
+	if err := checkLinBudget(o.linBudget); err != nil {
+		return err
+	}
+	if o.lin != "" && !o.linCheck {
+		return fmt.Errorf("-lin %q draws the linearizability check, which -linearizability=false skips", o.lin)
+	}
 	if o.lin != "" {
 		switch strings.ToLower(filepath.Ext(o.lin)) {
 		case ".html", ".htm":
@@ -139,7 +177,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if set["clients"] {
 		repro += fmt.Sprintf(" -clients %d", s.Nodes.Clients)
 	}
-	repro += " " + name
+	repro += linArgs(out.linCheck, out.linBudget) + " " + name
 	if *determinism {
 		if err := checkDeterminism(s, stderr); err != nil {
 			return report(stderr, "run", err)
@@ -173,6 +211,9 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	if len(pos) != 1 {
 		return report(stderr, "replay", usageError{fmt.Errorf("expected one schedule file, got %d arguments", len(pos))})
 	}
+	if err := out.check(); err != nil { // before the schedule is read
+		return report(stderr, "replay", usageError{err})
+	}
 	file := pos[0]
 	if err := out.check(); err != nil {
 		return report(stderr, "replay", err)
@@ -193,7 +234,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 // failed or the replay diverged.
 // The output flags have been checked (outputFlags.check) before.
 func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule, repro string, stdout io.Writer) error {
-	opt := cluster.Options{Replay: recs, Record: schedule != ""}
+	opt := cluster.Options{Replay: recs, Record: schedule != "", SkipLin: !out.linCheck, LinBudget: out.linBudget}
 	var jsonOut []io.Writer
 	if out.json && !out.quiet {
 		jsonOut = append(jsonOut, stdout)

@@ -53,6 +53,7 @@ type sweepFlags struct {
 	shard, of   uint64
 	swarm       bool
 	lin         bool
+	linBudget   int
 	out         string
 	keep        int
 	report      string
@@ -110,6 +111,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 	shard := fs.String("shard", "0/1", "run only part `i/n` of the seeds (0 <= i < n)")
 	fs.BoolVar(&f.swarm, "swarm", false, "draw each seed's network and faults from the seed")
 	fs.BoolVar(&f.lin, "linearizability", true, "run the linearizability check (the costliest)")
+	registerLinBudget(fs, &f.linBudget)
 	fs.StringVar(&f.out, "out", "sweep-failures", "write failing seeds' schedules (and swarm scenarios) to `DIR`")
 	fs.IntVar(&f.keep, "keep", defaultKeep, "write files and details for at most `N` failing seeds (0: none); the others get one line each with their reproducer")
 	fs.StringVar(&f.report, "report", "", "write an HTML report of the sweep to `FILE.html`: faults and protocol paths covered, request latencies, failures")
@@ -121,6 +123,9 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 	}
 	if f.first, f.last, err = seedRange(*seeds); err == nil {
 		f.shard, f.of, err = shardSpec(*shard)
+	}
+	if err == nil {
+		err = checkLinBudget(f.linBudget)
 	}
 	if err == nil && f.workers < 1 {
 		err = fmt.Errorf("-workers %d: expected at least 1", f.workers)
@@ -185,7 +190,7 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 			}
 		}
 	}()
-	opt := cluster.Options{SkipLin: !f.lin}
+	opt := cluster.Options{SkipLin: !f.lin, LinBudget: f.linBudget}
 	for range f.workers {
 		wg.Add(1)
 		go func() {
@@ -246,10 +251,10 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 	var errs []error
 	for i := range failures {
 		fl := &failures[i]
-		fl.Repro = fmt.Sprintf("multipaxos-kv run -seed %d %s", fl.Seed, name)
+		fl.Repro = fmt.Sprintf("multipaxos-kv run -seed %d%s %s", fl.Seed, linArgs(f.lin, f.linBudget), name)
 		if f.swarm {
 			// Re-running the seed's sweep writes its concrete scenario.
-			fl.Repro = fmt.Sprintf("multipaxos-kv sweep -swarm -seeds %d %s", fl.Seed, name)
+			fl.Repro = fmt.Sprintf("multipaxos-kv sweep -swarm -seeds %d%s %s", fl.Seed, linArgs(f.lin, f.linBudget), name)
 		}
 		if i < f.keep {
 			if err := writeFailure(base, name, f, fl); err != nil {
@@ -369,9 +374,9 @@ func writeFailure(base scenarios.Scenario, name string, f sweepFlags, fl *seedFa
 		}
 		fl.Files = append(fl.Files, stem+".toml")
 		fl.Paths = append(fl.Paths, stem+".toml")
-		fl.Repro = "multipaxos-kv run " + stem + ".toml"
+		fl.Repro = "multipaxos-kv run" + linArgs(f.lin, f.linBudget) + " " + stem + ".toml"
 	}
-	c := cluster.New(s, cluster.Options{Record: true, SkipLin: !f.lin})
+	c := cluster.New(s, cluster.Options{Record: true, SkipLin: !f.lin, LinBudget: f.linBudget})
 	c.Run()
 	if err := c.WriteScheduleFile(stem + ".sched"); err != nil {
 		return err

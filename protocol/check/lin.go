@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/anishathalye/porcupine"
 
@@ -17,13 +16,23 @@ import (
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
+// DefaultLinBudget is the search budget, in steps (see linSearch), that a
+// check gets when none is given: 2^22, which the hardest history of the
+// tests (41 concurrent gets) spends in under a second on a 2-core machine
+// with under 100 MB of memo. Only a key whose log order is not a
+// linearization is searched at all.
+const DefaultLinBudget = 1 << 22
+
+// LinBudgetMax is the largest budget accepted from a user (flags).
+const LinBudgetMax = 1 << 40
+
 // LinResult is the outcome of checking the client history for
 // linearizability against the kv_store semantics. Err says what it means;
 // WriteHTML draws it.
 type LinResult struct {
 	// Outcome is porcupine.Ok (linearizable), porcupine.Illegal (not
 	// linearizable, or a malformed history), or porcupine.Unknown (the
-	// search timed out: inconclusive, which is never to be read as ok).
+	// search budget ran out: inconclusive, which is never to be read as ok).
 	Outcome porcupine.CheckResult
 	// Ops counts the operations checked, Indeterminate included.
 	Ops int
@@ -33,13 +42,17 @@ type LinResult struct {
 	Indeterminate int
 	// Keys counts the keys touched, each checked on its own.
 	Keys int
-	// Timeout is the limit the search ran under; 0 means none.
-	Timeout time.Duration
+	// Searched counts the keys whose log order was not a linearization,
+	// which were searched; the others were proven by their witness.
+	Searched int
+	// Budget is the number of search steps the check could spend; Steps
+	// those it spent.
+	Budget, Steps int
 
-	err     error                       // the explanation when Outcome is not Ok
-	info    porcupine.LinearizationInfo // porcupine's findings, for the picture
-	clock   linClock                    // how virtual times became porcupine's
-	clients []string                    // client names by porcupine ClientId
+	err     error                 // the explanation when Outcome is not Ok
+	ops     []porcupine.Operation // the operations, for the picture
+	clock   linClock              // how virtual times became porcupine's
+	clients []string              // client names by porcupine ClientId
 }
 
 // Err is nil when the history is linearizable, otherwise it says why not
@@ -49,9 +62,7 @@ func (r LinResult) Err() error {
 	switch r.Outcome {
 	case porcupine.Ok:
 		return nil
-	case porcupine.Unknown:
-		return fmt.Errorf("inconclusive: porcupine timed out after %v on %d operations", r.Timeout, r.Ops)
-	case porcupine.Illegal:
+	case porcupine.Unknown, porcupine.Illegal:
 		if r.err != nil {
 			return r.err
 		}
@@ -62,9 +73,27 @@ func (r LinResult) Err() error {
 
 // Linearizable checks that the client history h, in execution order, is
 // linearizable against the kv_store semantics (see kv.Store.Apply), answers
-// and error texts included. name gives the clients' names for messages; the
-// search gives up after timeout (0: no limit) and the result is then
-// inconclusive.
+// and error texts included. name gives the clients' names for messages
+// (nil: "node<id>"). log is the applied log of the node that applied the
+// most (see Longest), as a hint; budget bounds the search in steps (below 1:
+// DefaultLinBudget). The verdict is a function of h, the names, log and
+// budget alone: the same inputs always give the same result, on any machine
+// under any load.
+//
+// Linearizability is local (Herlihy and Wing, 1990, section 3.3):
+// operations on different keys never interact, so the history is split by
+// key and each key is judged on its own.
+//
+// First the witness: the log's order is a candidate linearization, checked
+// in linear time by linVerifyWitness, which relies on nothing but h (every
+// operation it places is one of h's, real-time order is h's, the answers
+// are the model's). A verified witness is a proof.
+//
+// Only a key whose witness fails is searched (linSearch: Wing and Gong's
+// search with Lowe's memoisation, as porcupine does it, bounded by steps
+// instead of wall-clock time), smallest key first, all sharing the budget.
+// A key found not linearizable makes the history not linearizable; a key
+// left undecided when the budget runs out makes it inconclusive, a failure.
 //
 // An operation without a return is indeterminate: it is checked as if it
 // returned at +infinity with an answer the model accepts whatever the
@@ -72,22 +101,22 @@ func (r LinResult) Err() error {
 // effect, it did so at some point after its invocation, which is one of the
 // orders tried, and no answer constrains it; if it did not, linearizing it
 // after every other operation is the same as leaving it out, since nothing
-// observes the state after the last point.
-//
-// Operations on different keys never interact (the state of one key does
-// not depend on another's), so the history is split by key and each key is
-// searched on its own, which keeps the search small.
-func Linearizable(h []sim.HistoryEvent, name func(sim.NodeID) string, timeout time.Duration) LinResult {
+// observes the state after the last point. (The witness may leave it out.)
+func Linearizable(h []sim.HistoryEvent, name func(sim.NodeID) string, log []protocol.Command, budget int) LinResult {
 	if name == nil {
 		name = func(id sim.NodeID) string { return "node" + strconv.Itoa(int(id)) }
 	}
-	r := LinResult{Timeout: timeout}
+	if budget < 1 {
+		budget = DefaultLinBudget
+	}
+	r := LinResult{Budget: budget}
 	ops, err := r.operations(h, name)
 	r.Ops = len(ops)
 	if err != nil {
 		r.Outcome, r.err = porcupine.Illegal, err
 		return r
 	}
+	r.ops = ops
 	for _, op := range ops {
 		if !op.Output.(linOutput).answered {
 			r.Indeterminate++
@@ -95,14 +124,55 @@ func Linearizable(h []sim.HistoryEvent, name func(sim.NodeID) string, timeout ti
 	}
 	parts := partitionByKey(ops)
 	r.Keys = len(parts)
-	start := time.Now()
-	r.Outcome, r.info = porcupine.CheckOperationsVerbose(linModel, ops, timeout)
-	elapsed := time.Since(start)
-	sortPartials(r.info)
-	if r.Outcome == porcupine.Illegal {
-		r.err = explainIllegal(parts, r.info.PartialLinearizations(), timeout, elapsed)
+	orders, werrs := linWitnesses(parts, log)
+	var todo []int
+	for p, ops := range parts {
+		if werrs[p] == nil {
+			werrs[p] = linVerifyWitness(ops, orders[p])
+		}
+		if werrs[p] != nil {
+			todo = append(todo, p)
+		}
+	}
+	r.Searched = len(todo)
+	slices.SortStableFunc(todo, func(a, b int) int { return len(parts[a]) - len(parts[b]) })
+	outcomes := make([]porcupine.CheckResult, len(parts))
+	bests := make([][]int, len(parts))
+	for _, p := range todo {
+		var steps int
+		outcomes[p], bests[p], steps = linSearch(parts[p], budget-r.Steps)
+		r.Steps += steps
+	}
+	var failing, undecided []int
+	for _, p := range slices.Sorted(slices.Values(todo)) {
+		switch outcomes[p] {
+		case porcupine.Illegal:
+			failing = append(failing, p)
+		case porcupine.Unknown:
+			undecided = append(undecided, p)
+		}
+	}
+	switch {
+	case len(failing) > 0:
+		r.Outcome, r.err = porcupine.Illegal, explainIllegal(parts, failing, bests[failing[0]])
+	case len(undecided) > 0:
+		r.Outcome, r.err = porcupine.Unknown, explainUnknown(parts, undecided, werrs, budget)
+	default:
+		r.Outcome = porcupine.Ok
 	}
 	return r
+}
+
+// Longest is the applied log of the learner that applied the most, the
+// first of those in ls: with Agreement, every other log is a prefix of it.
+func Longest(ls []Learner) []protocol.Command {
+	var log []protocol.Command
+	for _, l := range ls {
+		if len(l.Applied) > len(log) {
+			log = l.Applied
+		}
+	}
+	return log
 }
 
 // linClock maps the history's virtual times to porcupine's timestamps so
@@ -285,7 +355,7 @@ func (r *LinResult) operations(h []sim.HistoryEvent, name func(sim.NodeID) strin
 			Call:     r.clock.event(i),
 			Output:   linOutput{},
 			Return:   linNever,
-			Metadata: linMeta{client: name(e.Client), seq: e.Op.ID, call: e.T},
+			Metadata: linMeta{client: r.clients[client], seq: e.Op.ID, call: e.T},
 		})
 	}
 	return ops, nil
@@ -365,9 +435,9 @@ func partitionByKey(ops []porcupine.Operation) [][]porcupine.Operation {
 
 // sortPartials orders each partition's partial linearizations longest
 // first, then by their operations, in place: porcupine builds them from a
-// map, so without this the message and the picture would vary from run to
-// run. (PartialLinearizations returns porcupine's own slices, which the
-// picture reads too.)
+// map, so without this the picture would vary from run to run.
+// (PartialLinearizations returns porcupine's own slices, which the picture
+// reads too.)
 func sortPartials(info porcupine.LinearizationInfo) {
 	for _, ps := range info.PartialLinearizations() {
 		slices.SortFunc(ps, func(a, b []int) int {
@@ -379,41 +449,28 @@ func sortPartials(info porcupine.LinearizationInfo) {
 	}
 }
 
-// explainIllegal finds a key that has no linearization and says why: the
-// longest order of its operations that the model accepts, and the
-// operations that could come next in real time but that the model refuses
-// after it. partials are porcupine's, sorted by sortPartials. If the search
-// may have timed out, a key left without a complete linearization may just
-// be unfinished, so, when there are several, each is checked again alone
-// (with the same timeout).
-func explainIllegal(parts [][]porcupine.Operation, partials [][][]int, timeout, elapsed time.Duration) error {
-	var failing []int
-	for p, ops := range parts {
-		if p >= len(partials) || len(partials[p]) == 0 || len(partials[p][0]) < len(ops) {
-			failing = append(failing, p)
-		}
+// explainUnknown says that the budget ran out, on which keys, and why their
+// log order was no proof.
+func explainUnknown(parts [][]porcupine.Operation, undecided []int, werrs []error, budget int) error {
+	n := 0
+	var keys []string
+	for _, p := range undecided {
+		n += len(parts[p])
+		keys = append(keys, strconv.Quote(parts[p][0].Input.(linInput).key))
 	}
-	if timeout > 0 && elapsed >= timeout && len(failing) > 1 {
-		var proven []int
-		for _, p := range failing {
-			if porcupine.CheckOperationsTimeout(linModel, parts[p], timeout) == porcupine.Illegal {
-				proven = append(proven, p)
-			}
-		}
-		if len(proven) > 0 {
-			failing = proven
-		}
-	}
-	if len(failing) == 0 {
-		return errors.New("not linearizable (porcupine names no failing key)")
-	}
+	p := undecided[0]
+	return fmt.Errorf("inconclusive: search budget of %d steps exhausted on %d operations (key %s; the log order of key %s is no linearization: %v)",
+		budget, n, strings.Join(keys, ", "), keys[0], werrs[p])
+}
 
+// explainIllegal says why the first key of failing (indices in parts, in
+// key order) has no linearization: best, the longest order of its
+// operations that the model accepts, and the operations that could come
+// next in real time but that the model refuses after it. The other failing
+// keys are named.
+func explainIllegal(parts [][]porcupine.Operation, failing []int, best []int) error {
 	p := failing[0]
 	ops := parts[p]
-	var best []int
-	if p < len(partials) && len(partials[p]) > 0 {
-		best = partials[p][0]
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "not linearizable: key %q: no linearization of %d operations: ", ops[0].Input.(linInput).key, len(ops))
 	done := make([]bool, len(ops))

@@ -51,7 +51,9 @@ func (h linHist) fail(t sim.Time, c sim.NodeID, id uint64, err string) linHist {
 	return append(h, sim.HistoryEvent{T: t, Client: c, Ret: sim.Ret{ID: id, Err: err}})
 }
 
-func checkLin(h linHist) LinResult { return Linearizable(h, linClientName, time.Second) }
+// checkLin checks h with no log, so every key with an answered operation
+// goes to the search.
+func checkLin(h linHist) LinResult { return Linearizable(h, linClientName, nil, 0) }
 
 func TestLinearizable(t *testing.T) {
 	cases := []struct {
@@ -194,7 +196,8 @@ func TestLinearizableCounts(t *testing.T) {
 	assert.Equal(t, 3, r.Ops)
 	assert.Equal(t, 2, r.Indeterminate)
 	assert.Equal(t, 3, r.Keys)
-	assert.Equal(t, time.Second, r.Timeout)
+	assert.Equal(t, DefaultLinBudget, r.Budget)
+	assert.Equal(t, 1, r.Searched, "the key without an answer needs no log")
 }
 
 // TestLinearizableTies: the engine can invoke a request at the very virtual
@@ -324,38 +327,41 @@ func linHardHistory(n int) linHist {
 	return h.inv(2*linMs, sim.NodeID(n+1), 1, "get a").val(3*linMs, sim.NodeID(n+1), 1, "zzz")
 }
 
-func TestLinearizableTimeout(t *testing.T) {
+// TestLinearizableBudget: the search is bounded by steps, not time, so the
+// verdict is the same on any machine: a history too hard for the budget is
+// inconclusive every time, and a failure.
+func TestLinearizableBudget(t *testing.T) {
 	// Small enough to finish: the search is exhaustive and correct.
 	assert.Equal(t, porcupine.Illegal, checkLin(linHardHistory(8)).Outcome)
 
-	// 2^40 subsets cannot be searched before any timeout fires, so the
-	// outcome does not depend on the machine's speed.
+	// 2^40 subsets cannot be searched within any of these budgets (nor
+	// by porcupine, for the picture, in its time).
 	h := linHardHistory(40)
-	for _, timeout := range []time.Duration{time.Nanosecond, 20 * time.Millisecond} {
-		start := time.Now()
-		r := Linearizable(h, linClientName, timeout)
-		assert.Less(t, time.Since(start), 500*time.Millisecond)
+	defer func(d time.Duration) { linPictureTimeout = d }(linPictureTimeout)
+	linPictureTimeout = 10 * time.Millisecond
+	for _, budget := range []int{1, 1000, 100000} {
+		r := Linearizable(h, linClientName, nil, budget)
 		assert.Equal(t, porcupine.Unknown, r.Outcome)
 		require.Error(t, r.Err(), "an inconclusive check is never ok")
-		assert.EqualError(t, r.Err(), fmt.Sprintf("inconclusive: porcupine timed out after %v on 41 operations", timeout))
+		assert.Equal(t, fmt.Sprintf(`inconclusive: search budget of %d steps exhausted on 41 operations (key "a"; the log order of key "a" is no linearization: client1 #1 GET "a" -> key not found: a [0s, 1ms] was answered but is not in the log)`, budget), r.Err().Error())
+		assert.GreaterOrEqual(t, r.Steps, budget)
+		assert.Less(t, r.Steps, budget+1, "a step of a 41-operation key costs 1")
 		var buf bytes.Buffer
 		require.NoError(t, r.WriteHTML(&buf, nil))
 	}
 }
 
-// TestLinearizableIllegalAndTimeout: when one key is illegal and another
-// times out, the message names the illegal one.
-func TestLinearizableIllegalAndTimeout(t *testing.T) {
-	h := linHist{}.inv(0, 100, 1, "get 0").val(0, 100, 1, "x") // key "0" sorts before "a"
+// TestLinearizableIllegalAndUndecided: when one key is illegal and another
+// is too hard for the budget, the verdict names the illegal one, whatever
+// the budget (from the 2 steps it takes): the smaller key is searched first.
+func TestLinearizableIllegalAndUndecided(t *testing.T) {
+	h := linHist{}.inv(0, 100, 1, "get z").val(0, 100, 1, "x")
 	h = append(h, linHardHistory(40)...)
-	r := Linearizable(h, linClientName, 100*time.Millisecond)
-	// Porcupine reports Illegal as soon as key "0" fails, or Unknown if the
-	// timer wins the race (it cannot check key "a" in time).
-	if r.Outcome == porcupine.Illegal {
-		assert.Contains(t, r.Err().Error(), `not linearizable: key "0": no linearization of 1 operations`)
+	for _, budget := range []int{2, 10, 100000} { // key "z" takes 2 steps
+		r := Linearizable(h, linClientName, nil, budget)
+		assert.Equal(t, porcupine.Illegal, r.Outcome)
+		assert.Contains(t, r.Err().Error(), `not linearizable: key "z": no linearization of 1 operations`)
 		assert.NotContains(t, r.Err().Error(), "also failing")
-	} else {
-		assert.Equal(t, porcupine.Unknown, r.Outcome)
 	}
 }
 
@@ -394,7 +400,20 @@ func TestLinApplyMatchesStore(t *testing.T) {
 // crash with its request in flight, which then takes effect or not. Times
 // advance by 0..step each event, so ties are common.
 func linGenHistory(r *rand.Rand, clients, requests int, keys []string, step int, crash float64) linHist {
+	h, _ := linGenRun(r, clients, requests, keys, step, crash)
+	return h
+}
+
+// linGenRun is linGenHistory with the log: the commands in the order they
+// took effect, as a replicated log would hold them.
+func linGenRun(r *rand.Rand, clients, requests int, keys []string, step int, crash float64) (linHist, []protocol.Command) {
 	var st kv.Store
+	var log []protocol.Command
+	apply := func(c sim.NodeID, seq int, cmd protocol.Command) protocol.Result {
+		cmd.Client, cmd.Seq = linClientName(c), uint64(seq)
+		log = append(log, cmd)
+		return st.Apply(cmd)
+	}
 	type client struct {
 		sent    int
 		pending bool
@@ -411,7 +430,7 @@ func linGenHistory(r *rand.Rand, clients, requests int, keys []string, step int,
 			}
 		}
 		if len(live) == 0 {
-			return h
+			return h, log
 		}
 		i := live[r.IntN(len(live))]
 		c := &cs[i]
@@ -430,11 +449,11 @@ func linGenHistory(r *rand.Rand, clients, requests int, keys []string, step int,
 		c.pending = false
 		if r.Float64() < crash {
 			if r.IntN(2) == 0 {
-				st.Apply(c.cmd)
+				apply(id, c.sent, c.cmd)
 			}
 			continue
 		}
-		res := st.Apply(c.cmd)
+		res := apply(id, c.sent, c.cmd)
 		h = append(h, sim.HistoryEvent{T: now, Client: id, Ret: sim.Ret{ID: uint64(c.sent), OK: res.OK, Value: res.Value, HasValue: c.cmd.Op == protocol.Get, Err: res.Err}})
 	}
 }
@@ -598,17 +617,32 @@ func TestLinWriteHTML(t *testing.T) {
 	assert.Contains(t, buf.String(), "crash acceptor3")
 }
 
-// BenchmarkLinearizable checks a history shaped like the default scenario's:
-// 3 clients x 5 closed-loop requests on keys a..e.
+// BenchmarkLinearizable checks a history shaped like the default scenario's
+// (3 clients x 5 closed-loop requests on keys a..e) and a long one (3
+// clients x 2000 requests), with their log (the witness proves them) and
+// without (every key is searched).
 func BenchmarkLinearizable(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 1))
-	h := linGenHistory(r, 3, 5, []string{"a", "b", "c", "d", "e"}, int(5*linMs), 0)
-	require.Len(b, h, 2*3*5)
-	require.NoError(b, checkLin(h).Err())
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := Linearizable(h, linClientName, time.Second).Err(); err != nil {
-			b.Fatal(err)
-		}
+	for _, bc := range []struct {
+		name     string
+		requests int
+		log      bool
+	}{{"default", 5, true}, {"long", 2000, true}, {"default-search", 5, false}, {"long-search", 2000, false}} {
+		b.Run(bc.name, func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 1))
+			h, log := linGenRun(r, 3, bc.requests, []string{"a", "b", "c", "d", "e"}, int(5*linMs), 0)
+			if !bc.log {
+				log = nil
+			}
+			require.Len(b, h, 2*3*bc.requests)
+			res := Linearizable(h, linClientName, log, 0)
+			require.NoError(b, res.Err())
+			require.Equal(b, bc.log, res.Searched == 0)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := Linearizable(h, linClientName, log, 0).Err(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/multipaxos-kv/multipaxos-kv/internal/buildinfo"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
@@ -32,13 +31,11 @@ type Options struct {
 	Decider sim.Decider
 	// SkipLin skips the linearizability check (it is the costliest).
 	SkipLin bool
-	// LinTimeout bounds the linearizability check; 0 means DefaultLinTimeout.
-	LinTimeout time.Duration
+	// LinBudget bounds the linearizability search, in steps; 0 means
+	// check.DefaultLinBudget. Past it the check is reported as
+	// inconclusive, never as ok; the verdict never depends on the clock.
+	LinBudget int
 }
-
-// DefaultLinTimeout bounds one linearizability check. Past it the check is
-// reported as inconclusive, never as ok.
-const DefaultLinTimeout = 2 * time.Second
 
 // resetter is a node that can be returned to its initial state.
 type resetter interface{ Reset() }
@@ -370,11 +367,7 @@ func (c *Cluster) Run() Outcome {
 	if c.opt.SkipLin {
 		lin.Note = "skipped"
 	} else {
-		timeout := c.opt.LinTimeout
-		if timeout == 0 {
-			timeout = DefaultLinTimeout
-		}
-		out.Lin = check.Linearizable(h, name, timeout)
+		out.Lin = check.Linearizable(h, name, check.Longest(ls), c.opt.LinBudget)
 		lin.Err = out.Lin.Err()
 	}
 	live, note := check.Liveness(h, name, c.Scenario.Liveness, res.Describe(c.Engine.Config()))
