@@ -39,7 +39,7 @@ func roundTrip(t testing.TB, s Scenario) {
 }
 
 func TestNames(t *testing.T) {
-	assert.Equal(t, []string{"acceptor-crash", "default", "duelling-leaders", "kvstore", "leader-cut-off", "leader-failover", "leader-isolated", "lossy", "majority-loss", "minority-partition", "replica-catch-up"}, Names())
+	assert.Equal(t, []string{"acceptor-crash", "default", "duelling-leaders", "explore-basic", "explore-failover", "kvstore", "leader-cut-off", "leader-failover", "leader-isolated", "lossy", "majority-loss", "minority-partition", "replica-catch-up"}, Names())
 	_, ok := Embedded("nosuch")
 	assert.False(t, ok)
 	_, ok = Embedded("../scenarios/default")
@@ -214,7 +214,7 @@ func TestValidateAfterOverrides(t *testing.T) {
 
 func TestLoad(t *testing.T) {
 	_, err := Load("nosuch")
-	assert.EqualError(t, err, `unknown scenario "nosuch" (embedded scenarios: acceptor-crash, default, duelling-leaders, kvstore, leader-cut-off, leader-failover, leader-isolated, lossy, majority-loss, minority-partition, replica-catch-up; a file must be given as a path, like ./nosuch.toml)`)
+	assert.EqualError(t, err, `unknown scenario "nosuch" (embedded scenarios: acceptor-crash, default, duelling-leaders, explore-basic, explore-failover, kvstore, leader-cut-off, leader-failover, leader-isolated, lossy, majority-loss, minority-partition, replica-catch-up; a file must be given as a path, like ./nosuch.toml)`)
 
 	dir := t.TempDir()
 	path := filepath.Join(dir, "mine.toml")
@@ -251,9 +251,9 @@ var badFiles = []struct {
 	err  string
 }{
 	{"unknown top-level key", "seed = 2\nnodez = 1\n",
-		`bad.toml:2: unknown key "nodez" (expected one of: name, description, seed, protocol, time_limit, max_events, liveness, pipeline, nodes, workload, network, timeouts, faults)`},
+		`bad.toml:2: unknown key "nodez" (expected one of: name, description, seed, protocol, time_limit, max_events, liveness, pipeline, bugs, nodes, workload, network, timeouts, faults)`},
 	{"key in the wrong case", "Seed = 2\n",
-		`bad.toml:1: unknown key "Seed" (expected one of: name, description, seed, protocol, time_limit, max_events, liveness, pipeline, nodes, workload, network, timeouts, faults)`},
+		`bad.toml:1: unknown key "Seed" (expected one of: name, description, seed, protocol, time_limit, max_events, liveness, pipeline, bugs, nodes, workload, network, timeouts, faults)`},
 	{"unknown nested key", "[network]\nlag = 1\n",
 		`bad.toml:2: unknown key "network.lag" (expected one of: latency_min, latency_max, drop, duplicate)`},
 	{"unknown key in an inline table", "[workload]\nmix = { get = 1, post = 2 }\n",
@@ -261,7 +261,7 @@ var badFiles = []struct {
 	{"unknown key in the second fault", "[[faults]]\nat = \"1ms\"\ncrash = \"leader1\"\n\n[[faults]]\nat = \"2ms\"\nrestrat = \"leader1\"\n",
 		`bad.toml:7: unknown key "faults[1].restrat" (expected one of: at, crash, restart, partition, heal)`},
 	{"unknown table", "[nodes]\nclients = 1\n[timers]\nleader = \"1s\"\n",
-		`bad.toml:3: unknown key "timers" (expected one of: name, description, seed, protocol, time_limit, max_events, liveness, pipeline, nodes, workload, network, timeouts, faults)`},
+		`bad.toml:3: unknown key "timers" (expected one of: name, description, seed, protocol, time_limit, max_events, liveness, pipeline, bugs, nodes, workload, network, timeouts, faults)`},
 	{"syntax error", "seed = 1\n[nodes\nclients = 1\n",
 		`bad.toml:2: expected '.' or ']' to end table name, but got '\n' instead`},
 	{"value missing", "seed = \n",

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 )
 
 // Protocol names accepted in a scenario's protocol key.
@@ -106,6 +108,10 @@ type Scenario struct {
 	// Pipeline is how many new requests a leader keeps in Phase 2 at once
 	// (default 1, the original's one at a time; 1..1000).
 	Pipeline int `toml:"pipeline"`
+	// Bugs switches on catalogued protocol bugs by name (protocol.Catalogue;
+	// `multipaxos-kv bugs` lists them), for teaching and for testing the
+	// checks; none by default. The -bug flag adds to it.
+	Bugs []string `toml:"bugs,omitempty"`
 
 	Nodes    Nodes    `toml:"nodes"`
 	Workload Workload `toml:"workload"`
@@ -276,6 +282,18 @@ func (s Scenario) nodeSummary() string {
 		return "none"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// BugSet is the set of bugs the scenario switches on. The names must have
+// been validated.
+func (s Scenario) BugSet() protocol.Bugs {
+	var set protocol.Bugs
+	for _, name := range s.Bugs {
+		if b, err := protocol.LookupBug(name); err == nil {
+			set = set.With(b)
+		}
+	}
+	return set
 }
 
 // hasNode reports whether name is one of NodeNames(), without building them:

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 )
 
 // Problem is one thing wrong with a scenario: the field it concerns, as a
@@ -97,6 +99,11 @@ func (s *Scenario) problems() []Problem {
 	ps = append(ps, durationLimit("time_limit", s.TimeLimit)...)
 	between("max_events", s.MaxEvents, 1, MaxEventsLimit)
 	between("pipeline", s.Pipeline, 1, MaxPipeline)
+	for i, name := range s.Bugs {
+		if _, err := protocol.LookupBug(name); err != nil {
+			add(fmt.Sprintf("bugs[%d]", i), "%s", err.Error())
+		}
+	}
 
 	// The kvstore protocol has one server and no leaders, acceptors or
 	// replicas, so their counts are ignored rather than rejected.

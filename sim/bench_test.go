@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/binary"
 	"math"
 	"runtime"
 	"strconv"
@@ -21,8 +22,14 @@ func (m hop) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
-// hopper forwards every message it receives to a random node, so the number
-// of messages in flight stays what the Start calls put there.
+func (m hop) AppendState(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(m.From))
+	return binary.AppendUvarint(b, uint64(m.N))
+}
+
+// hopper forwards every message it receives to a pseudo-random node (a hash
+// of itself and the message's number: nodes draw no randomness), so the
+// number of messages in flight stays what the Start calls put there.
 type hopper struct {
 	nodes int
 	prime int // messages to send at start
@@ -30,25 +37,47 @@ type hopper struct {
 
 func (h *hopper) Start(env *Env[hop]) {
 	for i := range h.prime {
-		env.Send(h.pick(env), hop{From: env.Self(), N: uint32(i)})
+		env.Send(h.pick(env.Self(), uint32(i)), hop{From: env.Self(), N: uint32(i)})
 	}
 }
 
-func (h *hopper) pick(env *Env[hop]) NodeID { return NodeID(env.Rand().IntN(h.nodes)) }
-
-func (h *hopper) Receive(env *Env[hop], from NodeID, m hop) {
-	env.Send(h.pick(env), hop{From: env.Self(), N: m.N + 1})
+// pick hashes (self, n) onto a node: a splitmix64 finaliser, well mixed
+// and allocation-free.
+func (h *hopper) pick(self NodeID, n uint32) NodeID {
+	x := uint64(self)<<32 | uint64(n)
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return NodeID(x % uint64(h.nodes))
 }
 
-func (h *hopper) Timer(*Env[hop], string, int64) {}
+func (h *hopper) Receive(env *Env[hop], from NodeID, m hop) {
+	env.Send(h.pick(env.Self(), m.N+1), hop{From: env.Self(), N: m.N + 1})
+}
+
+func (h *hopper) Timer(*Env[hop], TimerKind) {}
 
 func (h *hopper) Crash() {}
+
+func (h *hopper) Clone(into Node[hop]) Node[hop] {
+	d, ok := into.(*hopper)
+	if !ok || d == nil {
+		d = new(hopper)
+	}
+	*d = *h
+	return d
+}
+
+func (h *hopper) AppendState(b []byte) []byte { return b }
 
 const benchNodes = 16
 
 // hopEngine builds an untraced engine with pending messages always in flight
-// that stops after deliveries deliveries. The queue is sized for the run up
-// front, so that Run measures the steady state, not the growth of the slab.
+// that stops after deliveries deliveries. The queue and the outbox are sized
+// for the run up front, so that Run measures the steady state, not the growth
+// of the slab.
 func hopEngine(pending, deliveries int) *Engine[hop] {
 	e := New[hop](Config{
 		Seed:       1,
@@ -61,6 +90,8 @@ func hopEngine(pending, deliveries int) *Engine[hop] {
 	e.q.slab = make([]event[hop], 0, size)
 	e.q.heap = make([]item, 0, size)
 	e.q.free = make([]int32, 0, size)
+	// The outbox too: a Start hands the network its whole share at once.
+	e.env.out = make([]effect[hop], 0, pending/benchNodes+1)
 	for i := range benchNodes {
 		share := pending / benchNodes
 		if i < pending%benchNodes {

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,9 +13,13 @@ import (
 type fixedDecider struct {
 	latency   Time
 	chance    bool
+	jitter    Time
 	latencies int
 	chances   []Decision
+	jitters   int
 }
+
+func (d *fixedDecider) Jitter(_ *rand.Rand, max Time) Time { d.jitters++; return min(d.jitter, max) }
 
 func (d *fixedDecider) Latency(lo, hi Time) Time { d.latencies++; return d.latency }
 
@@ -91,6 +96,81 @@ func TestByteDeciderFallsBack(t *testing.T) {
 	assert.Equal(t, []Decision{DecideDuplicate}, fb.chances)
 }
 
+func TestByteDeciderJitter(t *testing.T) {
+	cases := []struct {
+		data []byte
+		max  Time
+		want Time
+	}{
+		{[]byte{0x00, 0x00}, 10, 0},
+		{[]byte{0x00, 0x0a}, 10, 10},
+		{[]byte{0x00, 0x0b}, 10, 0},              // wraps modulo the range's width, 11
+		{[]byte{0x01, 0x02}, 10, 258 % 11},       // big-endian: 0x0102 = 258
+		{[]byte{0xff, 0xff}, Millisecond, 65535}, // a wide range is reached only up to 65535
+		{[]byte{0x12, 0x34}, 1, 0x1234 % 2},
+	}
+	for _, c := range cases {
+		fb := &fixedDecider{jitter: -1}
+		d := &ByteDecider{Data: append([]byte(nil), c.data...), Fallback: fb}
+		assert.Equal(t, c.want, d.Jitter(nil, c.max), "bytes %x in [0, %d]", c.data, c.max)
+		assert.Empty(t, d.Data, "a jitter takes two bytes")
+		assert.Zero(t, fb.jitters)
+	}
+	// One byte is not enough: the fallback answers and the byte stays.
+	fb := &fixedDecider{jitter: 3}
+	d := &ByteDecider{Data: []byte{0x07}, Fallback: fb}
+	assert.Equal(t, Time(3), d.Jitter(nil, 10))
+	assert.Equal(t, 1, fb.jitters)
+	assert.Equal(t, []byte{0x07}, d.Data)
+}
+
+func TestFirstDecider(t *testing.T) {
+	var d FirstDecider
+	assert.Equal(t, Time(3), d.Latency(3, 9))
+	assert.Equal(t, Time(3), d.Latency(3, 3))
+	assert.False(t, d.Chance(DecideDrop, 1))
+	assert.False(t, d.Chance(DecideDuplicate, 0.5))
+	assert.Equal(t, Time(0), d.Jitter(Stream(1, "x"), Second))
+
+	// A run under FirstDecider: least latency, no loss, no duplicate, no
+	// jitter, whatever the network's probabilities.
+	cfg := limits()
+	cfg.LatencyMin, cfg.LatencyMax = 2*Millisecond, 9*Millisecond
+	cfg.Drop, cfg.Duplicate = 0.9, 0.9
+	tr := newTraced(timerNames(cfg, "t"))
+	tr.SetDecider(FirstDecider{})
+	tr.add("a", &tnode{start: func(env *Env[tmsg]) {
+		env.Send(1, tmsg{"m", 0})
+		env.SetTimer(0, Millisecond, 5*Millisecond)
+	}})
+	tr.add("b", &tnode{})
+	res := tr.Run()
+	assert.Equal(t, Stats{Events: 4, Sent: 1, Delivered: 1}, res.Stats)
+	assert.Equal(t, []string{
+		"   0.000ms a: start",
+		"   0.000ms b: start",
+		"   1.000ms a: timer t",
+		"   2.000ms b: recv m 0 from a",
+	}, tr.log)
+}
+
+// TestSeedDeciderJitter: a seeded jitter is drawn in [0, max] from the
+// node's stream it is handed, not from the network's.
+func TestSeedDeciderJitter(t *testing.T) {
+	net := Stream(1, "network")
+	d := SeedDecider{R: net}
+	node := Stream(1, "node/a")
+	want := Stream(1, "node/a")
+	hit := map[Time]bool{}
+	for range 1000 {
+		j := d.Jitter(node, 3)
+		require.Equal(t, Time(want.Int64N(4)), j, "drawn from the node's stream")
+		hit[j] = true
+	}
+	assert.Len(t, hit, 4, "every jitter of a small range is drawn")
+	assert.Equal(t, Stream(1, "network").Uint64(), net.Uint64(), "the network's stream was not drawn from")
+}
+
 func TestSeedDecider(t *testing.T) {
 	d := SeedDecider{R: Stream(1, "test")}
 	assert.Equal(t, Time(5), d.Latency(5, 5))
@@ -126,6 +206,7 @@ func fuzzRun(t *testing.T, data []byte) {
 		Duplicate:  0.3,
 		TimeLimit:  Second,
 		MaxEvents:  3000,
+		TimerNames: []string{"tick"},
 	}
 	tr := newTraced(cfg)
 	tr.SetDecider(&ByteDecider{Data: data, Fallback: SeedDecider{R: Stream(cfg.Seed, "network")}})

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -16,6 +17,9 @@ type Config struct {
 	Duplicate  float64 // probability that a message is delivered twice
 	TimeLimit  Time    // the run stops before any event later than this
 	MaxEvents  int     // the run stops after this many events
+	// TimerNames names the timer kinds in the trace and in schedules
+	// (TimerNames[k] for kind k); a kind without a name is "timer<k>".
+	TimerNames []string
 }
 
 // Stats counts what happened in a run.
@@ -41,6 +45,11 @@ const (
 	StopDivergence
 	// StopSettled: the StopWhen condition held.
 	StopSettled
+	// StopInvariant: a node broke one of its invariants (it panicked).
+	StopInvariant
+	// StopCut: a replayed schedule ends here on purpose (an explorer's path
+	// to a violation, a minimised schedule).
+	StopCut
 )
 
 // Result is the outcome of Engine.Run.
@@ -50,6 +59,9 @@ type Result struct {
 	Reason  StopReason
 	Pending int         // events left in the queue
 	Diverge *Divergence // set when Reason is StopDivergence
+	// Invariant says which node broke which invariant, when Reason is
+	// StopInvariant.
+	Invariant string
 
 	settledWhy string
 }
@@ -65,6 +77,10 @@ func (r Result) Describe(cfg Config) string {
 		return r.Diverge.Error()
 	case StopSettled:
 		return r.settledWhy
+	case StopInvariant:
+		return "stopped: " + r.Invariant
+	case StopCut:
+		return "the schedule ends here"
 	default:
 		return "no events left"
 	}
@@ -73,10 +89,30 @@ func (r Result) Describe(cfg Config) string {
 type nodeSlot[M Message] struct {
 	name  string
 	node  Node[M]
-	env   Env[M]
 	up    bool
-	inc   uint32 // incarnation: bumped by a crash, so old timers are skipped
 	group int32  // partition group, 0 when not in any
+	sent  uint32 // messages sent so far: the next one's number
+	// timers holds, per kind, the slab slot of the pending timer plus one
+	// (0: none pending).
+	timers [MaxTimerKinds]int32
+	rng    stream // the node's own stream, for its timers' jitter
+	// shared marks a node that CloneInto shares with another engine: it is
+	// copied before its first change (copy on write).
+	shared bool
+	// hash caches the hash of the node's AppendState while hashed is set;
+	// every handler call clears it.
+	hash   uint64
+	hashed bool
+}
+
+// own makes node n this engine's own before a change: a shared node is
+// copied first.
+func (n *nodeSlot[M]) own() {
+	if n.shared {
+		n.node = n.node.Clone(nil)
+		n.shared = false
+	}
+	n.hashed = false
 }
 
 type faultKind uint8
@@ -94,8 +130,25 @@ type fault struct {
 	groups [][]NodeID
 }
 
+// Budget bounds the faults that an explorer may inject in steered mode, and
+// the timers it may fire: with every budget finite and every message
+// consumed once, the state space of a small cluster is finite.
+type Budget struct {
+	Timers     int // timer firings
+	Losses     int // messages lost
+	Duplicates int // messages duplicated
+	Crashes    int // node crashes (each crashed node may restart)
+}
+
 // Engine runs one simulation. It is single-threaded; an Engine must not be
 // used from several goroutines at once.
+//
+// In ordered mode (the default) events run in (time, sequence) order and
+// every choice is the Decider's. In steered mode (Steer) there is no order:
+// whoever steers lists the enabled actions (Enabled) and runs any of them
+// (Do); a replayed schedule steers by naming each event. An event runs at
+// the later of its due time and the time of the event before it, so time
+// never goes back.
 type Engine[M Message] struct {
 	cfg        Config
 	now        Time
@@ -106,6 +159,7 @@ type Engine[M Message] struct {
 	decider    Decider
 	network    stream // the seeded decider's stream
 	onSend     func(from, to NodeID, msg M)
+	onNote     func(node NodeID, note uint8)
 	settled    func() bool
 	settledWhy string
 	tracer     *Tracer
@@ -114,6 +168,12 @@ type Engine[M Message] struct {
 	stats      Stats
 	history    []HistoryEvent
 	running    bool
+	stop       StopReason
+	stopped    bool
+	invariant  string
+	budget     Budget
+	env        Env[M]
+	msgBuf     []byte // scratch for message hashes
 	// lossShown marks the links (from*n+to) whose loss to a partition or a
 	// crashed receiver the text trace has shown since the last fault: one
 	// line says it, instead of one per heartbeat.
@@ -125,6 +185,7 @@ type Engine[M Message] struct {
 func New[M Message](cfg Config) *Engine[M] {
 	e := &Engine[M]{cfg: cfg, network: newStream(cfg.Seed, "network")}
 	e.decider = SeedDecider{R: e.network.r}
+	e.env.e = e
 	return e
 }
 
@@ -138,17 +199,18 @@ func (e *Engine[M]) Reset(seed uint64) {
 	e.cfg.Seed = seed
 	e.now = 0
 	e.q.reset()
+	e.q.steered = false
 	e.stats = Stats{}
 	e.history = e.history[:0]
 	clear(e.lossShown)
-	e.running = false
+	e.running, e.stopped, e.invariant, e.budget = false, false, "", Budget{}
 	e.tracer, e.record, e.replay = nil, nil, nil
 	e.network.reseed(seed)
 	e.decider = SeedDecider{R: e.network.r}
 	for i := range e.nodes {
 		n := &e.nodes[i]
-		n.up, n.inc, n.group = true, 0, 0
-		n.env.rng.reseed(seed)
+		n.up, n.group, n.sent, n.timers = true, 0, 0, [MaxTimerKinds]int32{}
+		n.rng.reseed(seed)
 		e.q.push(0, event[M]{kind: evStart, to: NodeID(i)})
 	}
 	faults := e.faults
@@ -172,6 +234,9 @@ func (e *Engine[M]) StopWhen(why string, settled func() bool) {
 // goes; it must not change what the nodes do.
 func (e *Engine[M]) OnSend(f func(from, to NodeID, msg M)) { e.onSend = f }
 
+// OnNote registers an observer of the protocol paths nodes take (Env.Note).
+func (e *Engine[M]) OnNote(f func(node NodeID, note uint8)) { e.onNote = f }
+
 // Config returns the engine's configuration.
 func (e *Engine[M]) Config() Config { return e.cfg }
 
@@ -187,22 +252,40 @@ func (e *Engine[M]) SetTracer(t *Tracer) { e.tracer = t }
 func (e *Engine[M]) RecordTo(recs *[]Record) { e.record = recs }
 
 // ReplayFrom makes the engine take its decisions from a recorded schedule
-// and check every executed event against it. The run stops at the first
-// difference, which Result.Diverge describes.
+// and run the events it names, in its order (steered mode). The run stops at
+// the first difference, which Result.Diverge describes.
 func (e *Engine[M]) ReplayFrom(recs []Record) {
 	e.replay = &replayer{recs: recs}
 	e.decider = e.replay
+	e.Steer()
 }
+
+// Steer switches the engine to steered mode: events run only when Do names
+// them (or a replayed schedule does). Call it before the run starts.
+func (e *Engine[M]) Steer() {
+	if e.running {
+		panic("sim: Steer called after the run started")
+	}
+	e.q.steer()
+}
+
+// SetBudget sets the faults and timer firings Enabled offers in steered mode.
+func (e *Engine[M]) SetBudget(b Budget) { e.budget = b }
+
+// Budget is what is left of the budget.
+func (e *Engine[M]) Budget() Budget { return e.budget }
 
 // AddNode adds a node under a unique name and schedules its start at time 0.
 // Nodes start in the order they are added.
 func (e *Engine[M]) AddNode(name string, n Node[M]) NodeID {
 	id := NodeID(len(e.nodes))
-	e.nodes = append(e.nodes, nodeSlot[M]{name: name, node: n, up: true})
-	e.nodes[id].env = Env[M]{e: e, id: id, rng: newStream(e.cfg.Seed, "node/"+name)}
+	e.nodes = append(e.nodes, nodeSlot[M]{name: name, node: n, up: true, rng: newStream(e.cfg.Seed, "node/"+name)})
 	e.q.push(0, event[M]{kind: evStart, to: id})
 	return id
 }
+
+// Node returns node id.
+func (e *Engine[M]) Node(id NodeID) Node[M] { return e.nodes[id].node }
 
 // Name returns the name of node id.
 func (e *Engine[M]) Name(id NodeID) string {
@@ -258,87 +341,130 @@ func (e *Engine[M]) Heal(at Time) {
 	e.addFault(at, fault{kind: faultHeal, node: NoNode})
 }
 
+// HasFaults reports whether faults were scheduled.
+func (e *Engine[M]) HasFaults() bool { return len(e.faults) > 0 }
+
 func (e *Engine[M]) addFault(at Time, f fault) {
 	if len(e.faultAt) == len(e.faults) {
 		e.faultAt = append(e.faultAt, at)
 	}
 	e.faults = append(e.faults, f)
-	e.q.push(at, event[M]{kind: evFault, arg: int64(len(e.faults) - 1), to: f.node})
+	e.q.push(at, event[M]{kind: evFault, arg: int32(len(e.faults) - 1), to: f.node})
 }
 
-// Run executes events in (time, sequence) order until none is left, the
-// time or event limit is reached, or a replay diverges.
+// Run executes events until none is left, the time or event limit is
+// reached, the StopWhen condition holds, a node breaks an invariant, or a
+// replay diverges. It is a loop over Step.
 func (e *Engine[M]) Run() Result {
 	if e.running {
 		panic("sim: Run called twice on one engine")
 	}
+	for e.Step() {
+	}
+	return e.Result()
+}
+
+// Step runs the next event: in ordered mode the earliest, in a replay the
+// one the schedule names. It reports false when the run is over.
+func (e *Engine[M]) Step() bool {
 	e.running = true
-	res := Result{}
+	if e.stopped {
+		return false
+	}
+	if e.replay != nil {
+		return e.replayStep()
+	}
+	if e.q.steered {
+		panic("sim: Step in steered mode without a schedule: use Enabled and Do")
+	}
 	for {
-		if e.replay != nil && e.replay.div != nil {
-			res.Reason = StopDivergence
-			break
-		}
 		at, ok := e.q.peek()
 		if !ok {
-			res.Reason = StopQuiescent
-			break
+			return e.end(StopQuiescent)
 		}
 		if at > e.cfg.TimeLimit {
-			res.Reason = StopTimeLimit
-			break
+			return e.end(StopTimeLimit)
 		}
 		if e.stats.Events >= e.cfg.MaxEvents {
-			res.Reason = StopEventLimit
-			break
+			return e.end(StopEventLimit)
 		}
-		at, ev := e.q.pop()
-		if ev.kind == evCancel || (ev.kind == evTimer && (!e.nodes[ev.to].up || ev.inc != e.nodes[ev.to].inc)) {
-			continue // a cancelled timer, or one set before its node crashed
+		slot := e.q.pop()
+		if e.q.slab[slot].kind == evCancel {
+			e.q.take(slot)
+			continue // a cancelled timer
 		}
-		e.now = at
-		e.stats.Events++
-		if e.record != nil || e.replay != nil {
-			text := e.describe(at, &ev)
-			if e.record != nil {
-				*e.record = append(*e.record, Record{Kind: RecEvent, Text: text})
-			}
-			if e.replay != nil {
-				e.replay.event(text)
-				if e.replay.div != nil {
-					continue
-				}
-			}
+		e.run(slot)
+		return !e.stopped
+	}
+}
+
+// end stops the run for reason r and reports false, for Step.
+func (e *Engine[M]) end(r StopReason) bool {
+	if !e.stopped {
+		e.stop, e.stopped = r, true
+	}
+	return false
+}
+
+// run executes the event in slot (already out of the heap).
+func (e *Engine[M]) run(slot int32) {
+	ev := e.q.take(slot)
+	e.now = max(e.now, ev.at)
+	if ev.kind == evTimer {
+		e.nodes[ev.to].timers[ev.timer] = 0
+	}
+	e.stats.Events++
+	if e.record != nil || e.replay != nil {
+		text := e.describe(&ev)
+		if e.record != nil {
+			*e.record = append(*e.record, Record{Kind: RecEvent, Text: text})
 		}
-		e.dispatch(&ev)
-		if e.settled != nil && e.settled() {
-			res.Reason = StopSettled
-			break
+		if e.replay != nil {
+			e.replay.event(text)
 		}
 	}
+	e.dispatch(&ev)
+	e.after()
+}
+
+// after checks, once an event has run, whether the run is over.
+func (e *Engine[M]) after() {
+	if e.replay != nil && e.replay.div != nil {
+		e.end(StopDivergence)
+	}
+	if !e.stopped && e.settled != nil && e.settled() {
+		e.end(StopSettled)
+	}
+}
+
+// Result is the outcome of the run so far.
+func (e *Engine[M]) Result() Result {
 	// However the run ended, it must have used the whole schedule: records
 	// left over (after a time or event limit too) are a divergence.
-	if e.replay != nil && res.Reason != StopDivergence {
+	if e.replay != nil && e.stop != StopDivergence && e.stop != StopInvariant {
 		e.replay.finish()
 		if e.replay.div != nil {
-			res.Reason = StopDivergence
+			e.stop, e.stopped = StopDivergence, true
 		}
 	}
-	res.Stats = e.stats
-	res.End = e.now
-	res.settledWhy = e.settledWhy
-	res.Pending = e.q.Len()
+	res := Result{Stats: e.stats, End: e.now, Reason: e.stop, settledWhy: e.settledWhy, Pending: e.q.Len(), Invariant: e.invariant}
 	if e.replay != nil {
 		res.Diverge = e.replay.div
 	}
 	return res
 }
 
+// Failure is the broken invariant that stopped the run, or "".
+func (e *Engine[M]) Failure() string { return e.invariant }
+
+// Stopped reports whether the run is over (a limit, a settled state, a broken
+// invariant, a divergence).
+func (e *Engine[M]) Stopped() bool { return e.stopped }
+
 func (e *Engine[M]) dispatch(ev *event[M]) {
 	switch ev.kind {
 	case evStart:
-		n := &e.nodes[ev.to]
-		n.node.Start(&n.env)
+		e.call(ev.to, ev)
 	case evDeliver:
 		e.deliver(ev)
 	case evTimer:
@@ -346,34 +472,131 @@ func (e *Engine[M]) dispatch(ev *event[M]) {
 		if e.tracer != nil {
 			e.tracer.JSONRecord(e.now, "timer", func(b []byte) []byte {
 				b = AppendJSONField(b, "node", n.name)
-				b = AppendJSONField(b, "name", ev.name)
-				return AppendJSONInt(b, "arg", ev.arg)
+				return AppendJSONField(b, "name", e.timerName(ev.timer))
 			})
 		}
-		n.node.Timer(&n.env, ev.name, ev.arg)
+		e.call(ev.to, ev)
 	case evFault:
 		e.applyFault(&e.faults[ev.arg])
 	}
 }
 
-// describe renders an event as its schedule line (without the "e ").
-func (e *Engine[M]) describe(at Time, ev *event[M]) string {
-	var b strings.Builder
-	b.WriteString(strconv.FormatInt(int64(at), 10))
+// call runs the handler of node id for ev and applies its outbox. A node
+// that panics has broken an invariant: the run stops and says so, and the
+// node's effects are not applied.
+func (e *Engine[M]) call(id NodeID, ev *event[M]) {
+	n := &e.nodes[id]
+	env := &e.env
+	env.self = id
+	env.out, env.hist = env.out[:0], env.hist[:0]
+	if !e.handle(n, env, ev) {
+		return
+	}
+	e.apply(id, env)
+}
+
+func (e *Engine[M]) handle(n *nodeSlot[M], env *Env[M], ev *event[M]) (ok bool) {
+	n.own()
+	defer func() {
+		if r := recover(); r != nil {
+			e.invariant = fmt.Sprintf("%s broke an invariant: %v", n.name, r)
+			e.end(StopInvariant)
+			ok = false
+		}
+	}()
 	switch ev.kind {
 	case evStart:
-		b.WriteString(" start " + e.nodes[ev.to].name)
+		n.node.Start(env)
 	case evDeliver:
-		b.WriteString(" deliver " + e.nodes[ev.from].name + ">" + e.nodes[ev.to].name + " " + ev.msg.Type())
-		if ev.dup {
-			b.WriteString(" dup")
-		}
+		n.node.Receive(env, ev.from, ev.msg)
 	case evTimer:
-		b.WriteString(" timer " + e.nodes[ev.to].name + " " + ev.name + " " + strconv.FormatInt(ev.arg, 10))
-	case evFault:
-		b.WriteString(" " + e.faultText(&e.faults[ev.arg]))
+		n.node.Timer(env, ev.timer)
 	}
-	return b.String()
+	return true
+}
+
+// apply carries out a handler's effects in the order it made them.
+func (e *Engine[M]) apply(id NodeID, env *Env[M]) {
+	n := &e.nodes[id]
+	for i := range env.out {
+		f := &env.out[i]
+		switch f.kind {
+		case effSend:
+			e.send(id, f.to, f.msg)
+		case effSetTimer:
+			e.cancelTimer(n, f.timer)
+			after := f.after
+			if f.jitter > 0 {
+				after += e.decideJitter(n, f.jitter)
+			}
+			at := e.now + after
+			if at < e.now {
+				at = math.MaxInt64 // the sum overflowed: a delay too long to reach is "never", not the past
+			}
+			n.timers[f.timer] = e.q.push(at, event[M]{kind: evTimer, to: id, timer: f.timer}) + 1
+		case effCancelTimer:
+			e.cancelTimer(n, f.timer)
+		case effStep:
+			e.step(id, f.text)
+		case effInvoke:
+			h := env.hist[f.hist]
+			h.T = e.now
+			e.invoke(h)
+		case effReturn:
+			h := env.hist[f.hist]
+			h.T = e.now
+			e.ret(h)
+		case effNote:
+			e.onNote(id, f.note)
+		}
+	}
+	clear(env.out) // drop the messages' references
+	env.out = env.out[:0]
+}
+
+func (e *Engine[M]) cancelTimer(n *nodeSlot[M], k TimerKind) {
+	if s := n.timers[k]; s != 0 {
+		e.q.cancel(s - 1)
+		n.timers[k] = 0
+	}
+}
+
+func (e *Engine[M]) timerName(k TimerKind) string {
+	if int(k) < len(e.cfg.TimerNames) && e.cfg.TimerNames[k] != "" {
+		return e.cfg.TimerNames[k]
+	}
+	return "timer" + strconv.Itoa(int(k))
+}
+
+// describe renders an event as its schedule line (without the "e "): its
+// time and its logical identity.
+func (e *Engine[M]) describe(ev *event[M]) string {
+	return strconv.FormatInt(int64(e.now), 10) + " " + e.identity(ev)
+}
+
+// identity names an event independently of when it runs: a node's start, a
+// message by its sender and number, a timer by its node and kind, a fault.
+func (e *Engine[M]) identity(ev *event[M]) string {
+	switch ev.kind {
+	case evStart:
+		return "start " + e.nodes[ev.to].name
+	case evDeliver:
+		s := "deliver " + e.msgIdentity(ev)
+		if ev.dup {
+			s += " dup"
+		}
+		return s
+	case evTimer:
+		return "timer " + e.nodes[ev.to].name + " " + e.timerName(ev.timer)
+	case evFault:
+		return e.faultText(&e.faults[ev.arg])
+	}
+	return "?"
+}
+
+// msgIdentity is "<from>#<n> <to> <Type>".
+func (e *Engine[M]) msgIdentity(ev *event[M]) string {
+	return e.nodes[ev.from].name + "#" + strconv.FormatUint(uint64(ev.n), 10) + " " + e.nodes[ev.to].name + " " + ev.msg.Type()
 }
 
 func (e *Engine[M]) faultText(f *fault) string {
@@ -401,14 +624,11 @@ func (e *Engine[M]) applyFault(f *fault) {
 	text := e.faultText(f)
 	switch f.kind {
 	case faultCrash:
-		n := &e.nodes[f.node]
-		if !n.up {
+		if !e.nodes[f.node].up {
 			text += " (already down)"
 			break
 		}
-		n.up = false
-		n.inc++
-		n.node.Crash()
+		e.crash(f.node)
 	case faultRestart:
 		if e.nodes[f.node].up {
 			text += " (already up)"
@@ -427,39 +647,59 @@ func (e *Engine[M]) applyFault(f *fault) {
 			e.nodes[i].group = 0
 		}
 	}
-	if e.tracer != nil {
-		e.tracer.TextLine(e.now, "fault", text)
-		e.tracer.JSONRecord(e.now, [...]string{"crash", "restart", "partition", "heal"}[f.kind], func(b []byte) []byte {
-			if f.node != NoNode {
-				b = AppendJSONField(b, "node", e.nodes[f.node].name)
-			}
-			if f.kind == faultPartition {
-				b = append(b, `,"groups":[`...)
-				for i, g := range f.groups {
-					if i > 0 {
-						b = append(b, ',')
-					}
-					b = append(b, '[')
-					for j, id := range g {
-						if j > 0 {
-							b = append(b, ',')
-						}
-						b = AppendJSONString(b, e.nodes[id].name)
-					}
-					b = append(b, ']')
-				}
-				b = append(b, ']')
-			}
-			return b
-		})
-	}
+	e.traceFault(f.kind, f.node, f.groups, text)
 	// The node restarts after the fault is traced, so that its start-up
 	// steps follow the restart line.
 	if f.kind == faultRestart && !e.nodes[f.node].up {
-		n := &e.nodes[f.node]
-		n.up = true
-		n.node.Start(&n.env)
+		e.restart(f.node)
 	}
+}
+
+// crash stops node id: its timers are forgotten and it loses what is not
+// durable.
+func (e *Engine[M]) crash(id NodeID) {
+	n := &e.nodes[id]
+	n.up = false
+	for k := range n.timers {
+		e.cancelTimer(n, TimerKind(k))
+	}
+	n.own()
+	n.node.Crash()
+}
+
+func (e *Engine[M]) restart(id NodeID) {
+	e.nodes[id].up = true
+	e.call(id, &event[M]{kind: evStart, to: id})
+}
+
+func (e *Engine[M]) traceFault(kind faultKind, node NodeID, groups [][]NodeID, text string) {
+	if e.tracer == nil {
+		return
+	}
+	e.tracer.TextLine(e.now, "fault", text)
+	e.tracer.JSONRecord(e.now, [...]string{"crash", "restart", "partition", "heal"}[kind], func(b []byte) []byte {
+		if node != NoNode {
+			b = AppendJSONField(b, "node", e.nodes[node].name)
+		}
+		if kind == faultPartition {
+			b = append(b, `,"groups":[`...)
+			for i, g := range groups {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, '[')
+				for j, id := range g {
+					if j > 0 {
+						b = append(b, ',')
+					}
+					b = AppendJSONString(b, e.nodes[id].name)
+				}
+				b = append(b, ']')
+			}
+			b = append(b, ']')
+		}
+		return b
+	})
 }
 
 func (e *Engine[M]) partitioned(a, b NodeID) bool {
@@ -473,6 +713,14 @@ func (e *Engine[M]) decideLatency() Time {
 		*e.record = append(*e.record, Record{Kind: RecLatency, Value: int64(l)})
 	}
 	return l
+}
+
+func (e *Engine[M]) decideJitter(n *nodeSlot[M], max Time) Time {
+	j := e.decider.Jitter(n.rng.r, max)
+	if e.record != nil {
+		*e.record = append(*e.record, Record{Kind: RecJitter, Value: int64(j)})
+	}
+	return j
 }
 
 func (e *Engine[M]) decideChance(what Decision, p float64) bool {
@@ -497,6 +745,9 @@ func (e *Engine[M]) decideChance(what Decision, p float64) bool {
 func (e *Engine[M]) send(from, to NodeID, msg M) {
 	e.stats.Sent++
 	mid := uint64(e.stats.Sent)
+	src := &e.nodes[from]
+	src.sent++
+	num := src.sent
 	if e.onSend != nil {
 		e.onSend(from, to, msg)
 	}
@@ -511,10 +762,14 @@ func (e *Engine[M]) send(from, to NodeID, msg M) {
 		e.dropped(mid, from, to, &msg, "loss")
 		return
 	}
-	e.q.push(e.now+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, msg: msg, mid: mid})
+	var h uint64
+	if e.q.steered {
+		h = e.msgHash(from, to, &msg)
+	}
+	e.q.push(e.now+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, n: num, msg: msg, mid: mid, h: h})
 	if e.decideChance(DecideDuplicate, e.cfg.Duplicate) {
 		e.stats.Duplicated++
-		e.q.push(e.now+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, msg: msg, mid: mid, dup: true})
+		e.q.push(e.now+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, n: num, msg: msg, mid: mid, dup: true, h: h})
 	}
 }
 
@@ -536,7 +791,7 @@ func (e *Engine[M]) deliver(ev *event[M]) {
 		}
 		e.traceMsg("deliver", ev.mid, ev.from, ev.to, &ev.msg, reason)
 	}
-	n.node.Receive(&n.env, ev.from, ev.msg)
+	e.call(ev.to, ev)
 }
 
 func (e *Engine[M]) dropped(mid uint64, from, to NodeID, msg *M, reason string) {
@@ -593,13 +848,14 @@ func (e *Engine[M]) step(id NodeID, text string) {
 	})
 }
 
-func (e *Engine[M]) invoke(id NodeID, op Op) {
-	e.history = append(e.history, HistoryEvent{T: e.now, Client: id, Invoke: true, Op: op})
+func (e *Engine[M]) invoke(h HistoryEvent) {
+	e.history = append(e.history, h)
 	if e.tracer == nil {
 		return
 	}
+	op := h.Op
 	e.tracer.JSONRecord(e.now, "invoke", func(b []byte) []byte {
-		b = AppendJSONField(b, "client", e.nodes[id].name)
+		b = AppendJSONField(b, "client", e.nodes[h.Client].name)
 		b = AppendJSONInt(b, "id", int64(op.ID))
 		b = AppendJSONField(b, "op", op.Op)
 		b = AppendJSONField(b, "key", op.Key)
@@ -610,13 +866,14 @@ func (e *Engine[M]) invoke(id NodeID, op Op) {
 	})
 }
 
-func (e *Engine[M]) ret(id NodeID, r Ret) {
-	e.history = append(e.history, HistoryEvent{T: e.now, Client: id, Ret: r})
+func (e *Engine[M]) ret(h HistoryEvent) {
+	e.history = append(e.history, h)
 	if e.tracer == nil {
 		return
 	}
+	r := h.Ret
 	e.tracer.JSONRecord(e.now, "return", func(b []byte) []byte {
-		b = AppendJSONField(b, "client", e.nodes[id].name)
+		b = AppendJSONField(b, "client", e.nodes[h.Client].name)
 		b = AppendJSONInt(b, "id", int64(r.ID))
 		b = AppendJSONBool(b, "ok", r.OK)
 		if r.OK && r.HasValue {

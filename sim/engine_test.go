@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
@@ -82,41 +83,54 @@ func TestEngineZeroLatencyDeliversInSendOrder(t *testing.T) {
 }
 
 func TestEngineTimers(t *testing.T) {
-	tr := newTraced(limits())
-	var yID, zID, wID, vID TimerID
+	const x, y, z, w, now, u, v = TimerKind(0), TimerKind(1), TimerKind(2), TimerKind(3), TimerKind(4), TimerKind(5), TimerKind(6)
+	tr := newTraced(timerNames(limits(), "x", "y", "z", "w", "now", "u", "v"))
 	tr.add("n1", &tnode{
 		start: func(env *Env[tmsg]) {
-			env.SetTimer("x", 1, 3*Millisecond)
-			yID = env.SetTimer("y", 2, Millisecond)
-			zID = env.SetTimer("z", 3, 2*Millisecond)
-			wID = env.SetTimer("w", 4, 3*Millisecond) // same time as x: after it
-			env.SetTimer("now", 5, -5*Millisecond)    // a negative delay fires at once
-			env.SetTimer("u", 6, 3*Millisecond)       // after w
-			env.CancelTimer(zID)
+			env.SetTimer(x, 3*Millisecond, 0)
+			env.SetTimer(y, Millisecond, 0)
+			env.SetTimer(z, 2*Millisecond, 0)
+			env.SetTimer(w, 3*Millisecond, 0)    // same time as x: after it
+			env.SetTimer(now, -5*Millisecond, 0) // a negative delay fires at once
+			env.SetTimer(u, 3*Millisecond, 0)    // after w
+			env.CancelTimer(z)
 		},
-		timer: func(env *Env[tmsg], name string, arg int64) {
-			switch name {
-			case "y":
-				env.CancelTimer(yID) // already fired: nothing happens
-				// The new timer takes y's freed slot; y's stale id must not
-				// cancel it.
-				vID = env.SetTimer("v", 7, Millisecond+Millisecond/2)
-				env.CancelTimer(yID)
-			case "x":
-				env.CancelTimer(wID) // pending, at the same time as x
+		timer: func(env *Env[tmsg], kind TimerKind) {
+			switch kind {
+			case y:
+				env.CancelTimer(y) // already fired: nothing happens
+				// The new timer takes y's freed slot; cancelling y again
+				// must not cancel it.
+				env.SetTimer(v, Millisecond+Millisecond/2, 0)
+				env.CancelTimer(y)
+			case x:
+				env.CancelTimer(w) // pending, at the same time as x
 			}
 		},
+	})
+	// Watch the slots of y and v after every event, to check that v reuses
+	// y's.
+	var ySlot, vSlot int32 = -1, -1
+	tr.StopWhen("never", func() bool {
+		if s := tr.nodes[0].timers[y]; s != 0 {
+			ySlot = s - 1
+		}
+		if s := tr.nodes[0].timers[v]; s != 0 {
+			vSlot = s - 1
+		}
+		return false
 	})
 	res := tr.Run()
 	assert.Equal(t, []string{
 		"   0.000ms n1: start",
-		"   0.000ms n1: timer now 5",
-		"   1.000ms n1: timer y 2",
-		"   2.500ms n1: timer v 7",
-		"   3.000ms n1: timer x 1",
-		"   3.000ms n1: timer u 6",
+		"   0.000ms n1: timer now",
+		"   1.000ms n1: timer y",
+		"   2.500ms n1: timer v",
+		"   3.000ms n1: timer x",
+		"   3.000ms n1: timer u",
 	}, tr.log)
-	assert.Equal(t, yID.slot, vID.slot, "the test must exercise slot reuse")
+	require.GreaterOrEqual(t, ySlot, int32(0))
+	assert.Equal(t, ySlot, vSlot, "the test must exercise slot reuse")
 	assert.Equal(t, 6, res.Events, "cancelled timers are not events")
 	assert.Equal(t, StopQuiescent, res.Reason)
 	assert.Equal(t, 3*Millisecond, res.End)
@@ -124,41 +138,63 @@ func TestEngineTimers(t *testing.T) {
 	recs := jsonRecords(t, tr.json.Bytes())
 	timers := only(recs, "timer")
 	require.Len(t, timers, 5)
-	assert.Equal(t, map[string]any{"t": ms(2.5), "ev": "timer", "node": "n1", "name": "v", "arg": float64(7)}, timers[2])
+	assert.Equal(t, map[string]any{"t": ms(2.5), "ev": "timer", "node": "n1", "name": "v"}, timers[2])
 }
 
 // TestEngineTimerFarFuture: a delay too long to add to the current time
-// (math.MaxInt64 as "never") must not wrap around into the past.
+// (math.MaxInt64 as "never") must not wrap around into the past, nor must
+// its jitter.
 func TestEngineTimerFarFuture(t *testing.T) {
-	tr := newTraced(limits())
-	tr.add("n1", &tnode{
-		start: func(env *Env[tmsg]) { env.SetTimer("soon", 0, Millisecond) },
-		timer: func(env *Env[tmsg], name string, arg int64) {
-			if name == "soon" {
-				env.SetTimer("never", 0, math.MaxInt64)
-			}
-		},
-	})
-	res := tr.Run()
-	assert.Equal(t, []string{"   0.000ms n1: start", "   1.000ms n1: timer soon 0"}, tr.log)
-	assert.Equal(t, StopTimeLimit, res.Reason)
-	assert.Equal(t, 1, res.Pending)
-	assert.Equal(t, Millisecond, res.End, "virtual time never goes back")
+	for _, c := range []struct {
+		name          string
+		after, jitter Time
+	}{
+		{"delay", math.MaxInt64, 0},
+		{"delay and jitter", math.MaxInt64 - Millisecond, 2 * Millisecond},
+		{"jitter", Millisecond, math.MaxInt64},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			const soon, never = TimerKind(0), TimerKind(1)
+			tr := newTraced(timerNames(limits(), "soon", "never"))
+			tr.SetDecider(maxDecider{})
+			tr.add("n1", &tnode{
+				start: func(env *Env[tmsg]) { env.SetTimer(soon, Millisecond, 0) },
+				timer: func(env *Env[tmsg], kind TimerKind) {
+					if kind == soon {
+						env.SetTimer(never, c.after, c.jitter)
+					}
+				},
+			})
+			res := tr.Run()
+			assert.Equal(t, []string{"   0.000ms n1: start", "   1.000ms n1: timer soon"}, tr.log)
+			assert.Equal(t, StopTimeLimit, res.Reason)
+			assert.Equal(t, 1, res.Pending)
+			assert.Equal(t, Millisecond, res.End, "virtual time never goes back")
+		})
+	}
 }
+
+// maxDecider takes every choice at its greatest.
+type maxDecider struct{}
+
+func (maxDecider) Latency(_, max Time) Time           { return max }
+func (maxDecider) Chance(Decision, float64) bool      { return true }
+func (maxDecider) Jitter(_ *rand.Rand, max Time) Time { return max }
 
 func TestEngineCrashAndRestart(t *testing.T) {
 	cfg := limits()
 	cfg.LatencyMin, cfg.LatencyMax = Millisecond, Millisecond
-	tr := newTraced(cfg)
+	const early, late, again = TimerKind(0), TimerKind(1), TimerKind(2)
+	tr := newTraced(timerNames(cfg, "early", "late", "again"))
 	var n1 *tnode
 	n1 = &tnode{
 		start: func(env *Env[tmsg]) {
 			env.Step("started")
 			if n1.starts == 1 {
-				env.SetTimer("early", 0, 10*Millisecond) // due while down
-				env.SetTimer("late", 0, 30*Millisecond)  // due after the restart
+				env.SetTimer(early, 10*Millisecond, 0) // due while down
+				env.SetTimer(late, 30*Millisecond, 0)  // due after the restart
 			} else {
-				env.SetTimer("again", 0, Millisecond)
+				env.SetTimer(again, Millisecond, 0)
 			}
 		},
 	}
@@ -176,7 +212,7 @@ func TestEngineCrashAndRestart(t *testing.T) {
 		"   0.000ms n1: start",
 		"   0.000ms n2: start",
 		"  20.000ms n1: start",
-		"  21.000ms n1: timer again 0",
+		"  21.000ms n1: timer again",
 		"  26.000ms n1: recv ping 2 from n2",
 	}, tr.log, "timers set before the crash never fire, even after the restart")
 	assert.Equal(t, 2, n1.starts)
@@ -256,12 +292,15 @@ func TestEnginePartition(t *testing.T) {
 			recvs = append(recvs, l)
 		}
 	}
+	// Among sends at the same time, a's come last: its script's timer for
+	// 12ms and 16ms is armed when its previous action runs, after the other
+	// nodes armed theirs.
 	assert.Equal(t, []string{
-		"  14.000ms c: recv toc 0 from a",
 		"  14.000ms b: recv ctob 0 from c",
 		"  14.000ms a: recv dtoa 0 from d",
-		"  18.000ms b: recv joined 0 from a",
+		"  14.000ms c: recv toc 0 from a",
 		"  18.000ms c: recv dtoc 0 from d",
+		"  18.000ms b: recv joined 0 from a",
 		"  27.000ms b: recv healed 0 from a",
 		"  27.000ms c: recv healed 0 from a",
 	}, recvs)
@@ -275,7 +314,7 @@ func TestEnginePartition(t *testing.T) {
 		assert.Equal(t, "partition", r["reason"])
 		drops = append(drops, Time(r["t"].(float64)).Stamp()+" "+r["msg"].(map[string]any)["type"].(string))
 	}
-	assert.Equal(t, []string{"  11.000ms inflight", "  12.000ms cut", "  12.000ms back", "  16.000ms split"}, drops)
+	assert.Equal(t, []string{"  11.000ms inflight", "  12.000ms back", "  12.000ms cut", "  16.000ms split"}, drops)
 	assert.Equal(t, []map[string]any{
 		{"t": ms(10), "ev": "partition", "groups": []any{[]any{"a"}, []any{"b"}}},
 		{"t": ms(15), "ev": "partition", "groups": []any{[]any{"a", "b"}, []any{"c"}}},
@@ -345,12 +384,12 @@ func TestEngineStopReasons(t *testing.T) {
 	// ticker sets a timer every millisecond, forever.
 	ticker := func() *tnode {
 		return &tnode{
-			start: func(env *Env[tmsg]) { env.SetTimer("tick", 0, Millisecond) },
-			timer: func(env *Env[tmsg], name string, arg int64) { env.SetTimer("tick", arg+1, Millisecond) },
+			start: func(env *Env[tmsg]) { env.SetTimer(0, Millisecond, 0) },
+			timer: func(env *Env[tmsg], kind TimerKind) { env.SetTimer(kind, Millisecond, 0) },
 		}
 	}
 	once := func() *tnode {
-		return &tnode{start: func(env *Env[tmsg]) { env.SetTimer("once", 0, 7*Millisecond) }}
+		return &tnode{start: func(env *Env[tmsg]) { env.SetTimer(0, 7*Millisecond, 0) }}
 	}
 	cases := []struct {
 		name     string

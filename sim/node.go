@@ -2,8 +2,6 @@ package sim
 
 import (
 	"fmt"
-	"math"
-	"math/rand/v2"
 )
 
 // NodeID identifies a node of a run: its index in the order nodes were added.
@@ -13,97 +11,157 @@ type NodeID int32
 const NoNode NodeID = -1
 
 // Message is what the engine needs of a protocol's message type: a name for
-// the trace and schedule, and its JSON form.
+// the trace and schedule, its JSON form, and a canonical binary form for the
+// explorer's fingerprints.
 type Message interface {
 	// Type names the message kind, e.g. "Accept".
 	Type() string
 	// AppendJSON appends the message as a JSON object with a "type" member.
 	AppendJSON(b []byte) []byte
+	// AppendState appends a canonical binary encoding of the message: equal
+	// messages encode to equal bytes.
+	AppendState(b []byte) []byte
 }
 
+// TimerKind names one of a node's timers. A node has at most one pending
+// timer of each kind: setting it again replaces it, so that a node needs no
+// timer ids and the explorer can name a timer by (node, kind).
+type TimerKind uint8
+
+// MaxTimerKinds bounds the timer kinds of one node.
+const MaxTimerKinds = 8
+
 // Node is a protocol participant: a synchronous state machine driven by the
-// engine. It must not keep the Env between calls' results in any way that
-// bypasses it: all effects go through the Env it is handed.
+// engine. Its handlers append effects (sends, timers, trace steps, client
+// history) to the Env they are handed; the engine applies them when the
+// handler returns. A node holds no engine ids, absolute times or random
+// sources: what it does is a function of its state and its input alone,
+// which is what lets the explorer copy and compare nodes.
 type Node[M Message] interface {
 	// Start runs when the run begins and again when the node restarts after a
 	// crash.
 	Start(env *Env[M])
 	// Receive handles one delivered message.
 	Receive(env *Env[M], from NodeID, msg M)
-	// Timer handles a timer set with Env.SetTimer.
-	Timer(env *Env[M], name string, arg int64)
+	// Timer handles a timer of the given kind set with Env.SetTimer.
+	Timer(env *Env[M], kind TimerKind)
 	// Crash discards everything the node does not hold in durable storage;
-	// Start follows on restart.
+	// Start follows on restart. The engine forgets the node's timers.
 	Crash()
+	// Clone returns an independent copy of the node, configuration and state,
+	// reusing into's memory when into is a node of the same type (or
+	// allocating when it is nil).
+	Clone(into Node[M]) Node[M]
+	// AppendState appends a canonical encoding of the node's state (not its
+	// configuration, not counters): two nodes that will behave the same from
+	// now on encode the same. Maps are written in sorted order.
+	AppendState(b []byte) []byte
 }
 
-// TimerID identifies a pending timer so that it can be cancelled.
-type TimerID struct {
-	slot int32
-	seq  uint64
+// effectKind says what an effect does.
+type effectKind uint8
+
+const (
+	effSend effectKind = iota
+	effSetTimer
+	effCancelTimer
+	effStep
+	effInvoke
+	effReturn
+	effNote
+)
+
+// effect is one entry of a node's outbox.
+type effect[M Message] struct {
+	kind   effectKind
+	timer  TimerKind
+	note   uint8
+	to     NodeID
+	after  Time // timer delay
+	jitter Time // the timer fires after a delay in [after, after+jitter]
+	text   string
+	msg    M
+	hist   int32 // index into Env.hist for invoke and return
 }
 
-// Env is a node's window on the simulation.
+// Env is a node's window on the simulation for the duration of one handler
+// call: an outbox of effects that the engine applies, in order, once the
+// handler returns.
 type Env[M Message] struct {
-	e   *Engine[M]
-	id  NodeID
-	rng stream
+	e    *Engine[M]
+	self NodeID
+	out  []effect[M]
+	hist []HistoryEvent
 }
 
-// Now is the current virtual time.
+// Now is the current virtual time. Protocol nodes do not base decisions on
+// it (see Node); it is there for test probes and trace text.
 func (v *Env[M]) Now() Time { return v.e.now }
 
 // Self is the node's own id.
-func (v *Env[M]) Self() NodeID { return v.id }
+func (v *Env[M]) Self() NodeID { return v.self }
 
 // Name returns the name of node id, e.g. "acceptor2".
 func (v *Env[M]) Name(id NodeID) string { return v.e.Name(id) }
 
-// Rand is the node's own random stream, derived from the root seed and the
-// node's name.
-func (v *Env[M]) Rand() *rand.Rand { return v.rng.r }
-
 // Send hands msg to the network for delivery to node to.
-func (v *Env[M]) Send(to NodeID, msg M) { v.e.send(v.id, to, msg) }
-
-// SetTimer arranges for Timer(name, arg) to run after the given delay,
-// unless it is cancelled or the node crashes first.
-func (v *Env[M]) SetTimer(name string, arg int64, after Time) TimerID {
-	if after < 0 {
-		after = 0
-	}
-	at := v.e.now + after
-	if at < v.e.now {
-		at = math.MaxInt64 // the sum overflowed: a delay too long to reach is "never", not the past
-	}
-	n := &v.e.nodes[v.id]
-	seq, slot := v.e.q.push(at, event[M]{kind: evTimer, to: v.id, inc: n.inc, name: name, arg: arg})
-	return TimerID{slot: slot, seq: seq}
+func (v *Env[M]) Send(to NodeID, msg M) {
+	v.out = append(v.out, effect[M]{kind: effSend, to: to, msg: msg})
 }
 
-// CancelTimer cancels a pending timer; cancelling a fired or unknown timer
-// does nothing.
-func (v *Env[M]) CancelTimer(id TimerID) { v.e.q.cancel(id.slot, id.seq) }
+// SetTimer arranges for Timer(kind) to run after a delay in [after,
+// after+jitter], the engine's decider choosing where, replacing any pending
+// timer of that kind, unless it is cancelled or the node crashes first.
+func (v *Env[M]) SetTimer(kind TimerKind, after, jitter Time) {
+	if kind >= MaxTimerKinds {
+		panic(fmt.Sprintf("sim: timer kind %d out of range (at most %d kinds)", kind, MaxTimerKinds))
+	}
+	v.out = append(v.out, effect[M]{kind: effSetTimer, timer: kind, after: max(after, 0), jitter: max(jitter, 0)})
+}
+
+// CancelTimer cancels the pending timer of the given kind, if any.
+func (v *Env[M]) CancelTimer(kind TimerKind) {
+	v.out = append(v.out, effect[M]{kind: effCancelTimer, timer: kind})
+}
 
 // Tracing reports whether trace text is being written. Nodes check it before
 // formatting a step so that untraced runs do not pay for the formatting.
 func (v *Env[M]) Tracing() bool { return v.e.tracer != nil }
 
 // Step records one step of the node in the trace.
-func (v *Env[M]) Step(text string) { v.e.step(v.id, text) }
+func (v *Env[M]) Step(text string) {
+	if v.e.tracer != nil {
+		v.out = append(v.out, effect[M]{kind: effStep, text: text})
+	}
+}
 
 // Stepf formats and records a step, only when tracing.
 func (v *Env[M]) Stepf(format string, args ...any) {
 	if v.e.tracer != nil {
-		v.e.step(v.id, fmt.Sprintf(format, args...))
+		v.out = append(v.out, effect[M]{kind: effStep, text: fmt.Sprintf(format, args...)})
+	}
+}
+
+// Note tells the engine's observers that the node took protocol path n (a
+// counter kept outside the node, for reports and the explorer's "sometimes"
+// counts).
+func (v *Env[M]) Note(n uint8) {
+	if v.e.onNote != nil {
+		v.out = append(v.out, effect[M]{kind: effNote, note: n})
 	}
 }
 
 // Invoke records that this client issued an operation.
-func (v *Env[M]) Invoke(op Op) { v.e.invoke(v.id, op) }
+func (v *Env[M]) Invoke(op Op) {
+	v.hist = append(v.hist, HistoryEvent{Client: v.self, Invoke: true, Op: op})
+	v.out = append(v.out, effect[M]{kind: effInvoke, hist: int32(len(v.hist) - 1)})
+}
 
 // Return records that this client got the answer to an operation.
-func (v *Env[M]) Return(r Ret) { v.e.ret(v.id, r) }
+func (v *Env[M]) Return(r Ret) {
+	v.hist = append(v.hist, HistoryEvent{Client: v.self, Ret: r})
+	v.out = append(v.out, effect[M]{kind: effReturn, hist: int32(len(v.hist) - 1)})
+}
 
 // Op is a client operation as recorded in the history.
 type Op struct {

@@ -1,6 +1,6 @@
 package sim
 
-// eventKind says what an event does when it is popped.
+// eventKind says what an event does when it is run.
 type eventKind uint8
 
 const (
@@ -14,16 +14,18 @@ const (
 
 // event is one pending action, stored by value in the slab of the queue.
 type event[M any] struct {
-	kind eventKind
-	dup  bool   // a network duplicate of an earlier send
-	from NodeID // sender (deliver)
-	to   NodeID // receiver (deliver), owner (timer, start)
-	inc  uint32 // owner's incarnation when a timer was set
-	name string // timer name
-	arg  int64  // timer argument, or fault index
-	seq  uint64 // the push sequence number, also a timer's identity
-	msg  M
-	mid  uint64 // the message's number, shared by a duplicate
+	kind  eventKind
+	dup   bool      // a network duplicate of an earlier send
+	timer TimerKind // timer kind (timer)
+	from  NodeID    // sender (deliver)
+	to    NodeID    // receiver (deliver), owner (timer, start)
+	n     uint32    // the sender's number for the message: its identity with from
+	arg   int32     // fault index
+	at    Time      // when it is due
+	seq   uint64    // the push sequence number: ties in time run in push order
+	mid   uint64    // the message's number in the trace, shared by a duplicate
+	h     uint64    // in steered mode, the hash of (from, to, message) for state fingerprints
+	msg   M
 }
 
 // item is what the heap orders: small, so sifting moves 24 bytes, not a
@@ -41,26 +43,30 @@ func (a item) less(b item) bool {
 	return a.seq < b.seq
 }
 
-// queue is a binary min-heap of (time, seq) keys over a slab of events with
-// a free list. container/heap is not used because it boxes every element in
-// an interface; this is the engine's hot path and allocates nothing once the
-// slab and heap have grown to the run's working size.
+// queue is a slab of pending events with a free list and, in ordered mode, a
+// binary min-heap of (time, seq) keys over it. container/heap is not used
+// because it boxes every element in an interface; this is the engine's hot
+// path and allocates nothing once the slab and heap have grown to the run's
+// working size. In steered mode (replay, exploration) the heap is not kept:
+// whoever steers picks any pending event by its slot.
 type queue[M any] struct {
-	heap []item
-	slab []event[M]
-	free []int32
-	seq  uint64
+	heap    []item
+	slab    []event[M]
+	free    []int32
+	seq     uint64
+	live    int  // events in the slab, cancelled timers not counted
+	steered bool // no heap: events are picked by slot
 }
 
-// Len is the number of pending events, cancelled timers included.
-func (q *queue[M]) Len() int { return len(q.heap) }
+// Len is the number of pending events (cancelled timers do not count).
+func (q *queue[M]) Len() int { return q.live }
 
-// push stores ev to happen at time at and returns its sequence number and
-// slab slot. Ties in time are ordered by sequence number, so the order is
-// total and independent of the heap's internal layout.
-func (q *queue[M]) push(at Time, ev event[M]) (uint64, int32) {
+// push stores ev to happen at time at and returns its slab slot. Ties in
+// time are ordered by sequence number, so the order is total and independent
+// of the heap's internal layout.
+func (q *queue[M]) push(at Time, ev event[M]) int32 {
 	q.seq++
-	ev.seq = q.seq
+	ev.seq, ev.at = q.seq, at
 	var slot int32
 	if n := len(q.free); n > 0 {
 		slot = q.free[n-1]
@@ -70,9 +76,12 @@ func (q *queue[M]) push(at Time, ev event[M]) (uint64, int32) {
 		slot = int32(len(q.slab))
 		q.slab = append(q.slab, ev)
 	}
-	q.heap = append(q.heap, item{at: at, seq: ev.seq, slot: slot})
-	q.up(len(q.heap) - 1)
-	return ev.seq, slot
+	q.live++
+	if !q.steered {
+		q.heap = append(q.heap, item{at: at, seq: ev.seq, slot: slot})
+		q.up(len(q.heap) - 1)
+	}
+	return slot
 }
 
 // peek returns the time of the earliest event; ok is false when empty.
@@ -83,8 +92,9 @@ func (q *queue[M]) peek() (Time, bool) {
 	return q.heap[0].at, true
 }
 
-// pop removes the earliest event and returns it with its time.
-func (q *queue[M]) pop() (Time, event[M]) {
+// pop removes the earliest event from the heap and returns its slot; the
+// caller takes the event out of the slab with take.
+func (q *queue[M]) pop() int32 {
 	top := q.heap[0]
 	last := len(q.heap) - 1
 	q.heap[0] = q.heap[last]
@@ -92,34 +102,53 @@ func (q *queue[M]) pop() (Time, event[M]) {
 	if last > 0 {
 		q.down(0)
 	}
-	ev := q.slab[top.slot]
-	q.slab[top.slot] = event[M]{} // release references held by the message
-	q.free = append(q.free, top.slot)
-	return top.at, ev
+	return top.slot
 }
 
-// cancel marks the timer pushed with sequence number seq into slot as
-// cancelled, if it is still pending.
-func (q *queue[M]) cancel(slot int32, seq uint64) bool {
-	if slot < 0 || int(slot) >= len(q.slab) {
-		return false
+// take removes the event in slot from the slab and returns it. In ordered
+// mode the slot must have been popped from the heap first.
+func (q *queue[M]) take(slot int32) event[M] {
+	ev := q.slab[slot]
+	q.slab[slot] = event[M]{} // release references held by the message
+	q.free = append(q.free, slot)
+	if ev.kind != evCancel {
+		q.live--
 	}
-	ev := &q.slab[slot]
-	if ev.seq != seq || ev.kind != evTimer {
-		return false
-	}
-	ev.kind = evCancel
-	return true
+	return ev
 }
 
-// reset empties the queue but keeps its memory for the next run. The
-// sequence counter goes on, so that a TimerID from before the reset can never
-// match an event after it; order depends only on relative sequence numbers.
+// cancel marks the timer in slot as cancelled: in ordered mode it stays in
+// the heap and is skipped when popped; in steered mode it is freed at once.
+func (q *queue[M]) cancel(slot int32) {
+	if q.steered {
+		q.take(slot)
+		return
+	}
+	q.slab[slot].kind = evCancel
+	q.live--
+}
+
+// reset empties the queue but keeps its memory for the next run.
 func (q *queue[M]) reset() {
 	clear(q.slab)
 	q.heap = q.heap[:0]
 	q.slab = q.slab[:0]
 	q.free = q.free[:0]
+	q.live = 0
+}
+
+// steer switches the queue to steered mode, dropping the heap.
+func (q *queue[M]) steer() {
+	q.steered = true
+	q.heap = q.heap[:0]
+}
+
+// cloneInto copies q into d, reusing d's arrays.
+func (q *queue[M]) cloneInto(d *queue[M]) {
+	d.heap = append(d.heap[:0], q.heap...)
+	d.slab = append(d.slab[:0], q.slab...)
+	d.free = append(d.free[:0], q.free...)
+	d.seq, d.live, d.steered = q.seq, q.live, q.steered
 }
 
 func (q *queue[M]) up(i int) {

@@ -30,6 +30,12 @@ func refPop(ref *[]refEvent) refEvent {
 	return e
 }
 
+// popTake pops the earliest event and takes it out of the slab.
+func popTake[M any](q *queue[M]) (Time, event[M]) {
+	ev := q.take(q.pop())
+	return ev.at, ev
+}
+
 func TestQueueMatchesReference(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
 		r := rand.New(rand.NewPCG(seed, 42))
@@ -42,9 +48,11 @@ func TestQueueMatchesReference(t *testing.T) {
 			push := len(ref) == 0 || (step < 2000 && r.IntN(3) != 0) || (step >= 2000 && r.IntN(4) == 0)
 			if push {
 				at := Time(r.Int64N(16))
-				seq, slot := q.push(at, event[int]{kind: evDeliver, msg: next})
-				require.Equal(t, next+1, int(seq), "seed %d: push sequence numbers count from 1", seed)
+				slot := q.push(at, event[int]{kind: evDeliver, msg: next})
 				require.GreaterOrEqual(t, slot, int32(0))
+				seq := q.slab[slot].seq
+				require.Equal(t, next+1, int(seq), "seed %d: push sequence numbers count from 1", seed)
+				require.Equal(t, at, q.slab[slot].at)
 				ref = append(ref, refEvent{at: at, seq: seq, v: next})
 				next++
 			} else {
@@ -52,7 +60,7 @@ func TestQueueMatchesReference(t *testing.T) {
 				pt, ok := q.peek()
 				require.True(t, ok)
 				require.Equal(t, want.at, pt, "seed %d step %d: peek", seed, step)
-				at, ev := q.pop()
+				at, ev := popTake(&q)
 				require.Equal(t, want.at, at, "seed %d step %d: time", seed, step)
 				require.Equal(t, want.v, ev.msg, "seed %d step %d: value", seed, step)
 				require.Equal(t, want.seq, ev.seq, "seed %d step %d: seq", seed, step)
@@ -61,7 +69,7 @@ func TestQueueMatchesReference(t *testing.T) {
 		}
 		for len(ref) > 0 {
 			want := refPop(&ref)
-			at, ev := q.pop()
+			at, ev := popTake(&q)
 			require.Equal(t, want.at, at)
 			require.Equal(t, want.v, ev.msg)
 		}
@@ -82,7 +90,7 @@ func TestQueueTiesPopInPushOrder(t *testing.T) {
 	var got []int
 	var gotT []Time
 	for q.Len() > 0 {
-		at, ev := q.pop()
+		at, ev := popTake(&q)
 		got = append(got, ev.msg)
 		gotT = append(gotT, at)
 	}
@@ -92,55 +100,53 @@ func TestQueueTiesPopInPushOrder(t *testing.T) {
 
 func TestQueueCancel(t *testing.T) {
 	var q queue[int]
-	seqA, slotA := q.push(5, event[int]{kind: evTimer, name: "a"})
-	seqB, slotB := q.push(3, event[int]{kind: evTimer, name: "b"})
-	seqD, slotD := q.push(4, event[int]{kind: evDeliver, msg: 1})
+	slotA := q.push(5, event[int]{kind: evTimer, timer: 1})
+	q.push(3, event[int]{kind: evTimer, timer: 2})
+	q.push(4, event[int]{kind: evDeliver, msg: 1})
 
-	assert.True(t, q.cancel(slotA, seqA), "a pending timer is cancelled")
-	assert.False(t, q.cancel(slotA, seqA), "a cancelled timer cannot be cancelled again")
-	assert.False(t, q.cancel(slotD, seqD), "only timers can be cancelled")
-	assert.False(t, q.cancel(slotB, seqB+100), "wrong sequence number")
-	assert.False(t, q.cancel(-1, seqB), "negative slot")
-	assert.False(t, q.cancel(int32(len(q.slab)), seqB), "slot past the slab")
-	assert.Equal(t, 3, q.Len(), "a cancelled timer stays queued until popped")
+	q.cancel(slotA)
+	assert.Equal(t, 2, q.Len(), "a cancelled timer is no longer pending (it stays in the heap until popped)")
+	assert.Len(t, q.heap, 3, "ordered mode skips it when popped")
 
-	at, ev := q.pop()
+	at, ev := popTake(&q)
 	assert.Equal(t, Time(3), at)
 	assert.Equal(t, evTimer, ev.kind)
-	assert.Equal(t, "b", ev.name)
-	at, ev = q.pop()
+	assert.Equal(t, TimerKind(2), ev.timer)
+	at, ev = popTake(&q)
 	assert.Equal(t, Time(4), at)
 	assert.Equal(t, evDeliver, ev.kind)
-	at, ev = q.pop()
-	assert.Equal(t, Time(5), at)
-	assert.Equal(t, evCancel, ev.kind, "the cancelled timer pops marked as skipped")
-	assert.Equal(t, "a", ev.name)
+	slot := q.pop()
+	assert.Equal(t, slotA, slot)
+	assert.Equal(t, evCancel, q.slab[slot].kind, "the cancelled timer pops marked as skipped")
+	ev = q.take(slot)
+	assert.Equal(t, TimerKind(1), ev.timer)
+	assert.Equal(t, 0, q.Len())
+	_, ok := q.peek()
+	assert.False(t, ok)
 }
 
-func TestQueueCancelStaleTimerID(t *testing.T) {
+// TestQueueSlotReuse: a freed slot is the next push's, last freed first.
+func TestQueueSlotReuse(t *testing.T) {
 	var q queue[int]
-	seqA, slotA := q.push(1, event[int]{kind: evTimer, name: "a"})
-	_, ev := q.pop()
-	require.Equal(t, "a", ev.name)
-	assert.False(t, q.cancel(slotA, seqA), "a fired timer cannot be cancelled")
-
-	// The slot is reused by the next push.
-	seqB, slotB := q.push(2, event[int]{kind: evTimer, name: "b"})
-	require.Equal(t, slotA, slotB, "the freed slot is reused")
-	require.NotEqual(t, seqA, seqB)
-	assert.False(t, q.cancel(slotA, seqA), "a stale TimerID must not cancel the slot's new timer")
-	_, ev = q.pop()
-	assert.Equal(t, evTimer, ev.kind, "the new timer still fires")
-	assert.Equal(t, "b", ev.name)
+	a := q.push(1, event[int]{kind: evTimer})
+	b := q.push(2, event[int]{kind: evTimer})
+	require.NotEqual(t, a, b)
+	require.Equal(t, a, q.pop())
+	q.take(a)
+	c := q.push(3, event[int]{kind: evTimer, timer: 3})
+	assert.Equal(t, a, c, "the freed slot is reused")
+	assert.Equal(t, uint64(3), q.slab[c].seq, "sequence numbers go on")
+	assert.Len(t, q.slab, 2, "the slab did not grow")
 }
 
-func TestQueuePopReleasesMessage(t *testing.T) {
+func TestQueueTakeReleasesMessage(t *testing.T) {
 	var q queue[*int]
 	x := 1
-	_, slot := q.push(1, event[*int]{kind: evDeliver, msg: &x})
-	_, ev := q.pop()
+	slot := q.push(1, event[*int]{kind: evDeliver, msg: &x})
+	require.Equal(t, slot, q.pop())
+	ev := q.take(slot)
 	assert.Same(t, &x, ev.msg)
-	assert.Nil(t, q.slab[slot].msg, "a popped slot must not keep the message alive")
+	assert.Nil(t, q.slab[slot].msg, "a taken slot must not keep the message alive")
 	assert.Equal(t, evFree, q.slab[slot].kind)
 }
 
@@ -151,7 +157,7 @@ func TestQueueReset(t *testing.T) {
 		q.push(Time(i%7), event[*int]{kind: evDeliver, msg: &vals[i]})
 	}
 	for range 10 {
-		q.pop()
+		popTake(&q)
 	}
 	slabCap, heapCap := cap(q.slab), cap(q.heap)
 	q.reset()
@@ -164,23 +170,81 @@ func TestQueueReset(t *testing.T) {
 		assert.Nil(t, ev.msg, "slot %d still holds a message after reset", i)
 	}
 
-	// The queue works as new, order holds; sequence numbers go on, so that
-	// a TimerID from before the reset cannot cancel a new timer.
+	// The queue works as new and order holds; sequence numbers go on.
 	seqBefore := q.seq
-	seq, slot := q.push(5, event[*int]{kind: evDeliver, msg: &vals[0]})
-	assert.Equal(t, seqBefore+1, seq)
+	slot := q.push(5, event[*int]{kind: evDeliver, msg: &vals[0]})
+	assert.Equal(t, seqBefore+1, q.slab[slot].seq)
 	assert.Equal(t, int32(0), slot)
 	q.push(2, event[*int]{kind: evDeliver, msg: &vals[1]})
 	q.push(5, event[*int]{kind: evDeliver, msg: &vals[2]})
-	seqT, slotT := q.push(1, event[*int]{kind: evTimer})
-	assert.True(t, q.cancel(slotT, seqT))
+	slotT := q.push(1, event[*int]{kind: evTimer})
+	q.cancel(slotT)
 	var got []*int
 	var kinds []eventKind
 	for q.Len() > 0 {
-		_, ev := q.pop()
-		got = append(got, ev.msg)
-		kinds = append(kinds, ev.kind)
+		slot := q.pop()
+		kinds = append(kinds, q.slab[slot].kind)
+		got = append(got, q.take(slot).msg)
 	}
 	assert.Equal(t, []*int{nil, &vals[1], &vals[0], &vals[2]}, got)
 	assert.Equal(t, []eventKind{evCancel, evDeliver, evDeliver, evDeliver}, kinds)
+}
+
+// TestQueueSteered: in steered mode there is no heap; any slot can be
+// taken, and a cancelled timer is freed at once.
+func TestQueueSteered(t *testing.T) {
+	var q queue[int]
+	q.push(1, event[int]{kind: evDeliver, msg: 1})
+	q.steer()
+	assert.Empty(t, q.heap, "steer drops the heap")
+	_, ok := q.peek()
+	assert.False(t, ok, "there is no earliest event in steered mode")
+	a := q.push(9, event[int]{kind: evDeliver, msg: 2})
+	b := q.push(3, event[int]{kind: evTimer})
+	c := q.push(5, event[int]{kind: evDeliver, msg: 3})
+	assert.Empty(t, q.heap, "push keeps no heap in steered mode")
+	assert.Equal(t, 4, q.Len())
+
+	q.cancel(b)
+	assert.Equal(t, 3, q.Len(), "a cancelled timer is freed at once")
+	assert.Equal(t, evFree, q.slab[b].kind)
+	ev := q.take(a) // not the earliest: any slot
+	assert.Equal(t, 2, ev.msg)
+	assert.Equal(t, Time(9), ev.at)
+	assert.Equal(t, 3, q.take(c).msg)
+	assert.Equal(t, 1, q.take(0).msg)
+	assert.Equal(t, 0, q.Len())
+	assert.Len(t, q.free, len(q.slab))
+}
+
+// TestQueueCloneInto: a clone is an independent copy that reuses the
+// destination's arrays.
+func TestQueueCloneInto(t *testing.T) {
+	var q, d queue[int]
+	for i := range 5 {
+		q.push(Time(5-i), event[int]{kind: evDeliver, msg: i})
+	}
+	popTake(&q)
+	q.cloneInto(&d)
+	assert.Equal(t, q, d)
+	// Draining the clone changes nothing in the original.
+	var fromClone []int
+	for d.Len() > 0 {
+		_, ev := popTake(&d)
+		fromClone = append(fromClone, ev.msg)
+	}
+	assert.Equal(t, []int{3, 2, 1, 0}, fromClone)
+	assert.Equal(t, 4, q.Len())
+	var fromOrig []int
+	for q.Len() > 0 {
+		_, ev := popTake(&q)
+		fromOrig = append(fromOrig, ev.msg)
+	}
+	assert.Equal(t, fromClone, fromOrig)
+
+	// Cloning again reuses d's memory.
+	q.push(1, event[int]{kind: evDeliver})
+	slab := &d.slab[:1][0]
+	q.cloneInto(&d)
+	assert.Same(t, slab, &d.slab[0], "cloneInto reuses the destination's slab")
 }

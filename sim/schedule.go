@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 )
@@ -22,6 +23,8 @@ const (
 	RecLatency   RecordKind = 'l' // a latency decision: "l <ns>"
 	RecDrop      RecordKind = 'd' // a drop decision: "d 0|1"
 	RecDuplicate RecordKind = 'u' // a duplicate decision: "u 0|1"
+	RecJitter    RecordKind = 'j' // a timer's jitter decision: "j <ns>"
+	RecStop      RecordKind = 's' // the schedule stops here on purpose: "s <why>"
 )
 
 // Record is one line of an execution schedule: an event the engine executed
@@ -35,8 +38,8 @@ type Record struct {
 
 // String renders r as its schedule line.
 func (r Record) String() string {
-	if r.Kind == RecEvent {
-		return "e " + r.Text
+	if r.Kind == RecEvent || r.Kind == RecStop {
+		return string(r.Kind) + " " + r.Text
 	}
 	return string(r.Kind) + " " + strconv.FormatInt(r.Value, 10)
 }
@@ -75,17 +78,21 @@ func ParseSchedule(data []byte, file string) (header []byte, recs []Record, err 
 			continue
 		}
 		if len(text) < 3 || text[1] != ' ' {
-			return nil, nil, fmt.Errorf("%s:%d: malformed record %q (expected \"<e|l|d|u> <value>\")", file, line, clip(text))
+			return nil, nil, fmt.Errorf("%s:%d: malformed record %q (expected \"<e|l|d|u|j|s> <value>\")", file, line, clip(text))
 		}
 		r := Record{Kind: RecordKind(text[0]), Line: line}
 		arg := text[2:]
 		switch r.Kind {
-		case RecEvent:
+		case RecEvent, RecStop:
 			r.Text = arg
-		case RecLatency:
+		case RecLatency, RecJitter:
 			v, err := strconv.ParseInt(arg, 10, 64)
 			if err != nil || v < 0 {
-				return nil, nil, fmt.Errorf("%s:%d: latency %q is not a non-negative integer of nanoseconds", file, line, clip(arg))
+				what := "latency"
+				if r.Kind == RecJitter {
+					what = "jitter"
+				}
+				return nil, nil, fmt.Errorf("%s:%d: %s %q is not a non-negative integer of nanoseconds", file, line, what, clip(arg))
 			}
 			r.Value = v
 		case RecDrop, RecDuplicate:
@@ -94,7 +101,7 @@ func ParseSchedule(data []byte, file string) (header []byte, recs []Record, err 
 			}
 			r.Value = int64(arg[0] - '0')
 		default:
-			return nil, nil, fmt.Errorf("%s:%d: unknown record kind %q (expected e, l, d or u)", file, line, text[:1])
+			return nil, nil, fmt.Errorf("%s:%d: unknown record kind %q (expected e, l, d, u, j or s)", file, line, text[:1])
 		}
 		recs = append(recs, r)
 	}
@@ -115,20 +122,32 @@ type Divergence struct {
 	Got  string // what the run did instead
 }
 
+// Error says where the replay diverged; long records are clipped.
 func (d *Divergence) Error() string {
+	want, got := clipLong(d.Want), clipLong(d.Got)
 	switch {
 	case d.Want == "":
-		return fmt.Sprintf("replay diverged: the schedule ended, but the run went on with %q", d.Got)
+		return fmt.Sprintf("replay diverged: the schedule ended, but the run went on with %q", got)
 	case d.Got == "":
-		return fmt.Sprintf("replay diverged at schedule line %d: the run ended, but the schedule goes on with %q", d.Line, d.Want)
+		return fmt.Sprintf("replay diverged at schedule line %d: the run ended, but the schedule goes on with %q", d.Line, want)
 	default:
-		return fmt.Sprintf("replay diverged at schedule line %d: the schedule has %q, the run did %q", d.Line, d.Want, d.Got)
+		return fmt.Sprintf("replay diverged at schedule line %d: the schedule has %q, the run did %q", d.Line, want, got)
 	}
 }
 
+// clipLong shortens a record for a message: at most 200 bytes, with how
+// much was left out.
+func clipLong(s string) string {
+	if len(s) <= 200 {
+		return s
+	}
+	return s[:200] + fmt.Sprintf("... (%d more bytes)", len(s)-200)
+}
+
 // replayer feeds recorded decisions back to the engine and checks every
-// executed event against the schedule. After the first divergence it answers
-// neutrally (minimum latency, no drop) and the engine stops.
+// executed event against the schedule; the engine runs the events the
+// schedule names (steered mode). After the first divergence it answers
+// neutrally (minimum latency, no drop, no jitter) and the engine stops.
 type replayer struct {
 	recs []Record
 	pos  int
@@ -178,6 +197,18 @@ func (r *replayer) Chance(what Decision, p float64) bool {
 	}
 	rec, ok := r.next(kind, name+" <0|1>")
 	return ok && rec.Value == 1
+}
+
+func (r *replayer) Jitter(_ *rand.Rand, max Time) Time {
+	rec, ok := r.next(RecJitter, fmt.Sprintf("j <jitter in [0, %d]>", max))
+	if !ok {
+		return 0
+	}
+	if v := Time(rec.Value); v > max {
+		r.div = &Divergence{Line: rec.Line, Want: rec.String(), Got: fmt.Sprintf("j <jitter in [0, %d]>", max)}
+		return 0
+	}
+	return Time(rec.Value)
 }
 
 func (r *replayer) finish() {

@@ -49,7 +49,7 @@ func TestScheduleRoundTrip(t *testing.T) {
 	for _, r := range recs {
 		kinds[r.Kind]++
 	}
-	for _, k := range []RecordKind{RecEvent, RecLatency, RecDrop, RecDuplicate} {
+	for _, k := range []RecordKind{RecEvent, RecLatency, RecDrop, RecDuplicate, RecJitter} {
 		require.Positive(t, kinds[k], "the run must record %c records", k)
 	}
 
@@ -86,19 +86,25 @@ func TestScheduleFormat(t *testing.T) {
 		{Kind: RecLatency, Value: 1500000},
 		{Kind: RecDrop, Value: 0},
 		{Kind: RecDuplicate, Value: 1},
-		{Kind: RecEvent, Text: "1500000 deliver a>b ping dup"},
+		{Kind: RecJitter, Value: 250},
+		{Kind: RecEvent, Text: "1500000 deliver a#1 b ping dup"},
+		{Kind: RecEvent, Text: "1500250 timer a tick"},
+		{Kind: RecStop, Text: "cut here"},
 	}))
-	assert.Equal(t, "h\n# --- schedule ---\ne 0 start a\nl 1500000\nd 0\nu 1\ne 1500000 deliver a>b ping dup\n", b.String())
+	assert.Equal(t, "h\n# --- schedule ---\ne 0 start a\nl 1500000\nd 0\nu 1\nj 250\n"+
+		"e 1500000 deliver a#1 b ping dup\ne 1500250 timer a tick\ns cut here\n", b.String())
 }
 
 func TestScheduleParseSkipsCommentsAndBlanks(t *testing.T) {
-	data := "h1\nh2\n# --- schedule ---\n\n# a comment\ne 0 start a\n\nl 3\n"
+	data := "h1\nh2\n# --- schedule ---\n\n# a comment\ne 0 start a\n\nl 3\nj 0\ns found by hand\n"
 	hdr, recs, err := ParseSchedule([]byte(data), "x.sched")
 	require.NoError(t, err)
 	assert.Equal(t, "h1\nh2\n", string(hdr))
 	assert.Equal(t, []Record{
 		{Kind: RecEvent, Text: "0 start a", Line: 6},
 		{Kind: RecLatency, Value: 3, Line: 8},
+		{Kind: RecJitter, Value: 0, Line: 9},
+		{Kind: RecStop, Text: "found by hand", Line: 10},
 	}, recs)
 }
 
@@ -108,21 +114,27 @@ func TestScheduleParseErrors(t *testing.T) {
 		name, body, want string
 	}{
 		{"unknown kind", "e 0 start a\nx 1\n",
-			`s.sched:4: unknown record kind "x" (expected e, l, d or u)`},
+			`s.sched:4: unknown record kind "x" (expected e, l, d, u, j or s)`},
 		{"non-integer latency", "l 1.5ms\n",
 			`s.sched:3: latency "1.5ms" is not a non-negative integer of nanoseconds`},
 		{"negative latency", "e 0 start a\n\nl -1\n",
 			`s.sched:5: latency "-1" is not a non-negative integer of nanoseconds`},
 		{"long latency is clipped", "l " + long + "\n",
 			`s.sched:3: latency "` + long[:60] + `..." is not a non-negative integer of nanoseconds`},
+		{"non-integer jitter", "j 2us\n",
+			`s.sched:3: jitter "2us" is not a non-negative integer of nanoseconds`},
+		{"negative jitter", "j -4\n",
+			`s.sched:3: jitter "-4" is not a non-negative integer of nanoseconds`},
+		{"stop without a reason", "s\n",
+			`s.sched:3: malformed record "s" (expected "<e|l|d|u|j|s> <value>")`},
 		{"bad drop decision", "d 2\n",
 			`s.sched:3: decision "2" must be 0 or 1`},
 		{"bad duplicate decision", "# c\nu yes\n",
 			`s.sched:4: decision "yes" must be 0 or 1`},
 		{"missing value", "l\n",
-			`s.sched:3: malformed record "l" (expected "<e|l|d|u> <value>")`},
+			`s.sched:3: malformed record "l" (expected "<e|l|d|u|j|s> <value>")`},
 		{"missing space", "l50\n",
-			`s.sched:3: malformed record "l50" (expected "<e|l|d|u> <value>")`},
+			`s.sched:3: malformed record "l50" (expected "<e|l|d|u|j|s> <value>")`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -195,7 +207,7 @@ func pingRecords(t *testing.T) []Record {
 	require.Equal(t, "e 0 start a", parsed[0].String())
 	require.Equal(t, RecLatency, parsed[1].Kind)
 	require.Equal(t, "e 0 start b", parsed[2].String())
-	require.Equal(t, fmt.Sprintf("e %d deliver a>b ping", parsed[1].Value), parsed[3].String())
+	require.Equal(t, fmt.Sprintf("e %d deliver a#1 b ping", parsed[1].Value), parsed[3].String())
 	return parsed
 }
 
@@ -215,8 +227,8 @@ func TestReplayDivergence(t *testing.T) {
 		{
 			name: "latency changed within range",
 			edit: func(r []Record) []Record { r[1].Value = other; return r },
-			want: Divergence{Line: 7, Want: fmt.Sprintf("e %d deliver a>b ping", lat), Got: fmt.Sprintf("e %d deliver a>b ping", other)},
-			errMsg: fmt.Sprintf(`replay diverged at schedule line 7: the schedule has "e %d deliver a>b ping", the run did "e %d deliver a>b ping"`,
+			want: Divergence{Line: 7, Want: fmt.Sprintf("e %d deliver a#1 b ping", lat), Got: fmt.Sprintf("e %d deliver a#1 b ping", other)},
+			errMsg: fmt.Sprintf(`replay diverged at schedule line 7: the schedule has "e %d deliver a#1 b ping", the run did "e %d deliver a#1 b ping"`,
 				lat, other),
 		},
 		{
@@ -231,9 +243,34 @@ func TestReplayDivergence(t *testing.T) {
 			want: Divergence{Line: 5, Want: "l 0", Got: "l <latency in [1000000, 5000000]>"},
 		},
 		{
-			name: "event changed",
-			edit: func(r []Record) []Record { r[2].Text = "0 start c"; return r },
-			want: Divergence{Line: 6, Want: "e 0 start c", Got: "e 0 start b"},
+			name:   "event changed",
+			edit:   func(r []Record) []Record { r[2].Text = "0 start c"; return r },
+			want:   Divergence{Line: 6, Want: "e 0 start c", Got: "no such event is pending"},
+			errMsg: `replay diverged at schedule line 6: the schedule has "e 0 start c", the run did "no such event is pending"`,
+		},
+		{
+			// The schedule steers: it may name any pending event, but the
+			// run checks the time it ran at.
+			name: "event time changed",
+			edit: func(r []Record) []Record { r[2].Text = "5 start b"; return r },
+			want: Divergence{Line: 6, Want: "e 5 start b", Got: "e 0 start b"},
+		},
+		{
+			name: "message number changed",
+			edit: func(r []Record) []Record { r[3].Text = fmt.Sprintf("%d deliver a#2 b ping", lat); return r },
+			want: Divergence{Line: 7, Want: fmt.Sprintf("e %d deliver a#2 b ping", lat), Got: "no such event is pending"},
+		},
+		{
+			name: "decision where the schedule has an event",
+			edit: func(r []Record) []Record { r[1], r[2] = r[2], r[1]; return r },
+			want: Divergence{Line: 6, Want: "e 0 start b", Got: "l <latency in [1000000, 5000000]>"}, // the record keeps its line
+		},
+		{
+			name: "decision where the run runs an event",
+			edit: func(r []Record) []Record {
+				return append(r[:2:2], append([]Record{{Kind: RecJitter, Value: 0, Line: 98}}, r[2:]...)...)
+			},
+			want: Divergence{Line: 98, Want: "j 0", Got: "the next event (no decision is asked here)"},
 		},
 		{
 			name: "decision where the run makes none",
@@ -245,8 +282,8 @@ func TestReplayDivergence(t *testing.T) {
 		{
 			name:   "truncated",
 			edit:   func(r []Record) []Record { return r[:3] },
-			want:   Divergence{Want: "", Got: fmt.Sprintf("e %d deliver a>b ping", lat)},
-			errMsg: fmt.Sprintf(`replay diverged: the schedule ended, but the run went on with "e %d deliver a>b ping"`, lat),
+			want:   Divergence{Want: "", Got: fmt.Sprintf("e %d deliver a#1 b ping", lat)},
+			errMsg: fmt.Sprintf(`replay diverged: the schedule ended, but the run went on with "e %d deliver a#1 b ping"`, lat),
 		},
 		{
 			name:   "truncated before a decision",
@@ -259,8 +296,14 @@ func TestReplayDivergence(t *testing.T) {
 			edit: func(r []Record) []Record {
 				return append(r, Record{Kind: RecEvent, Text: "9 start z", Line: 8}, Record{Kind: RecLatency, Value: 1, Line: 9})
 			},
-			want:   Divergence{Line: 8, Want: "e 9 start z", Got: ""},
-			errMsg: `replay diverged at schedule line 8: the run ended, but the schedule goes on with "e 9 start z"`,
+			want:   Divergence{Line: 8, Want: "e 9 start z", Got: "no such event is pending"},
+			errMsg: `replay diverged at schedule line 8: the schedule has "e 9 start z", the run did "no such event is pending"`,
+		},
+		{
+			name:   "extra records at a stop",
+			edit:   func(r []Record) []Record { return append(r, Record{Kind: RecLatency, Value: 1, Line: 8}) },
+			want:   Divergence{Line: 8, Want: "l 1", Got: "the next event (no decision is asked here)"},
+			errMsg: `replay diverged at schedule line 8: the schedule has "l 1", the run did "the next event (no decision is asked here)"`,
 		},
 	}
 	for _, c := range cases {
@@ -321,8 +364,15 @@ func TestReplayExtraRecordsAtTimeLimit(t *testing.T) {
 	assert.Equal(t, want, got)
 	assert.Equal(t, orig.json.String(), tr.json.String())
 
-	extra := append(append([]Record(nil), recs...), Record{Kind: RecEvent, Text: "13000000 timer n1 tick 9", Line: 1000})
+	extra := append(append([]Record(nil), recs...), Record{Kind: RecEvent, Text: "13000000 timer n1 tick9", Line: 1000})
 	got, _ = replay(cfg, extra)
 	require.Equal(t, StopDivergence, got.Reason)
-	assert.Equal(t, Divergence{Line: 1000, Want: "e 13000000 timer n1 tick 9"}, *got.Diverge)
+	assert.Equal(t, Divergence{Line: 1000, Want: "e 13000000 timer n1 tick9", Got: "no such event is pending"}, *got.Diverge)
+
+	// A schedule cut short of the time limit diverges at its end: the run
+	// would go on.
+	got, _ = replay(cfg, recs[:len(recs)-1])
+	require.Equal(t, StopDivergence, got.Reason)
+	assert.Zero(t, got.Diverge.Line)
+	assert.Empty(t, got.Diverge.Want)
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -31,6 +32,27 @@ func (m tmsg) AppendJSON(b []byte) []byte {
 	return append(b, '}')
 }
 
+func (m tmsg) AppendState(b []byte) []byte {
+	b = AppendStateString(b, m.Kind)
+	return binary.AppendVarint(b, m.N)
+}
+
+// actKind is the timer kind of a tnode's script: one timer, armed for the
+// next scripted action. The tests name the other kinds with timerNames.
+const actKind TimerKind = MaxTimerKinds - 1
+
+// timerNames returns cfg naming the timer kinds 0, 1, ... as names, and the
+// script's kind "act".
+func timerNames(cfg Config, names ...string) Config {
+	if len(names) > int(actKind) {
+		panic("too many timer names")
+	}
+	cfg.TimerNames = make([]string, MaxTimerKinds)
+	copy(cfg.TimerNames, names)
+	cfg.TimerNames[actKind] = "act"
+	return cfg
+}
+
 // action is something a scripted test node does at a fixed virtual time of
 // its first incarnation.
 type action struct {
@@ -40,14 +62,18 @@ type action struct {
 
 // tnode is a scriptable test node. It logs every start, delivery and
 // (non-script) timer into the shared log, then calls the optional hooks.
+// Its script runs from one timer of kind actKind: each firing does the next
+// action and arms the timer for the one after it. Its state, for Clone and
+// AppendState, is its counters and its place in the script.
 type tnode struct {
 	log     *[]string
 	actions []action
 	start   func(env *Env[tmsg])
 	recv    func(env *Env[tmsg], from NodeID, m tmsg)
-	timer   func(env *Env[tmsg], name string, arg int64)
+	timer   func(env *Env[tmsg], kind TimerKind)
 	starts  int
 	crashes int
+	next    int // the next scripted action
 }
 
 func (n *tnode) logf(env *Env[tmsg], format string, args ...any) {
@@ -56,13 +82,18 @@ func (n *tnode) logf(env *Env[tmsg], format string, args ...any) {
 	}
 }
 
+// arm sets the script's timer for the next action, if any.
+func (n *tnode) arm(env *Env[tmsg]) {
+	if n.next < len(n.actions) {
+		env.SetTimer(actKind, n.actions[n.next].at-env.Now(), 0)
+	}
+}
+
 func (n *tnode) Start(env *Env[tmsg]) {
 	n.starts++
 	n.logf(env, "start")
 	if n.starts == 1 {
-		for i, a := range n.actions {
-			env.SetTimer("act", int64(i), a.at-env.Now())
-		}
+		n.arm(env)
 	}
 	if n.start != nil {
 		n.start(env)
@@ -76,18 +107,36 @@ func (n *tnode) Receive(env *Env[tmsg], from NodeID, m tmsg) {
 	}
 }
 
-func (n *tnode) Timer(env *Env[tmsg], name string, arg int64) {
-	if name == "act" {
-		n.actions[arg].do(env)
+func (n *tnode) Timer(env *Env[tmsg], kind TimerKind) {
+	if kind == actKind {
+		a := n.actions[n.next]
+		n.next++
+		a.do(env)
+		n.arm(env)
 		return
 	}
-	n.logf(env, "timer %s %d", name, arg)
+	n.logf(env, "timer %s", env.e.timerName(kind))
 	if n.timer != nil {
-		n.timer(env, name, arg)
+		n.timer(env, kind)
 	}
 }
 
 func (n *tnode) Crash() { n.crashes++ }
+
+func (n *tnode) Clone(into Node[tmsg]) Node[tmsg] {
+	d, ok := into.(*tnode)
+	if !ok || d == nil {
+		d = new(tnode)
+	}
+	*d = *n
+	return d
+}
+
+func (n *tnode) AppendState(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(n.starts))
+	b = binary.AppendUvarint(b, uint64(n.crashes))
+	return binary.AppendUvarint(b, uint64(n.next))
+}
 
 // traced is an engine with both trace forms captured.
 type traced struct {

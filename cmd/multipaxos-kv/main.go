@@ -36,6 +36,8 @@ Usage:
   multipaxos-kv scenarios                  list the embedded scenarios
   multipaxos-kv replay [flags] SCHEDULE    re-execute a recorded schedule exactly
   multipaxos-kv sweep [flags] [SCENARIO]   run and check many seeds in parallel
+  multipaxos-kv explore [flags] [SCENARIO] search every ordering of a small scenario's events
+  multipaxos-kv bugs                       list the catalogued protocol bugs (-bug NAME)
   multipaxos-kv scenarios -show NAME       print an embedded scenario's TOML
   multipaxos-kv version                    the build: module version and VCS revision (also --version)
   multipaxos-kv help [COMMAND]             this text, or a command's flags and an example
@@ -54,7 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmd := "run"
 	if len(args) > 0 {
 		switch args[0] {
-		case "run", "scenarios", "replay", "sweep", "version":
+		case "run", "scenarios", "replay", "sweep", "explore", "bugs", "version":
 			cmd, args = args[0], args[1:]
 		case "-version", "--version":
 			cmd, args = "version", args[1:]
@@ -73,6 +75,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdReplay(args, stdout, stderr)
 	case "sweep":
 		return cmdSweep(args, stdout, stderr)
+	case "explore":
+		return cmdExplore(args, stdout, stderr)
+	case "bugs":
+		return report(stderr, "bugs", cmdBugs(args, stdout))
 	default:
 		return cmdRun(args, stdout, stderr)
 	}
@@ -138,10 +144,10 @@ func cmdHelp(args []string, stdout, stderr io.Writer) int {
 		return report(stderr, "help", usageError{fmt.Errorf("expected at most one command, got %d arguments: %s", len(args), strings.Join(args, " "))})
 	}
 	switch args[0] {
-	case "run", "scenarios", "replay", "sweep", "version":
+	case "run", "scenarios", "replay", "sweep", "explore", "bugs", "version":
 		return run([]string{args[0], "-h"}, stdout, stderr)
 	}
-	return report(stderr, "help", usageError{fmt.Errorf("unknown command %q (commands: run, replay, sweep, scenarios, version, help)", args[0])})
+	return report(stderr, "help", usageError{fmt.Errorf("unknown command %q (commands: run, replay, sweep, explore, bugs, scenarios, version, help)", args[0])})
 }
 
 // cmdVersion prints the build of the binary on one line.

@@ -89,7 +89,7 @@ func TestJSONTraceShape(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &last))
 	assert.Equal(t, "summary", last["ev"])
 	assert.Equal(t, true, last["ok"])
-	assert.Equal(t, map[string]any{"agreement": "ok", "convergence": "ok", "linearizability": "ok", "exactly-once": "ok", "liveness": "ok"}, last["checks"])
+	assert.Equal(t, map[string]any{"agreement": "ok", "convergence": "ok", "linearizability": "ok", "exactly-once": "ok", "invariants": "ok", "liveness": "ok"}, last["checks"])
 	assert.Contains(t, last["stores"], "replica2")
 	assert.Equal(t, 15, kinds["invoke"], "3 clients x 5 requests")
 	assert.Equal(t, 15, kinds["return"])
@@ -265,7 +265,7 @@ func TestReadmeMatchesBinary(t *testing.T) {
 	mmd, err := os.ReadFile(filepath.Join("..", "..", "sim", "viz", "testdata", "default.mmd"))
 	require.NoError(t, err)
 	assert.True(t, strings.Contains(string(readme), "```mermaid\n"+string(mmd)), "README embeds the golden Mermaid diagram of the default run")
-	for _, cmd := range []string{"run", "replay", "sweep"} {
+	for _, cmd := range []string{"run", "replay", "sweep", "explore"} {
 		_, usage, _ := cli(t, cmd, "-h")
 		for _, m := range regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(usage, -1) {
 			assert.True(t, strings.Contains(string(readme), "`-"+m[1]), "README documents %s -%s", cmd, m[1])
@@ -273,5 +273,19 @@ func TestReadmeMatchesBinary(t *testing.T) {
 	}
 	for _, name := range scenarios.Names() {
 		assert.True(t, strings.Contains(string(readme), "| `"+name+"` |"), "README describes scenario %s", name)
+	}
+	// Every trace line the README quotes is in a golden trace.
+	var goldens strings.Builder
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "*.txt"))
+	require.NoError(t, err)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		goldens.Write(data)
+	}
+	quoted := regexp.MustCompile(`(?m)^\[ *\d+\.\d{3}ms\] \[[a-z0-9]+\] .*$`).FindAllString(string(readme), -1)
+	require.NotEmpty(t, quoted)
+	for _, line := range quoted {
+		assert.True(t, strings.Contains(goldens.String(), line+"\n"), "README quotes a trace line that no golden trace has: %s", line)
 	}
 }

@@ -142,6 +142,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	clients := fs.Int("clients", 0, "override the number of clients (the original's num_clients)")
 	schedule := fs.String("schedule", "", "write the execution schedule to `FILE` (replay it with: multipaxos-kv replay FILE)")
 	determinism := fs.Bool("check-determinism", false, "run twice more and check that the JSON traces are identical, naming the first differing event")
+	var bugs bugFlag
+	bugs.register(fs)
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), runUsage, flagDefaults(fs)) }
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -173,7 +175,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			return report(stderr, "run", usageError{fmt.Errorf("-clients %d: %v", *clients, err)})
 		}
 	}
-	repro := "multipaxos-kv run -seed " + fmt.Sprint(s.Seed)
+	bugs.apply(&s)
+	repro := "multipaxos-kv run -seed " + fmt.Sprint(s.Seed) + bugs.args()
 	if set["clients"] {
 		repro += fmt.Sprintf(" -clients %d", s.Nodes.Clients)
 	}
@@ -305,7 +308,7 @@ func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule,
 		var failed []string
 		for _, v := range o.Checks {
 			if v.Err != nil {
-				failed = append(failed, v.Name)
+				failed = append(failed, string(v.Name))
 			}
 		}
 		return failure{fmt.Errorf("check failed: %s; reproduce with: %s", strings.Join(failed, ", "), repro)}

@@ -58,6 +58,7 @@ type sweepFlags struct {
 	keep        int
 	report      string
 	json        bool
+	bugs        bugFlag
 }
 
 // seedRange parses "A..B" (inclusive) or "N"; seeds are 0..scenarios.MaxSeed.
@@ -115,6 +116,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.out, "out", "sweep-failures", "write failing seeds' schedules (and swarm scenarios) to `DIR`")
 	fs.IntVar(&f.keep, "keep", defaultKeep, "write files and details for at most `N` failing seeds (0: none); the others get one line each with their reproducer")
 	fs.StringVar(&f.report, "report", "", "write an HTML report of the sweep to `FILE.html`: faults and protocol paths covered, request latencies, failures")
+	f.bugs.register(fs)
 	fs.BoolVar(&f.json, "json", false, "print the result as one JSON object on stdout (seeds, rates, failures with their checks, reproducers and files) instead of text")
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), sweepUsage, flagDefaults(fs)) }
 	pos, err := parseFlags(fs, args, stdout)
@@ -159,6 +161,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return report(stderr, "sweep", usageError{err})
 	}
+	f.bugs.apply(&base)
 	return report(stderr, "sweep", sweep(base, name, f, stdout, stderr))
 }
 
@@ -231,7 +234,7 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 					fl := seedFailure{Seed: seed}
 					for _, v := range o.Checks {
 						if v.Err != nil {
-							fl.Checks = append(fl.Checks, v.Name+": "+v.Text())
+							fl.Checks = append(fl.Checks, string(v.Name)+": "+v.Text())
 						}
 					}
 					mu.Lock()
@@ -251,10 +254,10 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 	var errs []error
 	for i := range failures {
 		fl := &failures[i]
-		fl.Repro = fmt.Sprintf("multipaxos-kv run -seed %d%s %s", fl.Seed, linArgs(f.lin, f.linBudget), name)
+		fl.Repro = fmt.Sprintf("multipaxos-kv run -seed %d%s%s %s", fl.Seed, f.bugs.args(), linArgs(f.lin, f.linBudget), name)
 		if f.swarm {
 			// Re-running the seed's sweep writes its concrete scenario.
-			fl.Repro = fmt.Sprintf("multipaxos-kv sweep -swarm -seeds %d%s %s", fl.Seed, linArgs(f.lin, f.linBudget), name)
+			fl.Repro = fmt.Sprintf("multipaxos-kv sweep -swarm -seeds %d%s%s %s", fl.Seed, f.bugs.args(), linArgs(f.lin, f.linBudget), name)
 		}
 		if i < f.keep {
 			if err := writeFailure(base, name, f, fl); err != nil {

@@ -17,10 +17,23 @@ type Learner struct {
 	Store   map[string]string
 }
 
+// Name names a check, in summaries, sweep reports and reproducers.
+type Name string
+
+// The checks of every run, in the order summaries list them.
+const (
+	NameAgreement       Name = "agreement"
+	NameConvergence     Name = "convergence"
+	NameLinearizability Name = "linearizability"
+	NameExactlyOnce     Name = "exactly-once"
+	NameInvariants      Name = "invariants"
+	NameLiveness        Name = "liveness"
+)
+
 // Verdict is the outcome of one named check: Err is nil when it held. Note
 // reports something that is not a failure (a stall the scenario allows).
 type Verdict struct {
-	Name string
+	Name Name
 	Err  error
 	Note string
 }

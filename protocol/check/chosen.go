@@ -1,7 +1,9 @@
 package check
 
 import (
+	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 )
@@ -144,4 +146,65 @@ func (c *Chosen) Applied(ls []Learner) error {
 		}
 	}
 	return nil
+}
+
+// CloneInto makes d a copy of c, reusing d's memory (d may be nil).
+func (c *Chosen) CloneInto(d *Chosen) *Chosen {
+	if d == nil {
+		d = &Chosen{}
+	}
+	d.quorum, d.err = c.quorum, c.err
+	old := d.slots[:cap(d.slots)]
+	d.slots = d.slots[:0]
+	for i := range c.slots {
+		var sv slotVotes
+		if i < len(old) {
+			sv = old[i]
+		}
+		src := &c.slots[i]
+		oldBallots := sv.ballots[:cap(sv.ballots)]
+		sv.ballots = sv.ballots[:0]
+		for j := range src.ballots {
+			var bv ballotVotes
+			if j < len(oldBallots) {
+				bv = oldBallots[j]
+			}
+			bv.ballot, bv.cmd = src.ballots[j].ballot, src.ballots[j].cmd
+			bv.voters = append(bv.voters[:0], src.ballots[j].voters...)
+			sv.ballots = append(sv.ballots, bv)
+		}
+		sv.chosen, sv.choice = src.chosen, src.choice
+		d.slots = append(d.slots, sv)
+	}
+	return d
+}
+
+// AppendState appends a canonical encoding of the votes seen: per slot, per
+// ballot in ballot order, the command and the voters in order. The explorer
+// folds it into its fingerprints, because whether a value can still be
+// chosen depends on the votes of the past, not only on what acceptors hold
+// now.
+func (c *Chosen) AppendState(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(c.slots)))
+	for i := range c.slots {
+		sv := &c.slots[i]
+		order := make([]int, len(sv.ballots))
+		for j := range order {
+			order[j] = j
+		}
+		slices.SortFunc(order, func(x, y int) int { return sv.ballots[x].ballot.Compare(sv.ballots[y].ballot) })
+		b = binary.AppendUvarint(b, uint64(len(order)))
+		for _, j := range order {
+			bv := &sv.ballots[j]
+			b = bv.ballot.AppendState(b)
+			b = bv.cmd.AppendState(b)
+			voters := slices.Clone(bv.voters)
+			slices.Sort(voters)
+			b = binary.AppendUvarint(b, uint64(len(voters)))
+			for _, v := range voters {
+				b = binary.AppendUvarint(b, uint64(v))
+			}
+		}
+	}
+	return b
 }

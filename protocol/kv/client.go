@@ -1,6 +1,8 @@
 package kv
 
 import (
+	"encoding/binary"
+	"math/rand/v2"
 	"strconv"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
@@ -50,10 +52,12 @@ func makeValues(n int) []string {
 // i+1), as a retry. The original had one leader and a direct handle to it:
 // with one target, retries go there.
 type Client struct {
-	Targets  []sim.NodeID
-	Workload *Workload
-	Timeout  sim.Time
-	Retries  int
+	Targets []sim.NodeID
+	// Script is the client's requests, drawn before the run (Workload.Script):
+	// configuration, not state, so that the client itself draws nothing.
+	Script  []protocol.Command
+	Timeout sim.Time
+	Retries int
 
 	sent    uint64           // requests sent so far; the current one's Seq
 	pending bool             // waiting for the answer to request sent
@@ -62,19 +66,38 @@ type Client struct {
 	known   int              // index in Targets of the node that answered last
 	stayed  bool             // the current request was already re-sent to known once
 	tries   int              // re-sends of the current request
-	timer   sim.TimerID
 	gaveUp  bool
+}
 
-	// Retried counts the requests re-sent (after a timeout or a redirect),
-	// for sweep reports; not protocol state.
-	Retried int
+// Script draws n requests of client from r, in the order and with the draws
+// the client would make them: the operation by the mix's weights, a key,
+// and for a put a value. Requests are numbered from 1.
+func (w *Workload) Script(client string, r *rand.Rand, dst []protocol.Command) []protocol.Command {
+	dst = dst[:0]
+	for seq := 1; seq <= w.Requests; seq++ {
+		cmd := protocol.Command{Client: client, Seq: uint64(seq)}
+		switch n := r.IntN(w.Get + w.Put + w.Delete); {
+		case n < w.Get:
+			cmd.Op = protocol.Get
+		case n < w.Get+w.Put:
+			cmd.Op = protocol.Put
+		default:
+			cmd.Op = protocol.Delete
+		}
+		cmd.Key = w.Keys[r.IntN(len(w.Keys))]
+		if cmd.Op == protocol.Put {
+			cmd.Value = w.Values[r.IntN(len(w.Values))]
+		}
+		dst = append(dst, cmd)
+	}
+	return dst
 }
 
 // Start begins the client's requests, or carries on after a restart with a
 // fresh request (the one in flight when it crashed stays unanswered).
 func (c *Client) Start(env *Env) {
 	if c.sent == 0 {
-		env.Stepf("Starting — will send %d requests", c.Workload.Requests)
+		env.Stepf("Starting — will send %d requests", len(c.Script))
 	} else {
 		env.Stepf("Restarted after request %d", c.sent)
 	}
@@ -96,7 +119,7 @@ func (c *Client) Receive(env *Env, from sim.NodeID, m protocol.Msg) {
 	}
 	c.pending = false
 	c.known = c.target
-	env.CancelTimer(c.timer)
+	env.CancelTimer(protocol.TimerRequest)
 	r := m.Result
 	if env.Tracing() {
 		env.Step(c.cur.String() + " -> " + Answer(c.cur, r))
@@ -107,18 +130,19 @@ func (c *Client) Receive(env *Env, from sim.NodeID, m protocol.Msg) {
 
 // Timer re-sends the request in flight when its answer is late, to the
 // next target, or gives up after Retries re-sends.
-func (c *Client) Timer(env *Env, _ string, seq int64) {
-	if !c.pending || uint64(seq) != c.cur.Seq {
+func (c *Client) Timer(env *Env, _ sim.TimerKind) {
+	if !c.pending {
 		return
 	}
 	from := env.Name(c.Targets[c.target])
 	if c.tries >= c.Retries {
 		env.Stepf("no answer to request %d after %d retries: giving up (it may or may not have taken effect)", c.cur.Seq, c.tries)
+		env.Note(protocol.NoteGaveUp)
 		c.pending, c.gaveUp = false, true
 		return
 	}
 	c.tries++
-	c.Retried++
+	env.Note(protocol.NoteClientRetry)
 	// The node that answered last is probably still the leader and the
 	// message was lost: try it once more before moving on.
 	if c.target == c.known && !c.stayed {
@@ -137,14 +161,15 @@ func (c *Client) redirect(env *Env, from sim.NodeID, hint int64) {
 	if hint < 1 || hint > int64(len(c.Targets)) || int(hint-1) == c.target || from != c.Targets[c.target] {
 		return
 	}
-	env.CancelTimer(c.timer)
+	env.CancelTimer(protocol.TimerRequest)
 	if c.tries >= c.Retries {
 		env.Stepf("%s redirects request %d to leader%d, but no retries are left: giving up (it may or may not have taken effect)", env.Name(from), c.cur.Seq, hint)
+		env.Note(protocol.NoteGaveUp)
 		c.pending, c.gaveUp = false, true
 		return
 	}
 	c.tries++
-	c.Retried++
+	env.Note(protocol.NoteClientRetry)
 	c.target = int(hint - 1)
 	env.Stepf("%s redirects request %d: sending it to %s (retry %d/%d)", env.Name(from), c.cur.Seq, env.Name(c.Targets[c.target]), c.tries, c.Retries)
 	c.send(env)
@@ -157,49 +182,35 @@ func (c *Client) Crash() { c.pending = false }
 // Done reports whether the client has finished: every request answered, or
 // given up.
 func (c *Client) Done() bool {
-	return !c.pending && (c.gaveUp || c.sent >= uint64(c.Workload.Requests))
+	return !c.pending && (c.gaveUp || c.sent >= uint64(len(c.Script)))
 }
 
 // Finished reports whether every request was sent and answered: a client
 // that gave up is done but not finished.
 func (c *Client) Finished() bool {
-	return !c.pending && !c.gaveUp && c.sent >= uint64(c.Workload.Requests)
+	return !c.pending && !c.gaveUp && c.sent >= uint64(len(c.Script))
 }
 
 // send sends the current request to the current target, with its timeout.
 func (c *Client) send(env *Env) {
 	env.Send(c.Targets[c.target], protocol.Msg{Kind: protocol.Request, Cmd: c.cur})
-	c.timer = env.SetTimer("request", int64(c.cur.Seq), c.Timeout)
+	env.SetTimer(protocol.TimerRequest, c.Timeout, 0)
 }
 
-// next draws and sends the next request, if any are left.
+// next sends the next request of the script, if any are left.
 func (c *Client) next(env *Env) {
-	w := c.Workload
-	if c.sent >= uint64(w.Requests) || c.gaveUp {
+	n := len(c.Script)
+	if c.sent >= uint64(n) || c.gaveUp {
 		if !c.gaveUp {
-			env.Stepf("Finished all %d requests", w.Requests)
+			env.Stepf("Finished all %d requests", n)
 		}
 		return
 	}
-	r := env.Rand()
-	cmd := protocol.Command{Client: env.Name(env.Self())}
-	switch n := r.IntN(w.Get + w.Put + w.Delete); {
-	case n < w.Get:
-		cmd.Op = protocol.Get
-	case n < w.Get+w.Put:
-		cmd.Op = protocol.Put
-	default:
-		cmd.Op = protocol.Delete
-	}
-	cmd.Key = w.Keys[r.IntN(len(w.Keys))]
-	if cmd.Op == protocol.Put {
-		cmd.Value = w.Values[r.IntN(len(w.Values))]
-	}
+	cmd := c.Script[c.sent]
 	c.sent++
-	cmd.Seq = c.sent
 	c.cur, c.pending, c.tries, c.stayed = cmd, true, 0, false
 	if env.Tracing() {
-		env.Step("request " + strconv.FormatUint(cmd.Seq, 10) + "/" + strconv.Itoa(w.Requests) + ": " + cmd.String() + " -> " + env.Name(c.Targets[c.target]))
+		env.Step("request " + strconv.FormatUint(cmd.Seq, 10) + "/" + strconv.Itoa(n) + ": " + cmd.String() + " -> " + env.Name(c.Targets[c.target]))
 	}
 	env.Invoke(sim.Op{ID: cmd.Seq, Op: cmd.Op.String(), Key: cmd.Key, Value: cmd.Value})
 	c.send(env)
@@ -207,5 +218,31 @@ func (c *Client) next(env *Env) {
 
 // Reset returns the client to its state before its first start.
 func (c *Client) Reset() {
-	c.sent, c.pending, c.cur, c.target, c.known, c.stayed, c.tries, c.gaveUp, c.Retried = 0, false, protocol.Command{}, 0, 0, false, 0, false, 0
+	c.sent, c.pending, c.cur, c.target, c.known, c.stayed, c.tries, c.gaveUp = 0, false, protocol.Command{}, 0, 0, false, 0, false
+}
+
+// Clone implements sim.Node; the configuration (targets, script) is shared.
+func (c *Client) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
+	d, _ := into.(*Client)
+	if d == nil {
+		d = &Client{}
+	}
+	*d = *c
+	return d
+}
+
+// AppendState implements sim.Node.
+func (c *Client) AppendState(b []byte) []byte {
+	b = binary.AppendUvarint(b, c.sent)
+	b = append(b, boolByte(c.pending), boolByte(c.stayed), boolByte(c.gaveUp))
+	b = binary.AppendUvarint(b, uint64(c.target))
+	b = binary.AppendUvarint(b, uint64(c.known))
+	return binary.AppendUvarint(b, uint64(c.tries))
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
 }

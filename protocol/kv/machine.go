@@ -1,6 +1,11 @@
 package kv
 
-import "github.com/multipaxos-kv/multipaxos-kv/protocol"
+import (
+	"encoding/binary"
+	"maps"
+
+	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+)
 
 // Machine is the replicated state machine: the kv Store plus, per client,
 // the last request applied and its result (the client's session). A retried
@@ -9,6 +14,11 @@ import "github.com/multipaxos-kv/multipaxos-kv/protocol"
 // applies the log (leaders, replicas, the kvstore server) applies it through
 // a Machine, so they all reach the same state.
 type Machine struct {
+	// NoSessions switches on the catalogued bug protocol.BugNoSessions: the
+	// machine forgets nothing less than its sessions, so retries take effect
+	// again. Configuration: Reset keeps it.
+	NoSessions bool
+
 	store    Store
 	sessions map[string]session
 	log      []protocol.Command // every command applied, in order
@@ -47,6 +57,9 @@ func (m *Machine) Apply(cmd protocol.Command) (r protocol.Result, dup bool) {
 // its result. A client has one request outstanding at a time, so only its
 // latest request can be retried; an older one gets an empty result.
 func (m *Machine) Answered(client string, seq uint64) (protocol.Result, bool) {
+	if m.NoSessions {
+		return protocol.Result{}, false
+	}
 	s, ok := m.sessions[client]
 	if client == "" || !ok || seq > s.seq {
 		return protocol.Result{}, false
@@ -75,4 +88,31 @@ func (m *Machine) Reset() {
 	m.store.Reset()
 	clear(m.sessions)
 	m.log, m.effects = m.log[:0], m.effects[:0]
+}
+
+// CloneInto makes d a copy of m, reusing d's memory.
+func (m *Machine) CloneInto(d *Machine) {
+	d.NoSessions = m.NoSessions
+	d.store.cloneFrom(&m.store)
+	if len(m.sessions) == 0 {
+		clear(d.sessions)
+	} else {
+		if d.sessions == nil {
+			d.sessions = make(map[string]session, len(m.sessions))
+		}
+		clear(d.sessions)
+		maps.Copy(d.sessions, m.sessions)
+	}
+	d.log = append(d.log[:0], m.log...)
+	d.effects = append(d.effects[:0], m.effects...)
+}
+
+// AppendState appends the machine's canonical encoding: its applied log,
+// of which the store, the sessions and the effects are functions.
+func (m *Machine) AppendState(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(m.log)))
+	for _, c := range m.log {
+		b = c.AppendState(b)
+	}
+	return b
 }

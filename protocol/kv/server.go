@@ -36,7 +36,20 @@ func (s *Server) Receive(env *Env, from sim.NodeID, m protocol.Msg) {
 }
 
 // Timer is unused: the server sets no timers.
-func (s *Server) Timer(*Env, string, int64) {}
+func (s *Server) Timer(*Env, sim.TimerKind) {}
+
+// Clone implements sim.Node.
+func (s *Server) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
+	d, _ := into.(*Server)
+	if d == nil {
+		d = &Server{}
+	}
+	s.m.CloneInto(&d.m)
+	return d
+}
+
+// AppendState implements sim.Node: the machine.
+func (s *Server) AppendState(b []byte) []byte { return s.m.AppendState(b) }
 
 // Crash loses the whole store, which was only in memory.
 func (s *Server) Crash() { s.m.Reset() }

@@ -65,6 +65,20 @@ func (s *Store) Apply(cmd protocol.Command) protocol.Result {
 	return protocol.Result{OK: true}
 }
 
+// Peek returns the result Apply would give cmd, without applying it.
+func (s *Store) Peek(cmd protocol.Command) protocol.Result {
+	_, ok := s.m[cmd.Key]
+	switch {
+	case cmd.Op == protocol.Put && ok:
+		return protocol.Result{Err: s.errText(errExists, cmd.Key)}
+	case cmd.Op == protocol.Get && ok:
+		return protocol.Result{OK: true, Value: s.m[cmd.Key]}
+	case (cmd.Op == protocol.Get || cmd.Op == protocol.Delete) && !ok:
+		return protocol.Result{Err: s.errText(errNotFound, cmd.Key)}
+	}
+	return protocol.Result{OK: true}
+}
+
 // Len is the number of keys.
 func (s *Store) Len() int { return len(s.m) }
 
@@ -78,6 +92,19 @@ func (s *Store) Map() map[string]string {
 
 // Equal reports whether two stores hold the same pairs.
 func (s *Store) Equal(o *Store) bool { return maps.Equal(s.m, o.m) }
+
+// cloneFrom makes s a copy of o, reusing s's memory; the cache of error
+// texts is shared (it only ever holds the same texts).
+func (s *Store) cloneFrom(o *Store) {
+	if s.m == nil && len(o.m) > 0 {
+		s.m = make(map[string]string, len(o.m))
+	}
+	clear(s.m)
+	maps.Copy(s.m, o.m)
+	if s.errs == nil {
+		s.errs = o.errs
+	}
+}
 
 // Reset empties the store, keeping its memory.
 func (s *Store) Reset() { clear(s.m) }

@@ -1,6 +1,7 @@
 package multipaxos
 
 import (
+	"encoding/binary"
 	"strconv"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
@@ -19,6 +20,8 @@ type Acceptor struct {
 	// accepted there; a zero Ballot means nothing was accepted. A dense slice
 	// keeps Promise's entries in slot order without sorting a map.
 	Accepted []protocol.Entry
+	// Bugs switches on catalogued mistakes, for teaching (protocol.Bugs).
+	Bugs protocol.Bugs
 }
 
 // Start announces the acceptor and, after a restart, what it recovered.
@@ -66,7 +69,7 @@ func (a *Acceptor) Prepare(b protocol.Ballot) protocol.Msg {
 	}
 	a.Promised = b
 	var entries []protocol.Entry
-	if n := a.countAccepted(); n > 0 {
+	if n := a.countAccepted(); n > 0 && !a.Bugs.Has(protocol.BugPromiseWithoutAccepted) {
 		entries = make([]protocol.Entry, 0, n)
 		for _, e := range a.Accepted {
 			if e.Ballot != (protocol.Ballot{}) {
@@ -81,10 +84,10 @@ func (a *Acceptor) Prepare(b protocol.Ballot) protocol.Msg {
 // is accepted, and the promise raised to it; a lower one is rejected with the
 // promised ballot (Paxos Made Simple, 2.2, "Phase 2 (b)"). Slots start at 1.
 func (a *Acceptor) Accept(b protocol.Ballot, slot int64, cmd protocol.Command) protocol.Msg {
-	if b.Less(a.Promised) || slot < 1 {
+	if (b.Less(a.Promised) && !a.Bugs.Has(protocol.BugAcceptBelowPromise)) || slot < 1 {
 		return protocol.Msg{Kind: protocol.AcceptRejected, Ballot: a.Promised, Slot: slot}
 	}
-	a.Promised = b
+	a.Promised = max2(a.Promised, b)
 	for int64(len(a.Accepted)) < slot {
 		a.Accepted = append(a.Accepted, protocol.Entry{Slot: int64(len(a.Accepted)) + 1})
 	}
@@ -117,10 +120,42 @@ func (a *Acceptor) countAccepted() int {
 }
 
 // Timer is unused: acceptors only answer.
-func (a *Acceptor) Timer(*kv.Env, string, int64) {}
+func (a *Acceptor) Timer(*kv.Env, sim.TimerKind) {}
 
 // Crash loses nothing: the promise and the accepted entries are durable.
-func (a *Acceptor) Crash() {}
+func (a *Acceptor) Crash() {
+	if a.Bugs.Has(protocol.BugAcceptorAmnesia) {
+		a.Reset()
+	}
+}
+
+// Clone implements sim.Node.
+func (a *Acceptor) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
+	d, _ := into.(*Acceptor)
+	if d == nil {
+		d = &Acceptor{}
+	}
+	d.Promised, d.Bugs = a.Promised, a.Bugs
+	d.Accepted = append(d.Accepted[:0], a.Accepted...)
+	return d
+}
+
+// AppendState implements sim.Node: the promise and every accepted entry.
+func (a *Acceptor) AppendState(b []byte) []byte {
+	b = a.Promised.AppendState(b)
+	b = binary.AppendUvarint(b, uint64(len(a.Accepted)))
+	for _, e := range a.Accepted {
+		b = e.AppendState(b)
+	}
+	return b
+}
+
+func max2(a, b protocol.Ballot) protocol.Ballot {
+	if a.Less(b) {
+		return b
+	}
+	return a
+}
 
 // Reset forgets even the durable state, for another run.
 func (a *Acceptor) Reset() {

@@ -2,6 +2,7 @@ package multipaxos
 
 import (
 	"bytes"
+	"encoding/binary"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
@@ -42,12 +43,33 @@ func (p *probe) Receive(env *kv.Env, _ sim.NodeID, m protocol.Msg) {
 	p.sendNext(env)
 }
 
-func (p *probe) Timer(*kv.Env, string, int64) {}
+func (p *probe) Timer(*kv.Env, sim.TimerKind) {}
 func (p *probe) Crash()                       {}
+
+func (p *probe) Clone(sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
+	d := *p
+	d.got = append([]protocol.Msg(nil), p.got...)
+	return &d
+}
+
+func (p *probe) AppendState(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(p.next))
+	return appendMsgs(b, p.got)
+}
+
+// appendMsgs appends a canonical encoding of msgs, for the probes'
+// AppendState.
+func appendMsgs(b []byte, msgs []protocol.Msg) []byte {
+	b = binary.AppendUvarint(b, uint64(len(msgs)))
+	for _, m := range msgs {
+		b = m.AppendState(b)
+	}
+	return b
+}
 
 // testEngine is an engine with a fixed latency, traced to text.
 func testEngine(latency sim.Time) (*sim.Engine[protocol.Msg], *bytes.Buffer) {
-	e := sim.New[protocol.Msg](sim.Config{Seed: 1, LatencyMin: latency, LatencyMax: latency, TimeLimit: sim.Second, MaxEvents: 100000})
+	e := sim.New[protocol.Msg](sim.Config{Seed: 1, LatencyMin: latency, LatencyMax: latency, TimeLimit: sim.Second, MaxEvents: 100000, TimerNames: protocol.TimerNames})
 	var text bytes.Buffer
 	e.SetTracer(&sim.Tracer{Text: &text})
 	return e, &text

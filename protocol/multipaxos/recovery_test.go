@@ -2,7 +2,9 @@ package multipaxos
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -47,7 +49,8 @@ type rig struct {
 	repIDs    []sim.NodeID
 
 	sends      []sent
-	held       map[slotBallot]protocol.Command // the command accepted at each (slot, ballot), by any acceptor
+	notes      map[sim.NodeID]*[protocol.NoteCount]int // per node, how often it took each protocol path (Env.Note)
+	held       map[slotBallot]protocol.Command         // the command accepted at each (slot, ballot), by any acceptor
 	violations []string
 }
 
@@ -62,6 +65,7 @@ func newRig(cfg sim.Config, n int, pipeline int, accs []*Acceptor, m int) *rig {
 	if cfg.MaxEvents == 0 {
 		cfg.MaxEvents = 200000
 	}
+	cfg.TimerNames = protocol.TimerNames
 	r := &rig{e: sim.New[protocol.Msg](cfg), text: &bytes.Buffer{}, accs: accs, held: map[slotBallot]protocol.Command{}}
 	r.e.SetTracer(&sim.Tracer{Text: r.text})
 	for i := 1; i <= n; i++ {
@@ -86,7 +90,22 @@ func newRig(cfg sim.Config, n int, pipeline int, accs []*Acceptor, m int) *rig {
 		}
 	}
 	r.e.OnSend(r.observe)
+	r.notes = map[sim.NodeID]*[protocol.NoteCount]int{}
+	r.e.OnNote(func(node sim.NodeID, n uint8) {
+		if r.notes[node] == nil {
+			r.notes[node] = new([protocol.NoteCount]int)
+		}
+		r.notes[node][n]++
+	})
 	return r
+}
+
+// noted is how often node took protocol path n.
+func (r *rig) noted(node sim.NodeID, n uint8) int {
+	if c := r.notes[node]; c != nil {
+		return c[n]
+	}
+	return 0
 }
 
 // observe keeps msg and, for an acceptor's Accepted, checks what the
@@ -101,7 +120,9 @@ func (r *rig) observe(from, to sim.NodeID, msg protocol.Msg) {
 		if id != from {
 			continue
 		}
-		e := r.accs[i].Accepted[msg.Slot-1]
+		// The engine's node, not r.accs[i]: an engine that shares its
+		// nodes with a clone (CloneInto) copies a node before changing it.
+		e := r.e.Node(id).(*Acceptor).Accepted[msg.Slot-1]
 		k := slotBallot{e.Slot, e.Ballot}
 		if prev, ok := r.held[k]; ok && prev != e.Cmd {
 			r.violations = append(r.violations, fmt.Sprintf("at %v acceptor%d holds %v for slot %d at ballot %v, another acceptor held %v", r.e.Now(), i+1, e.Cmd, e.Slot, e.Ballot, prev))
@@ -147,9 +168,12 @@ func (r *rig) assertTrace(t *testing.T, lines ...string) {
 
 // timedProbe is a scripted client that sends each message of its script at
 // its own virtual time to its own target, whatever the answers, and keeps
-// every message it receives.
+// every message it receives. A node has at most one timer of a kind, so the
+// probe keeps one (protocol.TimerRequest) and re-arms it, after each send,
+// for the next message of the script: the script must be in time order.
 type timedProbe struct {
 	script []timedMsg
+	next   int // the next message of the script to send
 	got    []protocol.Msg
 	gotAt  []sim.Time
 }
@@ -162,13 +186,26 @@ type timedMsg struct {
 }
 
 func (p *timedProbe) Start(env *kv.Env) {
-	for i, s := range p.script {
-		env.SetTimer("send", int64(i), s.at-env.Now())
+	for i := 1; i < len(p.script); i++ {
+		if p.script[i].at < p.script[i-1].at {
+			panic("timedProbe: the script is not in time order")
+		}
+	}
+	p.arm(env)
+}
+
+// arm sets the timer for the next message of the script, if any is left.
+func (p *timedProbe) arm(env *kv.Env) {
+	if p.next < len(p.script) {
+		env.SetTimer(protocol.TimerRequest, max(p.script[p.next].at-env.Now(), 0), 0)
 	}
 }
 
-func (p *timedProbe) Timer(env *kv.Env, _ string, i int64) {
-	env.Send(p.script[i].to, p.script[i].msg)
+func (p *timedProbe) Timer(env *kv.Env, _ sim.TimerKind) {
+	s := p.script[p.next]
+	p.next++
+	env.Send(s.to, s.msg)
+	p.arm(env)
 }
 
 func (p *timedProbe) Receive(env *kv.Env, _ sim.NodeID, m protocol.Msg) {
@@ -177,6 +214,18 @@ func (p *timedProbe) Receive(env *kv.Env, _ sim.NodeID, m protocol.Msg) {
 }
 
 func (p *timedProbe) Crash() {}
+
+func (p *timedProbe) Clone(sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
+	d := *p
+	d.got = append([]protocol.Msg(nil), p.got...)
+	d.gotAt = append([]sim.Time(nil), p.gotAt...)
+	return &d
+}
+
+func (p *timedProbe) AppendState(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(p.next))
+	return appendMsgs(b, p.got)
+}
 
 // msgDecider gives each message the latency latency says, and loses none.
 // The rig's observer sees a message just before the engine asks for its
@@ -191,6 +240,11 @@ func (d msgDecider) Latency(lo, hi sim.Time) sim.Time {
 }
 
 func (d msgDecider) Chance(sim.Decision, float64) bool { return false }
+
+// Jitter draws from the node's own stream, as a seeded run does.
+func (d msgDecider) Jitter(r *rand.Rand, hi sim.Time) sim.Time {
+	return sim.SeedDecider{}.Jitter(r, hi)
+}
 
 // fixed is an engine configuration with a fixed 1ms latency.
 var fixed = sim.Config{Seed: 1, LatencyMin: sim.Millisecond, LatencyMax: sim.Millisecond}
@@ -245,6 +299,18 @@ func TestRecoverHighestBallot(t *testing.T) {
 		}
 	}
 	require.Len(t, prepares, 2, "one rejected Phase 1, then one that wins")
+	// leader1 stood by at 2ms, when the first rejection arrived; with no
+	// heartbeat to re-arm it, its election timer fired after [T, 2T] with T
+	// = 100ms (the 50ms election timeout doubled by the first campaign).
+	var second sim.Time
+	for _, s := range r.sentBy(r.leaderIDs[0], protocol.Prepare) {
+		if s.msg.Ballot == prepares[1] {
+			second = s.at
+			break
+		}
+	}
+	assert.GreaterOrEqual(t, second, 102*sim.Millisecond, "the second campaign waits at least the doubled election timeout")
+	assert.LessOrEqual(t, second, 202*sim.Millisecond, "the second campaign waits at most twice the doubled election timeout")
 	assert.Equal(t, b(1, 1), prepares[0])
 	won := prepares[1]
 	assert.Greater(t, won.Round, int64(2), "the new round is above the rejection's")
@@ -255,6 +321,9 @@ func TestRecoverHighestBallot(t *testing.T) {
 	assert.Zero(t, unchosen)
 	assert.Equal(t, []protocol.Command{bv}, l.Machine().Applied(), "slot 1 recovers B, accepted at the highest ballot")
 	assert.Equal(t, map[string]string{"k": "B"}, l.Machine().Store().Map())
+	assert.Equal(t, 2, r.noted(r.leaderIDs[0], protocol.NotePhase1), "two campaigns")
+	assert.Equal(t, 1, r.noted(r.leaderIDs[0], protocol.NotePreempted), "preempted once, by the first rejection; the second finds it standing by")
+	assert.Equal(t, 1, r.noted(r.leaderIDs[0], protocol.NoteRecoveredValue))
 	for i := range 2 {
 		assert.Equal(t, []protocol.Entry{{Slot: 1, Ballot: won, Cmd: bv}}, accs[i].Accepted, "acceptor%d holds B at the new ballot", i+1)
 	}
@@ -264,7 +333,11 @@ func TestRecoverHighestBallot(t *testing.T) {
 		"[leader1] Phase 1: sending Prepare(1,1) to 3 acceptors",
 		"[acceptor1] PREPARE (1,1) rejected (higher ballot (2,2) promised)",
 		"[leader1] PREPARE rejected by acceptor1: it promised (2,2) > (1,1); preempted, standing by",
-		"[leader1] no heartbeat from a leader for",
+		// The leader no longer measures how long it heard nothing: its
+		// election timer, armed when it stood by and re-armed only by
+		// heartbeats, fires after the election timeout, which its first
+		// campaign doubled (backoff 1): 2 * 50ms.
+		"[leader1] no heartbeat from a leader within the election timeout (at least 100ms): starting Phase 1",
 		"[leader1] Phase 1: sending Prepare"+won.String()+" to 3 acceptors",
 		"[leader1] Phase 1 complete: 2 promises received (need 2)",
 		`[leader1] slot 1: recovering PUT "k" = "B" (client2 #1), accepted at ballot (2,2), the highest reported`,
@@ -320,6 +393,10 @@ func TestRecoverHoleAsNoop(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []int64{4}, slots, "the new request is proposed in slot 4 only")
+	assert.Equal(t, 1, r.noted(lid, protocol.NotePhase1), "one campaign")
+	assert.Equal(t, 1, r.noted(lid, protocol.NoteRecovery), "one Phase 1 win that recovered slots")
+	assert.Equal(t, 1, r.noted(lid, protocol.NoteNoopFill), "one hole filled with Noop")
+	assert.Equal(t, 2, r.noted(lid, protocol.NoteRecoveredValue), "two values recovered")
 	assert.Empty(t, r.violations)
 
 	r.assertTrace(t,
@@ -350,6 +427,7 @@ func TestRetryTakesEffectOnce(t *testing.T) {
 	assert.Equal(t, []protocol.Command{put}, l.Machine().Effects(), "one effect")
 	assert.Equal(t, []protocol.Command{put}, l.Machine().Applied(), "the retry takes no slot")
 	assert.Equal(t, []protocol.Command{put}, r.reps[0].Machine().Applied())
+	assert.Equal(t, 1, r.noted(r.leaderIDs[0], protocol.NoteSessionAnswer), "the retry is answered from the session")
 	assert.Empty(t, r.violations)
 	r.assertTrace(t, `[leader1] client1's request 1 (PUT "x" = "v") was already applied: answering again, not applying twice`)
 }
@@ -508,7 +586,9 @@ func TestDuellingCandidatesTerminate(t *testing.T) {
 						l.Timeouts = cf.timeouts
 					}
 					w := &kv.Workload{Requests: 1, Keys: []string{"x"}, Values: kv.Values(2), Put: 1}
-					c := &kv.Client{Targets: r.leaderIDs, Workload: w, Timeout: 100 * sim.Millisecond, Retries: 20}
+					// The client's own stream of the seed, as cluster draws it.
+					script := w.Script("client1", sim.Stream(seed, "node/client1"), nil)
+					c := &kv.Client{Targets: r.leaderIDs, Script: script, Timeout: 100 * sim.Millisecond, Retries: 20}
 					r.e.AddNode("client1", c)
 					r.e.Crash(0, r.leaderIDs[0])
 					res := r.e.Run()

@@ -1,6 +1,7 @@
 package multipaxos
 
 import (
+	"encoding/binary"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -25,6 +26,7 @@ func TestStandbyRedirects(t *testing.T) {
 	assert.Equal(t, int64(1), p.got[0].Ballot.LeaderID, "leader1 leads")
 	assert.Equal(t, put, p.got[0].Cmd)
 	r.assertTrace(t, "[leader2] not leading: redirecting client1's request 1 to leader1")
+	assert.Equal(t, 1, r.noted(r.leaderIDs[1], protocol.NoteRedirect))
 
 	// Alone, a standby node hears nobody: it stays silent.
 	r = newRig(fixed, 2, 1, []*Acceptor{{}, {}, {}}, 0)
@@ -36,6 +38,7 @@ func TestStandbyRedirects(t *testing.T) {
 		assert.NotEqual(t, protocol.Redirect, m.Kind, "no leader heard: no redirect")
 	}
 	r.assertTrace(t, "[leader2] not leading and no leader heard from: ignoring client1's request 1")
+	assert.Zero(t, r.noted(r.leaderIDs[1], protocol.NoteRedirect))
 }
 
 // redirector answers every request with a Redirect to leader number hint.
@@ -45,8 +48,13 @@ func (d *redirector) Start(*kv.Env) {}
 func (d *redirector) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	env.Send(from, protocol.Msg{Kind: protocol.Redirect, Ballot: protocol.Ballot{Round: 1, LeaderID: d.hint}, Cmd: m.Cmd})
 }
-func (d *redirector) Timer(*kv.Env, string, int64) {}
+func (d *redirector) Timer(*kv.Env, sim.TimerKind) {}
 func (d *redirector) Crash()                       {}
+func (d *redirector) Clone(sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
+	c := *d
+	return &c
+}
+func (d *redirector) AppendState(b []byte) []byte { return b }
 
 // answerer answers every request OK.
 type answerer struct{ got int }
@@ -56,8 +64,13 @@ func (a *answerer) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	a.got++
 	env.Send(from, protocol.Msg{Kind: protocol.Reply, Cmd: m.Cmd, Result: protocol.Result{OK: true}})
 }
-func (a *answerer) Timer(*kv.Env, string, int64) {}
+func (a *answerer) Timer(*kv.Env, sim.TimerKind) {}
 func (a *answerer) Crash()                       {}
+func (a *answerer) Clone(sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
+	c := *a
+	return &c
+}
+func (a *answerer) AppendState(b []byte) []byte { return binary.AppendUvarint(b, uint64(a.got)) }
 
 // TestClientFollowsRedirect: a client sends its request at once to the
 // leader a Redirect names, counting it as a retry; a Redirect that names
@@ -69,7 +82,9 @@ func TestClientFollowsRedirect(t *testing.T) {
 		e, text := testEngine(sim.Millisecond)
 		a := &answerer{}
 		ids := []sim.NodeID{e.AddNode("leader1", first), e.AddNode("leader2", a)}
-		c := &kv.Client{Targets: ids, Workload: w, Timeout: 100 * sim.Millisecond, Retries: retries}
+		// The client's own stream of the seed, from which it drew its
+		// requests before the redesign.
+		c := &kv.Client{Targets: ids, Script: w.Script("client1", sim.Stream(1, "node/client1"), nil), Timeout: 100 * sim.Millisecond, Retries: retries}
 		e.AddNode("client1", c)
 		e.Run()
 		return c, a, text.String()

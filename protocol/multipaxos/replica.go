@@ -1,6 +1,7 @@
 package multipaxos
 
 import (
+	"encoding/binary"
 	"strconv"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
@@ -23,6 +24,8 @@ type Replica struct {
 	// hbApplied is how far the log was applied by the sender of the last
 	// heartbeat.
 	hbApplied int64
+	// Bugs switches on catalogued mistakes, for teaching (protocol.Bugs).
+	Bugs protocol.Bugs
 }
 
 // Start announces the replica.
@@ -56,10 +59,16 @@ func (r *Replica) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 		r.have = append(r.have, false)
 	}
 	i := m.Slot - 1
-	if r.have[i] || m.Slot <= r.applied {
+	if r.have[i] { // every slot up to applied has arrived (with BugReplicaUnordered, applied counts arrivals, not slots)
 		return // a duplicate commit: already known
 	}
 	r.log[i], r.have[i] = m.Cmd, true
+	if r.Bugs.Has(protocol.BugReplicaUnordered) {
+		r.applied++
+		r.machine.Apply(m.Cmd)
+		env.Stepf("slot %d: %v (applied on arrival)", m.Slot, m.Cmd)
+		return
+	}
 	if m.Slot > r.applied+1 {
 		if env.Tracing() {
 			env.Step("slot " + strconv.FormatInt(m.Slot, 10) + " buffered: waiting for slot " + strconv.FormatInt(r.applied+1, 10))
@@ -81,7 +90,38 @@ func (r *Replica) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 }
 
 // Timer is unused.
-func (r *Replica) Timer(*kv.Env, string, int64) {}
+func (r *Replica) Timer(*kv.Env, sim.TimerKind) {}
+
+// Clone implements sim.Node.
+func (r *Replica) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
+	d, _ := into.(*Replica)
+	if d == nil {
+		d = &Replica{}
+	}
+	d.log = append(d.log[:0], r.log...)
+	d.have = append(d.have[:0], r.have...)
+	d.applied, d.boots, d.hbApplied, d.Bugs = r.applied, r.boots, r.hbApplied, r.Bugs
+	r.machine.CloneInto(&d.machine)
+	return d
+}
+
+// AppendState implements sim.Node: the slots received, how far applied, and
+// the last heartbeat's applied index (the store is a function of the log).
+func (r *Replica) AppendState(b []byte) []byte {
+	b = binary.AppendVarint(b, r.applied)
+	b = binary.AppendVarint(b, r.hbApplied)
+	b = binary.AppendUvarint(b, uint64(len(r.log)))
+	for i, c := range r.log {
+		if r.have[i] {
+			b = append(b, 1)
+			b = c.AppendState(b)
+		} else {
+			b = append(b, 0)
+		}
+	}
+	b = append(b, byte(min(r.boots, 2)))
+	return r.machine.AppendState(b)
+}
 
 // Crash loses the log and the store: a replica keeps nothing durable.
 func (r *Replica) Crash() {

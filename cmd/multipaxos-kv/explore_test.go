@@ -1,0 +1,95 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestExploreTableInReadme runs every explore command of the README's table
+// of tiny scenarios and checks its state count and coverage, so that the
+// table cannot go stale; each search must hold every check, and give the
+// same summary (speed aside) twice.
+func TestExploreTableInReadme(t *testing.T) {
+	if testing.Short() {
+		t.Skip("searches take a few seconds")
+	}
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	require.NoError(t, err)
+	rows := regexp.MustCompile("(?m)^\\| `explore ([^`]*)` \\| (\\d+) \\| ([a-z0-9 ]+) \\|$").FindAllStringSubmatch(string(readme), -1)
+	require.GreaterOrEqual(t, len(rows), 6, "the README's table of explore bounds")
+	for _, row := range rows {
+		t.Run(row[1], func(t *testing.T) {
+			args := append([]string{"explore", "-q"}, strings.Fields(row[1])...)
+			code, out, errs := cli(t, args...)
+			require.Equal(t, exitOK, code, "%s\n%s", out, errs)
+			assert.Contains(t, out, "states:      "+row[2]+" distinct,", "the README's count")
+			coverage := "coverage:    " + row[3] + ":"
+			assert.Contains(t, out, coverage)
+			assert.Contains(t, out, "result:      ok")
+			_, again, _ := cli(t, args...)
+			assert.Equal(t, withoutSpeed(out), withoutSpeed(again), "a search is deterministic")
+		})
+	}
+}
+
+func withoutSpeed(s string) string {
+	return regexp.MustCompile(`(?m)^speed:.*$`).ReplaceAllString(s, "")
+}
+
+// TestExploreViolationReplays: a bug that explore finds yields a schedule
+// that replay reproduces, failing the same check, byte for byte twice; the
+// correct code passes the same search.
+func TestExploreViolationReplays(t *testing.T) {
+	dir := t.TempDir()
+	sched := filepath.Join(dir, "v.sched")
+	code, out, errs := cli(t, "explore", "-q", "-duplicates", "1", "-bug", "count-duplicate-votes", "-schedule", sched, "explore-basic")
+	require.Equal(t, exitFail, code, out)
+	assert.Contains(t, out, "VIOLATION:   agreement:")
+	assert.Contains(t, errs, "multipaxos-kv explore: agreement failed after")
+	code, first, errs := cli(t, "replay", sched)
+	require.Equal(t, exitFail, code, errs)
+	assert.Regexp(t, `(?m)^  agreement        leader1 applied`, first)
+	assert.Contains(t, first, "liveness         not checked: the schedule stops early on purpose")
+	assert.Contains(t, errs, "check failed: agreement;")
+	_, second, _ := cli(t, "replay", sched)
+	assert.Equal(t, first, second)
+	data, err := os.ReadFile(sched)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), `bugs = ["count-duplicate-votes"]`)
+
+	code, out, errs = cli(t, "explore", "-q", "-duplicates", "1", "explore-basic")
+	assert.Equal(t, exitOK, code, "%s\n%s", out, errs)
+}
+
+// TestExploreBadInput: bounds and scenarios explore cannot search.
+func TestExploreBadInput(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"-strategy", "astar"}, `-strategy "astar": expected bfs, dfs or random`},
+		{[]string{"-timers", "-1"}, "-timers -1: must be between 0 and"},
+		{[]string{"-timer-kinds", "alarm", "explore-basic"}, `unknown timer kind "alarm"`},
+		{[]string{"-bug", "nosuch"}, `unknown bug "nosuch"`},
+		{[]string{"acceptor-crash"}, "explore uses fault budgets"},
+	} {
+		code, out, errs := cli(t, append([]string{"explore", "-q"}, c.args...)...)
+		assert.Equal(t, exitUsage, code, "%v: %s", c.args, out)
+		assert.Contains(t, errs, c.err, "%v", c.args)
+		assert.Equal(t, 1, strings.Count(errs, "\n"), "one line: %q", errs)
+	}
+}
+
+// TestBugsCommand lists every catalogued bug with its sentence.
+func TestBugsCommand(t *testing.T) {
+	code, out, errs := cli(t, "bugs")
+	require.Equal(t, exitOK, code, errs)
+	assert.GreaterOrEqual(t, strings.Count(out, "\n"), 10, "at least ten bugs")
+	assert.Regexp(t, `(?m)^accept-below-promise +acceptor, Phase 2b +the acceptor accepts`, out)
+}

@@ -1,0 +1,101 @@
+package cluster
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
+)
+
+// WriteSummary writes the human summary of a run: how it ended, what the
+// network did, every node's final store, and the checks' verdicts.
+func (c *Cluster) WriteSummary(w io.Writer, o Outcome) error {
+	s, r := c.Scenario, o.Result
+	cfg := c.Engine.Config()
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "\n--- summary ---\n")
+	fmt.Fprintf(&b, "scenario:  %s (seed %d, protocol %s)\n", s.Name, s.Seed, s.Protocol)
+	fmt.Fprintf(&b, "ended:     at %v virtual time: %s\n", r.End, r.Describe(cfg))
+	fmt.Fprintf(&b, "events:    %d\n", r.Events)
+	fmt.Fprintf(&b, "messages:  %d sent, %d delivered, %d dropped, %d duplicated\n", r.Sent, r.Delivered, r.Dropped, r.Duplicated)
+	fmt.Fprintf(&b, "clients:   %d x %d requests, %d unfinished\n", s.Nodes.Clients, s.Workload.RequestsPerClient, o.Unanswered)
+	fmt.Fprintf(&b, "stores:\n")
+	for _, st := range o.Stores {
+		fmt.Fprintf(&b, "  %-10s %s\n", st.Name, kv.FormatMap(st.Store))
+	}
+	if r.Reason == sim.StopDivergence {
+		fmt.Fprintf(&b, "checks:    not run: the replay diverged, so this is a run of neither the schedule nor the code\n")
+	} else {
+		fmt.Fprintf(&b, "checks:\n")
+	}
+	for _, v := range o.Checks {
+		fmt.Fprintf(&b, "  %-16s %s\n", v.Name, v.Text())
+	}
+	verdict := "ok"
+	switch {
+	case r.Reason == sim.StopDivergence:
+		verdict = "DIVERGED"
+	case !o.OK:
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(&b, "result:    %s\n", verdict)
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// WriteSummaryJSON writes the summary record, the JSON trace's last line, to
+// w. Its seq follows the trace's last record.
+func (c *Cluster) WriteSummaryJSON(w io.Writer, o Outcome) error {
+	s, r := c.Scenario, o.Result
+	cfg := c.Engine.Config()
+	t := &sim.Tracer{JSON: w}
+	if c.tracer != nil {
+		t.SetSeq(c.tracer.Seq())
+	}
+	t.JSONRecord(r.End, "summary", func(b []byte) []byte {
+		b = sim.AppendJSONField(b, "scenario", s.Name)
+		b = append(b, `,"seed":`...)
+		b = strconv.AppendUint(b, s.Seed, 10)
+		b = sim.AppendJSONInt(b, "events", int64(r.Events))
+		b = sim.AppendJSONField(b, "end", r.Describe(cfg))
+		b = append(b, `,"messages":{"sent":`...)
+		b = strconv.AppendInt(b, int64(r.Sent), 10)
+		b = sim.AppendJSONInt(b, "delivered", int64(r.Delivered))
+		b = sim.AppendJSONInt(b, "dropped", int64(r.Dropped))
+		b = sim.AppendJSONInt(b, "duplicated", int64(r.Duplicated))
+		b = append(b, `},"stores":{`...)
+		for i, st := range o.Stores {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = sim.AppendJSONString(b, st.Name)
+			b = append(b, ":{"...)
+			for j, k := range slices.Sorted(maps.Keys(st.Store)) {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				b = sim.AppendJSONString(b, k)
+				b = append(b, ':')
+				b = sim.AppendJSONString(b, st.Store[k])
+			}
+			b = append(b, '}')
+		}
+		b = append(b, `},"checks":{`...)
+		for i, v := range o.Checks {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = sim.AppendJSONString(b, string(v.Name))
+			b = append(b, ':')
+			b = sim.AppendJSONString(b, v.Text())
+		}
+		b = append(b, '}')
+		return sim.AppendJSONBool(b, "ok", o.OK)
+	})
+	return t.Err()
+}

@@ -1,0 +1,271 @@
+package kv
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
+)
+
+// pick is one steered action: its index among the enabled actions, and how
+// many were enabled.
+type pick struct{ i, of int }
+
+// driveSteered runs up to n actions of a steered engine chosen by rng,
+// nine times in ten a delivery when one is in flight, stopping early when
+// until (if set) holds or nothing is enabled. It returns its picks.
+func driveSteered(e *sim.Engine[protocol.Msg], rng *rand.Rand, n int, until func() bool) []pick {
+	var picks []pick
+	var acts []sim.Action
+	var deliveries []int
+	for range n {
+		if until != nil && until() {
+			break
+		}
+		acts = e.Enabled(acts[:0])
+		if len(acts) == 0 {
+			break
+		}
+		deliveries = deliveries[:0]
+		for i, a := range acts {
+			if a.Kind == sim.ActRun && strings.HasPrefix(e.Describe(a), "deliver ") {
+				deliveries = append(deliveries, i)
+			}
+		}
+		p := pick{rng.IntN(len(acts)), len(acts)}
+		if len(deliveries) > 0 && rng.IntN(10) > 0 {
+			p.i = deliveries[rng.IntN(len(deliveries))]
+		}
+		picks = append(picks, p)
+		e.Do(acts[p.i])
+	}
+	return picks
+}
+
+// replaySteered drives e by picks, as driveSteered drove another engine.
+func replaySteered(t *testing.T, e *sim.Engine[protocol.Msg], picks []pick) {
+	t.Helper()
+	var acts []sim.Action
+	for k, p := range picks {
+		acts = e.Enabled(acts[:0])
+		require.Len(t, acts, p.of, "action %d: the clone is offered another choice than the original", k)
+		e.Do(acts[p.i])
+	}
+}
+
+func nodeStates(e *sim.Engine[protocol.Msg]) [][]byte {
+	out := make([][]byte, e.NumNodes())
+	for i := range out {
+		out[i] = e.Node(sim.NodeID(i)).AppendState(nil)
+	}
+	return out
+}
+
+// holder is a node that delegates to the node it holds, so that a test can
+// put a clone in a node's place in an engine.
+type holder struct{ n sim.Node[protocol.Msg] }
+
+func (h *holder) Start(env *Env)                                    { h.n.Start(env) }
+func (h *holder) Receive(env *Env, from sim.NodeID, m protocol.Msg) { h.n.Receive(env, from, m) }
+func (h *holder) Timer(env *Env, k sim.TimerKind)                   { h.n.Timer(env, k) }
+func (h *holder) Crash()                                            { h.n.Crash() }
+func (h *holder) AppendState(b []byte) []byte                       { return h.n.AppendState(b) }
+func (h *holder) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
+	d, _ := into.(*holder)
+	var inner sim.Node[protocol.Msg]
+	if d == nil {
+		d = &holder{}
+	} else {
+		inner = d.n
+	}
+	d.n = h.n.Clone(inner)
+	return d
+}
+
+// held is the node engine e holds as node i, read from the engine each
+// time (an engine that shares its nodes with a copy replaces a node with a
+// clone before changing it).
+func held(e *sim.Engine[protocol.Msg], i int) sim.Node[protocol.Msg] {
+	return e.Node(sim.NodeID(i)).(*holder).n
+}
+
+// steeredStore is the unreplicated kv_store, a Server and two Clients of 6
+// requests each, each in a holder, in steered mode with the least latency,
+// and losses, duplicates and a crash in the budget. Built twice, it is the
+// same run.
+func steeredStore() *sim.Engine[protocol.Msg] {
+	e := sim.New[protocol.Msg](sim.Config{Seed: 1, LatencyMin: sim.Millisecond, LatencyMax: sim.Millisecond, TimeLimit: sim.Second, MaxEvents: 100000, TimerNames: protocol.TimerNames})
+	sid := e.AddNode("kvstore", &holder{&Server{}})
+	w := &Workload{Requests: 6, Keys: []string{"x", "y"}, Values: Values(3), Get: 1, Put: 2, Delete: 1}
+	for i := 1; i <= 2; i++ {
+		name := fmt.Sprintf("client%d", i)
+		e.AddNode(name, &holder{&Client{Targets: []sim.NodeID{sid}, Script: w.Script(name, sim.Stream(1, "node/"+name), nil), Timeout: 10 * sim.Millisecond, Retries: 3}})
+	}
+	e.Steer()
+	e.SetDecider(sim.FirstDecider{})
+	e.SetBudget(sim.Budget{Timers: 20, Losses: 3, Duplicates: 2, Crashes: 1})
+	return e
+}
+
+// TestCloneIndependence clones the Server and the Clients of a run mid-way,
+// into nothing (Clone(nil)) and into older clones (Clone(into)), drives the
+// original further, and checks that the clones still encode what the
+// original encoded when they were made; then that each clone, put in its
+// node's place in a run brought to the same point and driven by the same
+// actions, encodes as the original. The same holds of a whole engine's copy
+// (CloneInto), however the engine shares or copies its nodes.
+func TestCloneIndependence(t *testing.T) {
+	e := steeredStore()
+	n := e.NumNodes()
+	rng := rand.New(rand.NewPCG(3, 3))
+
+	prefix := driveSteered(e, rng, 8, nil)
+	older := make([]sim.Node[protocol.Msg], n)
+	for i := range older {
+		older[i] = held(e, i).Clone(nil)
+	}
+	mid := func() bool {
+		return held(e, 0).(*Server).Machine().Len() >= 3 && !held(e, 1).(*Client).Done() && !held(e, 2).(*Client).Done()
+	}
+	prefix = append(prefix, driveSteered(e, rng, 1000, mid)...)
+	require.True(t, mid(), "the run reaches a mid-run state")
+
+	before := nodeStates(e)
+	store := held(e, 0).(*Server).Machine().Store().Map()
+	fresh := make([]sim.Node[protocol.Msg], n)
+	reused := make([]sim.Node[protocol.Msg], n)
+	for i := range n {
+		name := e.Name(sim.NodeID(i))
+		fresh[i] = held(e, i).Clone(nil)
+		reused[i] = held(e, i).Clone(older[i])
+		require.Same(t, older[i], reused[i], "%s: Clone(into) reuses into", name)
+		assert.Equal(t, before[i], fresh[i].AppendState(nil), "%s: a clone encodes as the original", name)
+		assert.Equal(t, before[i], reused[i].AppendState(nil), "%s: a clone into an older clone encodes as the original", name)
+	}
+	copied := e.CloneInto(nil)
+
+	post := driveSteered(e, rng, 400, nil)
+	after := nodeStates(e)
+	for i := range n {
+		name := e.Name(sim.NodeID(i))
+		assert.NotEqual(t, before[i], after[i], "%s changed after the clone: the test drives the original too little", name)
+		assert.Equal(t, before[i], fresh[i].AppendState(nil), "%s: driving the original changed its clone", name)
+		assert.Equal(t, before[i], reused[i].AppendState(nil), "%s: driving the original changed its clone into an older clone", name)
+		assert.Equal(t, before[i], copied.Node(sim.NodeID(i)).AppendState(nil), "%s: driving the original changed the engine's copy", name)
+	}
+	for _, c := range []sim.Node[protocol.Msg]{fresh[0], reused[0]} {
+		assert.Equal(t, store, c.(*Server).Machine().Store().Map(), "driving the original changed its clone's store")
+	}
+
+	var s1, s2 sim.StateScratch
+	want := e.AppendState(nil, &s1)
+	final := held(e, 0).(*Server).Machine().Store().Map()
+	for _, c := range []struct {
+		name   string
+		clones []sim.Node[protocol.Msg]
+	}{{"Clone(nil)", fresh}, {"Clone(into)", reused}} {
+		e2 := steeredStore()
+		replaySteered(t, e2, prefix)
+		require.Equal(t, before, nodeStates(e2), "the run replayed to the same point")
+		for i := range n {
+			e2.Node(sim.NodeID(i)).(*holder).n = c.clones[i]
+		}
+		replaySteered(t, e2, post)
+		got := nodeStates(e2)
+		for i := range n {
+			assert.Equal(t, after[i], got[i], "%s: %s driven as the original encodes differently", c.name, e.Name(sim.NodeID(i)))
+		}
+		assert.Equal(t, want, e2.AppendState(nil, &s2), "%s: the whole run encodes as the original", c.name)
+		assert.Equal(t, final, held(e2, 0).(*Server).Machine().Store().Map(), "%s: the clone's store", c.name)
+	}
+	replaySteered(t, copied, post)
+	assert.Equal(t, after, nodeStates(copied), "the engine's copy driven as the original")
+	assert.Equal(t, want, copied.AppendState(nil, &s2), "the engine's copy encodes as the original")
+}
+
+// TestMachineCloneIndependence: AppendState encodes only a machine's log,
+// of which the store and the sessions are functions, so it cannot see a
+// store or a sessions map shared between a machine and its clone. This
+// checks them directly: applying to the original changes neither the
+// clone's store nor its sessions, for a new clone and for a clone into a
+// machine that held other state.
+func TestMachineCloneIndependence(t *testing.T) {
+	for _, into := range []bool{false, true} {
+		t.Run(fmt.Sprintf("into=%v", into), func(t *testing.T) {
+			var m, d Machine
+			if into {
+				d.Apply(asRequest("client9", 4, put("z", "9")))
+				d.Apply(asRequest("client1", 7, put("x", "7")))
+			}
+			m.Apply(asRequest("client1", 1, put("x", "1")))
+			m.CloneInto(&d)
+			want := m.AppendState(nil)
+			require.Equal(t, want, d.AppendState(nil))
+			require.Equal(t, map[string]string{"x": "1"}, d.Store().Map())
+			_, ok := d.Answered("client9", 4)
+			require.False(t, ok, "the clone keeps none of into's sessions")
+
+			m.Apply(asRequest("client1", 2, del("x")))
+			m.Apply(asRequest("client2", 1, put("y", "2")))
+			assert.Equal(t, want, d.AppendState(nil))
+			assert.Equal(t, map[string]string{"x": "1"}, d.Store().Map(), "applying to the original changed the clone's store")
+			_, ok = d.Answered("client1", 2)
+			assert.False(t, ok, "applying to the original changed the clone's session of client1")
+			_, ok = d.Answered("client2", 1)
+			assert.False(t, ok, "applying to the original gave the clone a session of client2")
+			assert.Equal(t, []protocol.Command{asRequest("client1", 1, put("x", "1"))}, d.Effects())
+
+			// And the other way round.
+			d.Apply(asRequest("client3", 1, put("w", "3")))
+			assert.Equal(t, map[string]string{"y": "2"}, m.Store().Map(), "applying to the clone changed the original")
+			_, ok = m.Answered("client3", 1)
+			assert.False(t, ok)
+		})
+	}
+}
+
+// TestAppendStateCanonical: one state reached two ways encodes the same. A
+// machine that applied a log encodes as one that applied other commands,
+// was Reset and applied the same log (its maps keep their old memory); a
+// client encodes only what decides what it does next, not the request in
+// flight, which its script and count of requests sent determine.
+func TestAppendStateCanonical(t *testing.T) {
+	log := []protocol.Command{asRequest("client1", 1, put("x", "1")), {Op: protocol.Noop}, asRequest("client2", 1, get("x"))}
+	var fresh, reused, cloned Machine
+	for _, c := range log {
+		fresh.Apply(c)
+	}
+	for _, c := range []protocol.Command{put("a", "1"), put("b", "2"), asRequest("client1", 5, del("a"))} {
+		reused.Apply(c)
+	}
+	reused.Reset()
+	for _, c := range log {
+		reused.Apply(c)
+	}
+	cloned.Apply(put("q", "q"))
+	fresh.CloneInto(&cloned)
+	assert.Equal(t, fresh.AppendState(nil), reused.AppendState(nil), "a reset machine that applied the same log")
+	assert.Equal(t, fresh.AppendState(nil), cloned.AppendState(nil), "a clone into a machine with other state")
+	assert.True(t, fresh.Store().Equal(reused.Store()))
+	var other Machine
+	other.Apply(log[0])
+	other.Apply(log[2])
+	assert.NotEqual(t, fresh.AppendState(nil), other.AppendState(nil), "a log without the Noop is another state: the slots differ")
+
+	script := []protocol.Command{asRequest("client1", 1, put("x", "1")), asRequest("client1", 2, get("x"))}
+	a := &Client{Script: script, Targets: []sim.NodeID{0}}
+	a.sent, a.pending, a.cur = 1, true, script[0]
+	// The same client state reached after a Reset: a is the one that has
+	// just sent request 1.
+	c := &Client{Script: script, Targets: []sim.NodeID{0}}
+	c.sent, c.pending, c.cur, c.tries, c.target = 2, false, script[1], 3, 0
+	c.Reset()
+	c.sent, c.pending, c.cur = 1, true, script[0]
+	assert.Equal(t, a.AppendState(nil), c.AppendState(nil))
+}

@@ -1,0 +1,335 @@
+package multipaxos
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
+)
+
+// pick is one steered action: its index among the enabled actions, and how
+// many were enabled, so that a run driven the same way can check that it
+// was offered the same choice.
+type pick struct{ i, of int }
+
+// driveSteered runs up to n actions of a steered engine, each chosen by rng
+// among the enabled ones, stopping early when until (if set) holds or
+// nothing is enabled. Nine times in ten it delivers a message, if one is in
+// flight, so that timers and faults do not drown the protocol's progress
+// (picked uniformly, leaders fire their election timers as often as they
+// receive heartbeats, and duel for ever). It returns the picks it made.
+func driveSteered(e *sim.Engine[protocol.Msg], rng *rand.Rand, n int, until func() bool) []pick {
+	var picks []pick
+	var acts []sim.Action
+	var deliveries []int
+	for range n {
+		if until != nil && until() {
+			break
+		}
+		acts = e.Enabled(acts[:0])
+		if len(acts) == 0 {
+			break
+		}
+		deliveries = deliveries[:0]
+		for i, a := range acts {
+			if a.Kind == sim.ActRun && strings.HasPrefix(e.Describe(a), "deliver ") {
+				deliveries = append(deliveries, i)
+			}
+		}
+		p := pick{rng.IntN(len(acts)), len(acts)}
+		if len(deliveries) > 0 && rng.IntN(10) > 0 {
+			p.i = deliveries[rng.IntN(len(deliveries))]
+		}
+		picks = append(picks, p)
+		e.Do(acts[p.i])
+	}
+	return picks
+}
+
+// replaySteered drives e by picks, as driveSteered drove another engine.
+func replaySteered(t *testing.T, e *sim.Engine[protocol.Msg], picks []pick) {
+	t.Helper()
+	var acts []sim.Action
+	for k, p := range picks {
+		acts = e.Enabled(acts[:0])
+		require.Len(t, acts, p.of, "action %d: the clone is offered another choice than the original", k)
+		e.Do(acts[p.i])
+	}
+}
+
+// nodeStates is every node's AppendState.
+func nodeStates(e *sim.Engine[protocol.Msg]) [][]byte {
+	out := make([][]byte, e.NumNodes())
+	for i := range out {
+		out[i] = e.Node(sim.NodeID(i)).AppendState(nil)
+	}
+	return out
+}
+
+// holder is a node that delegates to the node it holds, so that a test can
+// put a clone in a node's place in an engine.
+type holder struct{ n sim.Node[protocol.Msg] }
+
+func (h *holder) Start(env *kv.Env)                                    { h.n.Start(env) }
+func (h *holder) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) { h.n.Receive(env, from, m) }
+func (h *holder) Timer(env *kv.Env, k sim.TimerKind)                   { h.n.Timer(env, k) }
+func (h *holder) Crash()                                               { h.n.Crash() }
+func (h *holder) AppendState(b []byte) []byte                          { return h.n.AppendState(b) }
+func (h *holder) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
+	d, _ := into.(*holder)
+	var inner sim.Node[protocol.Msg]
+	if d == nil {
+		d = &holder{}
+	} else {
+		inner = d.n
+	}
+	d.n = h.n.Clone(inner)
+	return d
+}
+
+// held is the node that engine e holds as node i. It reads the engine each
+// time: an engine that shares its nodes with a clone (CloneInto) replaces a
+// node with a copy before changing it.
+func held(e *sim.Engine[protocol.Msg], i int) sim.Node[protocol.Msg] {
+	return e.Node(sim.NodeID(i)).(*holder).n
+}
+
+// steeredCluster is 2 leaders (pipeline 2), 3 acceptors, 1 replica and 2
+// clients of 4 requests each, wired as newRig wires them and each in a
+// holder, in steered mode with the least latency and no jitter
+// (sim.FirstDecider), and a budget of timers and faults. Built twice, it
+// is the same run.
+func steeredCluster() *sim.Engine[protocol.Msg] {
+	e := sim.New[protocol.Msg](sim.Config{Seed: 1, LatencyMin: sim.Millisecond, LatencyMax: sim.Millisecond, TimeLimit: sim.Second, MaxEvents: 100000, TimerNames: protocol.TimerNames})
+	const leaders, acceptors = 2, 3
+	var ls []*Leader
+	var lids, aids, rids []sim.NodeID
+	for i := 1; i <= leaders; i++ {
+		l := &Leader{ID: int64(i), Timeouts: recoveryTimeouts, Pipeline: 2}
+		ls = append(ls, l)
+		lids = append(lids, e.AddNode(fmt.Sprintf("leader%d", i), &holder{l}))
+	}
+	for i := 1; i <= acceptors; i++ {
+		aids = append(aids, e.AddNode(fmt.Sprintf("acceptor%d", i), &holder{&Acceptor{}}))
+	}
+	rids = append(rids, e.AddNode("replica1", &holder{&Replica{}}))
+	for i, l := range ls {
+		l.Acceptors, l.Replicas = aids, rids
+		for j, id := range lids {
+			if j != i {
+				l.Peers = append(l.Peers, id)
+			}
+		}
+	}
+	w := &kv.Workload{Requests: 4, Keys: []string{"x", "y"}, Values: kv.Values(3), Get: 1, Put: 2, Delete: 1}
+	for i := 1; i <= 2; i++ {
+		name := fmt.Sprintf("client%d", i)
+		e.AddNode(name, &holder{&kv.Client{Targets: lids, Script: w.Script(name, sim.Stream(1, "node/"+name), nil), Timeout: 100 * sim.Millisecond, Retries: 5}})
+	}
+	e.Steer()
+	e.SetDecider(sim.FirstDecider{})
+	e.SetBudget(sim.Budget{Timers: 300, Losses: 2, Duplicates: 2, Crashes: 1})
+	return e
+}
+
+// TestCloneIndependence clones every node of a cluster mid-run, twice: into
+// nothing (Clone(nil), a new node) and into an older clone of the same node
+// (Clone(into), reusing its memory). Driving the original further must not
+// change either clone: each keeps encoding what the original encoded when
+// it was cloned, which is what lets the explorer keep a state and come back
+// to it. Each clone, put in its node's place in a run brought to the same
+// point and driven by the same actions as the original, must then encode as
+// the original does. The same holds of a whole engine's copy (CloneInto),
+// however the engine shares or copies its nodes.
+func TestCloneIndependence(t *testing.T) {
+	e := steeredCluster()
+	n := e.NumNodes()
+	rng := rand.New(rand.NewPCG(7, 7))
+
+	// Older clones, whose memory the Clone(into) copies below reuse.
+	prefix := driveSteered(e, rng, 15, nil)
+	older := make([]sim.Node[protocol.Msg], n)
+	for i := range older {
+		older[i] = held(e, i).Clone(nil)
+	}
+
+	// Mid-run: a leader leads with two slots applied, the replica has
+	// learnt one, and client1 still has requests to make.
+	mid := func() bool {
+		var applied bool
+		for i := range 2 {
+			if l := held(e, i).(*Leader); l.role == leading && l.applied >= 2 {
+				applied = true
+			}
+		}
+		return applied && held(e, 5).(*Replica).applied >= 1 && !held(e, 6).(*kv.Client).Done()
+	}
+	prefix = append(prefix, driveSteered(e, rng, 5000, mid)...)
+	require.True(t, mid(), "the run reaches a mid-run state")
+
+	before := nodeStates(e)
+	fresh := make([]sim.Node[protocol.Msg], n)
+	reused := make([]sim.Node[protocol.Msg], n)
+	for i := range n {
+		name := e.Name(sim.NodeID(i))
+		fresh[i] = held(e, i).Clone(nil)
+		reused[i] = held(e, i).Clone(older[i])
+		require.Same(t, older[i], reused[i], "%s: Clone(into) reuses into", name)
+		assert.Equal(t, before[i], fresh[i].AppendState(nil), "%s: a clone encodes as the original", name)
+		assert.Equal(t, before[i], reused[i].AppendState(nil), "%s: a clone into an older clone encodes as the original", name)
+	}
+	copied := e.CloneInto(nil)
+
+	post := driveSteered(e, rng, 400, nil)
+	require.NotEmpty(t, post)
+	after := nodeStates(e)
+
+	// The original moved on: every kind of node changed, so the checks
+	// below are not vacuous.
+	changed := map[string]bool{}
+	for i := range n {
+		if string(before[i]) != string(after[i]) {
+			changed[fmt.Sprintf("%T", held(e, i))] = true
+		}
+	}
+	for _, typ := range []string{"*multipaxos.Leader", "*multipaxos.Acceptor", "*multipaxos.Replica", "*kv.Client"} {
+		assert.True(t, changed[typ], "some %s changed after the clone: the test drives the original too little", typ)
+	}
+
+	for i := range n {
+		name := e.Name(sim.NodeID(i))
+		assert.Equal(t, before[i], fresh[i].AppendState(nil), "%s: driving the original changed its clone", name)
+		assert.Equal(t, before[i], reused[i].AppendState(nil), "%s: driving the original changed its clone into an older clone", name)
+		assert.Equal(t, before[i], copied.Node(sim.NodeID(i)).AppendState(nil), "%s: driving the original changed the engine's copy", name)
+	}
+
+	var s1, s2 sim.StateScratch
+	want := e.AppendState(nil, &s1)
+	for _, c := range []struct {
+		name   string
+		clones []sim.Node[protocol.Msg]
+	}{{"Clone(nil)", fresh}, {"Clone(into)", reused}} {
+		// The same run, brought to the point of the clones, with the
+		// clones in its nodes' places.
+		e2 := steeredCluster()
+		replaySteered(t, e2, prefix)
+		require.Equal(t, before, nodeStates(e2), "the run replayed to the same point")
+		for i := range n {
+			e2.Node(sim.NodeID(i)).(*holder).n = c.clones[i]
+		}
+		replaySteered(t, e2, post)
+		got := nodeStates(e2)
+		for i := range n {
+			assert.Equal(t, after[i], got[i], "%s: %s driven as the original encodes differently", c.name, e.Name(sim.NodeID(i)))
+		}
+		assert.Equal(t, want, e2.AppendState(nil, &s2), "%s: the whole run encodes as the original", c.name)
+	}
+	replaySteered(t, copied, post)
+	assert.Equal(t, after, nodeStates(copied), "the engine's copy driven as the original")
+	assert.Equal(t, want, copied.AppendState(nil, &s2), "the engine's copy encodes as the original")
+}
+
+// TestCloneLeaderDeep clones a leader whose every slice holds something
+// (promises, recovered entries, slots with votes, a queue, a machine with
+// sessions) and checks, field by field, that changing the original's
+// reaches none of the clone's, for both Clone(nil) and Clone(into).
+func TestCloneLeaderDeep(t *testing.T) {
+	x := cmdOf("client1", 1, protocol.Put, "x", "1")
+	y := cmdOf("client2", 1, protocol.Get, "x", "")
+	mk := func() *Leader {
+		l := &Leader{ID: 1, Acceptors: []sim.NodeID{0, 1, 2}, role: leading, ballot: b(2, 1), seen: b(2, 1), round: 2}
+		l.promises.size(3)
+		l.promises.add(0)
+		l.promises.add(2)
+		l.answered.size(3)
+		l.answered.add(1)
+		l.recovered = []protocol.Entry{{Slot: 1, Ballot: b(1, 1), Cmd: x}}
+		l.slots = []proposal{{cmd: x, from: sim.NoNode, chosen: true}, {cmd: y, from: 5}}
+		for i := range l.slots {
+			l.slots[i].votes.size(3)
+			l.slots[i].votes.add(0)
+		}
+		l.machine.Apply(x)
+		l.applied, l.recovering, l.inflight = 1, 1, 1
+		l.queue = []pending{{from: 6, cmd: cmdOf("client3", 1, protocol.Delete, "x", "")}}
+		return l
+	}
+	for _, c := range []struct {
+		name string
+		into sim.Node[protocol.Msg]
+	}{{"Clone(nil)", nil}, {"Clone(into)", mk()}} {
+		t.Run(c.name, func(t *testing.T) {
+			l := mk()
+			d := l.Clone(c.into).(*Leader)
+			want := l.AppendState(nil)
+			require.Equal(t, want, d.AppendState(nil))
+
+			l.promises.add(1)
+			l.answered.add(0)
+			l.recovered[0].Cmd = y
+			l.slots[1].votes.add(1)
+			l.slots[1].chosen = true
+			l.queue[0].cmd.Seq = 9
+			l.machine.Apply(y)
+			l.slots = append(l.slots[:2], proposal{cmd: x}) // may reuse spare capacity
+			assert.Equal(t, want, d.AppendState(nil), "changing the original's state changed the clone")
+			assert.Equal(t, 2, d.promises.count())
+			assert.False(t, d.slots[1].votes.has(1))
+			assert.Equal(t, []protocol.Command{x}, d.Machine().Applied())
+		})
+	}
+}
+
+// TestCloneAcceptorReplica clones an acceptor and a replica, changes the
+// originals, and checks the clones did not change, for both Clone(nil) and
+// Clone(into).
+func TestCloneAcceptorReplica(t *testing.T) {
+	x := cmdOf("client1", 1, protocol.Put, "x", "1")
+	y := cmdOf("client2", 1, protocol.Put, "y", "2")
+	for _, into := range []bool{false, true} {
+		t.Run(fmt.Sprintf("into=%v", into), func(t *testing.T) {
+			a := &Acceptor{}
+			a.Accept(b(1, 1), 2, x)
+			var ainto sim.Node[protocol.Msg]
+			if into {
+				old := &Acceptor{}
+				old.Accept(b(5, 5), 4, y) // longer, so its array is reused
+				ainto = old
+			}
+			ac := a.Clone(ainto).(*Acceptor)
+			want := a.AppendState(nil)
+			require.Equal(t, want, ac.AppendState(nil))
+			a.Accept(b(2, 1), 1, y)
+			a.Accept(b(2, 1), 2, y)
+			assert.Equal(t, want, ac.AppendState(nil), "accepting on the original changed the clone")
+
+			e, _ := testEngine(0)
+			rep := &Replica{}
+			rid := e.AddNode("replica1", rep)
+			p := &probe{to: rid, burst: true, script: []protocol.Msg{
+				{Kind: protocol.Commit, Slot: 1, Cmd: x},
+				{Kind: protocol.Commit, Slot: 3, Cmd: y},
+			}}
+			e.AddNode("leader1", p)
+			e.Run()
+			var rinto sim.Node[protocol.Msg]
+			if into {
+				rinto = rep.Clone(nil)
+			}
+			rc := rep.Clone(rinto).(*Replica)
+			want = rep.AppendState(nil)
+			require.Equal(t, want, rc.AppendState(nil))
+			rep.log[2].Key = "changed"
+			rep.have[1] = true
+			rep.Machine().Apply(y)
+			assert.Equal(t, want, rc.AppendState(nil), "changing the original replica changed the clone")
+		})
+	}
+}

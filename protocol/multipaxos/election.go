@@ -1,0 +1,153 @@
+package multipaxos
+
+import (
+	"fmt"
+
+	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
+)
+
+// campaign runs Phase 1 with a round above every ballot seen: Prepare to
+// every acceptor.
+func (l *Leader) campaign(env *kv.Env) {
+	l.resends = 0
+	l.backoff = min(l.backoff+1, maxBackoff)
+	env.Note(protocol.NotePhase1)
+	l.round = max(l.round, l.seen.Round) + 1
+	l.role = candidate
+	l.ballot = protocol.Ballot{Round: l.round, LeaderID: l.ID}
+	if l.Bugs.Has(protocol.BugSameBallot) {
+		l.ballot.LeaderID = 0
+	}
+	l.see(l.ballot)
+	l.promises.clear()
+	l.recovered = l.recovered[:0]
+	env.Stepf("Phase 1: sending Prepare%v to %d acceptors", l.ballot, len(l.Acceptors))
+	for _, a := range l.Acceptors {
+		env.Send(a, protocol.Msg{Kind: protocol.Prepare, Ballot: l.ballot})
+	}
+	l.armRetry(env)
+}
+
+// standBy gives up proposing and watches for heartbeats.
+func (l *Leader) standBy(env *kv.Env, why string) {
+	if why != "" {
+		env.Step(why)
+	}
+	l.role = standby
+	l.inflight = 0
+	l.queue, l.head = l.queue[:0], 0
+	l.cancelRetry(env)
+	env.CancelTimer(protocol.TimerHeartbeat)
+	env.CancelTimer(protocol.TimerCheck)
+	l.armElection(env)
+}
+
+// preempted stands by because another node's ballot is above this one's.
+func (l *Leader) preempted(env *kv.Env, why string) {
+	env.Note(protocol.NotePreempted)
+	l.standBy(env, why)
+}
+
+// maxBackoff caps the doubling of the election timeout (16 times).
+const maxBackoff = 4
+
+// electionTimeout is how long a standby node waits without a heartbeat
+// before it campaigns: Election, doubled for every campaign since this node
+// last won. When heartbeats are slower than the timeout (latency above
+// Election), standby nodes would otherwise depose working leaders forever;
+// backing off exponentially ends such duels.
+func (l *Leader) electionTimeout() sim.Time { return l.Timeouts.Election << l.backoff }
+
+// armElection (re)sets the election timer to a random time in [T, 2T] where
+// T is the election timeout, so that standby nodes do not all campaign at
+// once and duelling candidates fall out of step. Every heartbeat from the
+// leader sets it again: when it fires, no heartbeat came for at least T.
+func (l *Leader) armElection(env *kv.Env) {
+	t := l.electionTimeout()
+	env.SetTimer(protocol.TimerElection, t, t)
+}
+
+// heartbeat notes that a node with ballot b leads. A standby node keeps
+// waiting; a node with a lower ballot of its own stands by.
+func (l *Leader) heartbeat(env *kv.Env, from sim.NodeID, b protocol.Ballot) {
+	if b.Less(l.seen) {
+		return // from a deposed leader
+	}
+	above := l.see(b)
+	switch {
+	case l.role == standby:
+		l.armElection(env)
+	case above:
+		l.preempted(env, env.Name(from)+" leads with ballot "+b.String()+" > "+l.ballot.String()+"; standing by")
+	}
+}
+
+// rejected handles PrepareRejected and AcceptRejected: an acceptor promised
+// a higher ballot, so this node's ballot can no longer win. It stands by; if
+// no leader shows up, its election timer makes it campaign above that ballot.
+func (l *Leader) rejected(env *kv.Env, from sim.NodeID, m protocol.Msg) {
+	if !l.see(m.Ballot) {
+		return
+	}
+	what := "PREPARE"
+	if m.Kind == protocol.AcceptRejected {
+		what = fmt.Sprintf("ACCEPT for slot %d", m.Slot)
+	}
+	l.preempted(env, what+" rejected by "+env.Name(from)+": it promised "+m.Ballot.String()+" > "+l.ballot.String()+"; preempted, standing by")
+}
+
+// heartbeatAck notes an acceptor's answer to a heartbeat; a promise above
+// this node's ballot means another node has run Phase 1 since: stand by.
+func (l *Leader) heartbeatAck(env *kv.Env, from sim.NodeID, m protocol.Msg) {
+	if l.see(m.Ballot) && l.role == leading {
+		l.preempted(env, env.Name(from)+" promised "+m.Ballot.String()+" > "+l.ballot.String()+"; preempted, standing by")
+	}
+}
+
+// checkMajority runs every election period while the node leads: a node
+// that no longer hears from a majority of acceptors stands by. It cannot
+// choose anything, and its heartbeats would keep the other leaders from
+// taking over.
+func (l *Leader) checkMajority(env *kv.Env) {
+	if n := l.answered.count(); n < l.Quorum() {
+		l.standBy(env, fmt.Sprintf("heard from only %d of %d acceptors in the last %v: lost the majority, standing by so that another leader can take over", n, len(l.Acceptors), l.Timeouts.Election))
+		return
+	}
+	l.answered.clear()
+	env.SetTimer(protocol.TimerCheck, l.Timeouts.Election, 0)
+}
+
+// redirect answers a client's request to a standby node: point the client at
+// the node whose ballot it has seen, or stay silent if there is none (the
+// client's timeout moves it on).
+func (l *Leader) redirect(env *kv.Env, from sim.NodeID, cmd protocol.Command) {
+	if hint := l.seen.LeaderID; hint != 0 && hint != l.ID {
+		env.Note(protocol.NoteRedirect)
+		env.Stepf("not leading: redirecting %s's request %d to leader%d", cmd.Client, cmd.Seq, hint)
+		env.Send(from, protocol.Msg{Kind: protocol.Redirect, Ballot: l.seen, Cmd: cmd})
+		return
+	}
+	env.Stepf("not leading and no leader heard from: ignoring %s's request %d (the client will try another leader)", cmd.Client, cmd.Seq)
+}
+
+// maxRetryBackoff caps the doubling of the re-send interval (8 times).
+const maxRetryBackoff = 3
+
+// armRetry sets the re-send timer: Retry, doubled for every re-send without
+// an answer since, so that a leader cut off from its acceptors does not
+// flood the network (or the trace) at a fixed rate.
+func (l *Leader) armRetry(env *kv.Env) {
+	if !l.retryArmed {
+		env.SetTimer(protocol.TimerRetry, l.Timeouts.Retry<<min(l.resends, maxRetryBackoff), 0)
+		l.retryArmed = true
+	}
+}
+
+func (l *Leader) cancelRetry(env *kv.Env) {
+	if l.retryArmed {
+		env.CancelTimer(protocol.TimerRetry)
+		l.retryArmed = false
+	}
+}
