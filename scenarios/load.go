@@ -17,7 +17,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
-	"github.com/multipaxos-kv/multipaxos-kv/internal/userfile"
+	"github.com/multipaxos-kv/multipaxos-kv/scenarios/userfile"
 )
 
 // Load returns the validated scenario nameOrPath. A bare name (no ".toml"

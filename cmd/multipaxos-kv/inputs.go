@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/multipaxos-kv/multipaxos-kv/internal/userfile"
 	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
+	"github.com/multipaxos-kv/multipaxos-kv/scenarios/userfile"
 )
 
 // Limits of the command line, beside the scenario's (scenarios.Max*). The

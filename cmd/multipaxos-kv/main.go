@@ -12,7 +12,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/multipaxos-kv/multipaxos-kv/internal/buildinfo"
+	"github.com/multipaxos-kv/multipaxos-kv/sim/buildinfo"
 )
 
 // Exit statuses, as SPEC.md fixes them.

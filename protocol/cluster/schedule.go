@@ -9,9 +9,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/multipaxos-kv/multipaxos-kv/internal/buildinfo"
 	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
+	"github.com/multipaxos-kv/multipaxos-kv/sim/buildinfo"
 )
 
 // scheduleVersion opens every schedule file. Version 2 names every event by
