@@ -10,6 +10,21 @@ func Stream(seed uint64, label string) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, labelHash(label)))
 }
 
+// Reseedable is a labelled random stream that can be reseeded in place, so
+// that a cluster reused across seeds allocates no new sources.
+type Reseedable struct{ s stream }
+
+// NewReseedable returns Stream(seed, label) in a form that Reseed restarts.
+func NewReseedable(seed uint64, label string) *Reseedable {
+	return &Reseedable{newStream(seed, label)}
+}
+
+// Rand is the stream.
+func (r *Reseedable) Rand() *rand.Rand { return r.s.r }
+
+// Reseed restarts the stream as Stream(seed, label) would.
+func (r *Reseedable) Reseed(seed uint64) { r.s.reseed(seed) }
+
 // stream is a labelled random stream that can be reseeded in place, so that
 // an engine reused across seeds allocates no new sources.
 type stream struct {

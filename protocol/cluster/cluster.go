@@ -52,6 +52,7 @@ type Cluster struct {
 	chosen   *check.Chosen
 	paths    Paths
 	ls       []check.Learner // reused by Safety
+	streams  []*sim.Reseedable // each client's workload stream, reused across seeds
 }
 
 // New builds the nodes of s and schedules its faults. s must be valid.
@@ -145,12 +146,18 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 	return c
 }
 
-// scripts draws every client's requests from its own stream of the seed.
+// scripts draws every client's requests from its own stream of the seed
+// ("node/NAME", the stream the client drew from when it drew as it went).
 func (c *Cluster) scripts() {
-	for _, id := range c.Topology.Clients {
+	for i, id := range c.Topology.Clients {
 		cl := c.client(id)
 		name := c.Topology.Names[id]
-		cl.Script = c.workload.Script(name, sim.Stream(c.Scenario.Seed, "node/"+name), cl.Script)
+		if i == len(c.streams) {
+			c.streams = append(c.streams, sim.NewReseedable(c.Scenario.Seed, "node/"+name))
+		} else {
+			c.streams[i].Reseed(c.Scenario.Seed)
+		}
+		cl.Script = c.workload.Script(name, c.streams[i].Rand(), cl.Script)
 	}
 }
 
@@ -252,7 +259,7 @@ func (c *Cluster) CloneInto(d *Cluster) *Cluster {
 	}
 	eng := d.Engine
 	chosen, ls := d.chosen, d.ls
-	*d = Cluster{Scenario: c.Scenario, Topology: c.Topology, opt: c.opt, workload: c.workload, paths: c.paths, ls: ls}
+	*d = Cluster{Scenario: c.Scenario, Topology: c.Topology, opt: c.opt, workload: c.workload, paths: c.paths, ls: ls, streams: c.streams}
 	d.opt.Text, d.opt.JSON, d.opt.Record, d.opt.Replay = nil, nil, false, nil
 	d.Engine = c.Engine.CloneInto(eng)
 	if c.chosen != nil {

@@ -18,6 +18,7 @@ type Topology struct {
 	Clients   []sim.NodeID
 	Server    sim.NodeID // the kvstore's server, or sim.NoNode
 	Names     []string   // every node's name, by id
+	learners  []sim.NodeID
 }
 
 // NewTopology lays out the nodes of scenario s.
@@ -38,17 +39,17 @@ func NewTopology(s scenarios.Scenario) Topology {
 		add(&t.Replicas, "replica", s.Nodes.Replicas)
 	}
 	add(&t.Clients, "client", s.Nodes.Clients)
+	if t.Server != sim.NoNode {
+		t.learners = []sim.NodeID{t.Server}
+	} else {
+		t.learners = append(append([]sim.NodeID(nil), t.Leaders...), t.Replicas...)
+	}
 	return t
 }
 
 // Learners are the nodes that apply the log, in id order: the leaders and
 // the replicas, or the server.
-func (t Topology) Learners() []sim.NodeID {
-	if t.Server != sim.NoNode {
-		return []sim.NodeID{t.Server}
-	}
-	return append(append([]sim.NodeID(nil), t.Leaders...), t.Replicas...)
-}
+func (t Topology) Learners() []sim.NodeID { return t.learners }
 
 // Quorum is the size of a majority of acceptors.
 func (t Topology) Quorum() int { return len(t.Acceptors)/2 + 1 }

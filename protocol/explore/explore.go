@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -110,6 +111,7 @@ type searcher struct {
 	start   time.Time
 	crash   []bool // nodes that injected crashes may hit
 	timers  []bool // timer kinds that may fire, when filtered
+	expand  []sim.Action
 }
 
 // Check reports whether s can be explored.
@@ -131,6 +133,9 @@ func Run(s scenarios.Scenario, opt Options) (Result, error) {
 	if opt.ProgressEvery <= 0 {
 		opt.ProgressEvery = 1 << 16
 	}
+	// The frontier is full of copies of the cluster, all pointers: collect
+	// garbage less often while the search runs (memory is bounded by -states).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	x := &searcher{s: s, opt: opt, visited: make(map[uint64]struct{}), start: time.Now()}
 	root := x.root(nil)
 	top := cluster.NewTopology(s)
@@ -298,7 +303,8 @@ func (x *searcher) search(root *cluster.Cluster) {
 			x.put(it.c)
 			return
 		}
-		acts := append([]sim.Action(nil), x.enabled(it.c)...)
+		x.expand = append(x.expand[:0], x.enabled(it.c)...)
+		acts := x.expand
 		for _, a := range acts {
 			d := it.c.CloneInto(x.get())
 			d.Engine.Do(a)

@@ -23,7 +23,9 @@ func (l *Leader) campaign(env *kv.Env) {
 	l.see(l.ballot)
 	l.promises.clear()
 	l.recovered = l.recovered[:0]
-	env.Stepf("Phase 1: sending Prepare%v to %d acceptors", l.ballot, len(l.Acceptors))
+	if env.Tracing() { // formatting boxes its arguments: only when tracing
+		env.Stepf("Phase 1: sending Prepare%v to %d acceptors", l.ballot, len(l.Acceptors))
+	}
 	for _, a := range l.Acceptors {
 		env.Send(a, protocol.Msg{Kind: protocol.Prepare, Ballot: l.ballot})
 	}

@@ -19,7 +19,9 @@ func (l *Leader) promise(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	for _, e := range m.Entries {
 		l.recover(e)
 	}
-	env.Stepf("Promise from %s with %d accepted entries (%d/%d)", env.Name(from), len(m.Entries), l.promises.count(), l.Quorum())
+	if env.Tracing() { // formatting boxes its arguments: only when tracing
+		env.Stepf("Promise from %s with %d accepted entries (%d/%d)", env.Name(from), len(m.Entries), l.promises.count(), l.Quorum())
+	}
 	if l.promises.count() >= l.Quorum() {
 		l.win(env)
 	}
@@ -55,7 +57,9 @@ func (l *Leader) win(env *kv.Env) {
 	l.role = leading
 	l.backoff = 0
 	l.cancelRetry(env)
-	env.Stepf("Phase 1 complete: %d promises received (need %d)", l.promises.count(), l.Quorum())
+	if env.Tracing() { // formatting boxes its arguments: only when tracing
+		env.Stepf("Phase 1 complete: %d promises received (need %d)", l.promises.count(), l.Quorum())
+	}
 	l.machine.Reset()
 	l.applied = 0
 	l.clearSlots()
