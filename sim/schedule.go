@@ -14,6 +14,11 @@ import (
 // opaque to this package) from its records.
 const ScheduleMarker = "# --- schedule ---"
 
+// MaxRecordLength bounds one line of a schedule's records: the longest that
+// the engine writes (an event naming two nodes and a message type) is far
+// shorter.
+const MaxRecordLength = 4096
+
 // RecordKind is the kind of one schedule record.
 type RecordKind byte
 
@@ -74,6 +79,9 @@ func ParseSchedule(data []byte, file string) (header []byte, recs []Record, err 
 	body := string(data[i+len(ScheduleMarker)+2:])
 	for _, text := range strings.Split(body, "\n") {
 		line++
+		if len(text) > MaxRecordLength {
+			return nil, nil, fmt.Errorf("%s:%d: a record of %d bytes (limit %d): not a schedule written by this tool", file, line, len(text), MaxRecordLength)
+		}
 		if text == "" || text[0] == '#' {
 			continue
 		}

@@ -376,3 +376,12 @@ func TestReplayExtraRecordsAtTimeLimit(t *testing.T) {
 	assert.Zero(t, got.Diverge.Line)
 	assert.Empty(t, got.Diverge.Want)
 }
+
+// TestParseScheduleRecordLimit: a record longer than MaxRecordLength is
+// refused with its line and the limit, before anything is built from it.
+func TestParseScheduleRecordLimit(t *testing.T) {
+	data := []byte(ScheduleMarker + "\ne 0 start a\ne 0 " + strings.Repeat("x", MaxRecordLength) + "\n")
+	_, _, err := ParseSchedule(data, "big.sched")
+	require.Error(t, err)
+	assert.Equal(t, fmt.Sprintf("big.sched:3: a record of %d bytes (limit %d): not a schedule written by this tool", MaxRecordLength+4, MaxRecordLength), err.Error())
+}
