@@ -89,6 +89,7 @@ func Parse(data []byte, file string) (Scenario, error) {
 		s.Faults[i].Line = ix.line(fmt.Sprintf("faults[%d]", i))
 	}
 	ps = missingAt(raw, ix)
+	ps = append(ps, zeroForWithoutHold(raw, s.Faults, ix)...)
 	for _, p := range s.problems() {
 		p.Line = ix.line(p.Field)
 		ps = append(ps, p)
@@ -185,6 +186,24 @@ func missingAt(raw map[string]any, ix lineIndex) []Problem {
 			ps = append(ps, Problem{Line: ix.line(field), Field: field,
 				Msg: `must be given (the virtual time of the fault, like at = "40ms"), got nothing`})
 		}
+	}
+	return ps
+}
+
+// zeroForWithoutHold reports `for = "0s"` on a fault that is not a hold,
+// which decoding cannot tell from no for at all (Validate reports any other
+// for without hold).
+func zeroForWithoutHold(raw map[string]any, fs []Fault, ix lineIndex) []Problem {
+	var ps []Problem
+	faults, _ := asArray(raw["faults"])
+	for i, f := range faults {
+		m, _ := f.(map[string]any)
+		_, hasFor := m["for"]
+		if !hasFor || i >= len(fs) || fs[i].Hold != nil || fs[i].For != 0 {
+			continue
+		}
+		field := fmt.Sprintf("faults[%d].for", i)
+		ps = append(ps, Problem{Line: ix.line(field), Field: field, Msg: fmt.Sprintf("only a hold takes for, got for = %q with %s", fs[i].For.String(), andList(fs[i].actions()))})
 	}
 	return ps
 }

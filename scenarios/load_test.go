@@ -150,6 +150,15 @@ partition = [
 [[faults]]
 at = "1.5s"
 heal = true
+
+[[faults]]
+at = "2s"
+cut = ["leader1", "acceptor2"]
+
+[[faults]]
+at = "2.5s"
+hold = ["acceptor1", "leader1"]
+for = "200ms"
 `
 
 func TestFaults(t *testing.T) {
@@ -160,7 +169,12 @@ func TestFaults(t *testing.T) {
 		{At: Duration(60 * time.Millisecond), Restart: "acceptor3", Line: 6},
 		{At: Duration(80 * time.Millisecond), Partition: [][]string{{"leader1", "acceptor1"}, {"acceptor2", "acceptor3"}}, Line: 10},
 		{At: Duration(1500 * time.Millisecond), Heal: true, Line: 17},
+		{At: Duration(2 * time.Second), Cut: []string{"leader1", "acceptor2"}, Line: 21},
+		{At: Duration(2500 * time.Millisecond), Hold: []string{"acceptor1", "leader1"}, For: Duration(200 * time.Millisecond), Line: 25},
 	}, s.Faults)
+	for i, want := range []string{"crash", "restart", "partition", "heal", "cut", "hold"} {
+		assert.Equal(t, want, s.Faults[i].Kind())
+	}
 	roundTrip(t, s)
 
 	// Faults written as an inline array of tables work too.
@@ -259,7 +273,7 @@ var badFiles = []struct {
 	{"unknown key in an inline table", "[workload]\nmix = { get = 1, post = 2 }\n",
 		`bad.toml:2: unknown key "workload.mix.post" (expected one of: get, put, delete)`},
 	{"unknown key in the second fault", "[[faults]]\nat = \"1ms\"\ncrash = \"leader1\"\n\n[[faults]]\nat = \"2ms\"\nrestrat = \"leader1\"\n",
-		`bad.toml:7: unknown key "faults[1].restrat" (expected one of: at, crash, restart, partition, heal)`},
+		`bad.toml:7: unknown key "faults[1].restrat" (expected one of: at, crash, restart, partition, heal, cut, hold, for)`},
 	{"unknown table", "[nodes]\nclients = 1\n[timers]\nleader = \"1s\"\n",
 		`bad.toml:3: unknown key "timers" (expected one of: name, description, seed, protocol, time_limit, max_events, liveness, pipeline, bugs, nodes, workload, network, timeouts, faults)`},
 	{"syntax error", "seed = 1\n[nodes\nclients = 1\n",
@@ -337,9 +351,9 @@ var badFiles = []struct {
 	{"kvstore fault on a leader", "protocol = \"kvstore\"\n[[faults]]\nat = \"1ms\"\nrestart = \"leader1\"\n",
 		`bad.toml:4: faults[0].restart: unknown node "leader1" (nodes: server1, client1, client2, client3)`},
 	{"fault with two actions", "[[faults]]\nat = \"1ms\"\ncrash = \"leader1\"\nheal = true\n",
-		`bad.toml:1: faults[0]: must have exactly one of crash, restart, partition, heal; got crash and heal`},
+		`bad.toml:1: faults[0]: must have exactly one of crash, restart, partition, heal, cut, hold; got crash and heal`},
 	{"fault with no action", "[[faults]]\nat = \"1ms\"\n",
-		`bad.toml:1: faults[0]: must have exactly one of crash, restart, partition, heal; got none`},
+		`bad.toml:1: faults[0]: must have exactly one of crash, restart, partition, heal, cut, hold; got none`},
 	{"negative fault time", "[[faults]]\nat = \"-5ms\"\nheal = true\n",
 		`bad.toml:2: faults[0].at: must be >= 0, got -5ms`},
 	{"fault without time", "[[faults]]\nheal = true\n",
@@ -350,6 +364,36 @@ var badFiles = []struct {
 		`bad.toml:1: faults[0].partition[0][1]: must not repeat a node within a group, got "leader1" twice in partition[0]`},
 	{"partition of empty groups", "[[faults]]\nat = \"1ms\"\npartition = [[], []]\n",
 		`bad.toml:3: faults[0].partition: must have at least one non-empty group of node names, got none`},
+	{"cut of one node", "[[faults]]\nat = \"1ms\"\ncut = [\"leader1\"]\n",
+		`bad.toml:3: faults[0].cut: must name two nodes, ["from", "to"], got 1`},
+	{"cut of three nodes", "[[faults]]\nat = \"1ms\"\ncut = [\"leader1\", \"acceptor1\", \"acceptor2\"]\n",
+		`bad.toml:3: faults[0].cut: must name two nodes, ["from", "to"], got 3`},
+	{"empty cut", "[[faults]]\nat = \"1ms\"\ncut = []\n",
+		`bad.toml:3: faults[0].cut: must name two nodes, ["from", "to"], got 0`},
+	{"cut to an unknown node", "[[faults]]\nat = \"1ms\"\ncut = [\"leader1\", \"acceptor9\"]\n",
+		`bad.toml:3: faults[0].cut[1]: unknown node "acceptor9" (nodes: leader1, acceptor1, acceptor2, acceptor3, replica1, replica2, client1, client2, client3)`},
+	{"cut of a node to itself", "[[faults]]\nat = \"1ms\"\ncut = [\"acceptor1\", \"acceptor1\"]\n",
+		`bad.toml:3: faults[0].cut: must name two different nodes, got "acceptor1" twice`},
+	{"cut not a list", "[[faults]]\nat = \"1ms\"\ncut = \"leader1\"\n",
+		`bad.toml:3: faults[0].cut: expected an array, got string "leader1"`},
+	{"cut and heal at once", "[[faults]]\nat = \"1ms\"\ncut = [\"leader1\", \"acceptor1\"]\nheal = true\n",
+		`bad.toml:1: faults[0]: must have exactly one of crash, restart, partition, heal, cut, hold; got heal and cut`},
+	{"hold without for", "[[faults]]\nat = \"1ms\"\nhold = [\"leader1\", \"acceptor1\"]\n",
+		`bad.toml:1: faults[0].for: must be given and > 0 (how long the link is held, like for = "200ms"), got 0s`},
+	{"hold for nothing", "[[faults]]\nat = \"1ms\"\nhold = [\"leader1\", \"acceptor1\"]\nfor = \"0s\"\n",
+		`bad.toml:4: faults[0].for: must be given and > 0 (how long the link is held, like for = "200ms"), got 0s`},
+	{"negative hold", "[[faults]]\nat = \"1ms\"\nhold = [\"leader1\", \"acceptor1\"]\nfor = \"-2ms\"\n",
+		`bad.toml:4: faults[0].for: must be given and > 0 (how long the link is held, like for = "200ms"), got -2ms`},
+	{"hold too long", "[[faults]]\nat = \"1ms\"\nhold = [\"leader1\", \"acceptor1\"]\nfor = \"20000h\"\n",
+		`bad.toml:4: faults[0].for: must be at most 10000h, so that virtual time cannot overflow, got 20000h0m0s`},
+	{"hold of a node to itself", "[[faults]]\nat = \"1ms\"\nhold = [\"client1\", \"client1\"]\nfor = \"1ms\"\n",
+		`bad.toml:3: faults[0].hold: must name two different nodes, got "client1" twice`},
+	{"hold of an unknown node", "[[faults]]\nat = \"1ms\"\nhold = [\"leader7\", \"acceptor1\"]\nfor = \"1ms\"\n",
+		`bad.toml:3: faults[0].hold[0]: unknown node "leader7" (nodes: leader1, acceptor1, acceptor2, acceptor3, replica1, replica2, client1, client2, client3)`},
+	{"for without hold", "[[faults]]\nat = \"1ms\"\ncrash = \"leader1\"\nfor = \"5ms\"\n",
+		`bad.toml:4: faults[0].for: only a hold takes for, got for = "5ms" with crash`},
+	{"zero for without hold", "[[faults]]\nat = \"1ms\"\ncut = [\"leader1\", \"acceptor1\"]\nfor = \"0s\"\n",
+		`bad.toml:4: faults[0].for: only a hold takes for, got for = "0s" with cut`},
 	{"name is a path", "name = \"../../escaped\"\n",
 		`bad.toml:1: name: must be 1 to 100 letters, digits, '-', '_' or '.', not starting with '.' (it names files), got "../../escaped"`},
 	{"name with a directory", "name = \"sub/dir\"\n",
@@ -387,7 +431,7 @@ var badFiles = []struct {
 		"bad.toml:1: protocol: must be \"multipaxos\" or \"kvstore\", got \"paxos\"\n" +
 			"bad.toml:3: network.drop: must be between 0 and 1, got 2\n" +
 			"bad.toml:5: nodes.clients: must be between 0 and 1000, got -1\n" +
-			"bad.toml:6: faults[0]: must have exactly one of crash, restart, partition, heal; got none"},
+			"bad.toml:6: faults[0]: must have exactly one of crash, restart, partition, heal, cut, hold; got none"},
 	{"several type problems, in line order", "[workload]\nvalues = \"many\"\n[nodes]\nclients = true\n",
 		"bad.toml:2: workload.values: expected an integer, got string \"many\"\n" +
 			"bad.toml:4: nodes.clients: expected an integer, got boolean true"},

@@ -48,10 +48,10 @@ const (
 )
 
 // MaxDuration bounds every duration of a scenario: time_limit, each fault's
-// at, the network's latencies and every timeout. Virtual time is int64
-// nanoseconds (about 292 years); no event is later than time_limit plus a
-// latency plus a timeout doubled at most 32 times, which stays far below
-// that, so virtual time never overflows.
+// at, a hold's for, the network's latencies and every timeout. Virtual time
+// is int64 nanoseconds (about 292 years); no event is later than time_limit
+// plus a hold plus a latency plus a timeout doubled at most 32 times, which
+// stays far below that, so virtual time never overflows.
 const MaxDuration = Duration(10000 * time.Hour)
 
 // maxDurationText is MaxDuration as error messages show it.
@@ -188,18 +188,45 @@ const MaxPipeline = 1000
 const MaxClientRetries = 1000
 
 // Fault is one fault injected at virtual time At. Exactly one of Crash,
-// Restart, Partition and Heal is set; an empty string, a nil Partition and a
-// false Heal mean "not this action".
+// Restart, Partition, Heal, Cut and Hold is set; an empty string, a nil
+// slice and a false Heal mean "not this action".
 type Fault struct {
 	At        Duration   `toml:"at"`                  // required, >= 0
 	Crash     string     `toml:"crash,omitempty"`     // node name
 	Restart   string     `toml:"restart,omitempty"`   // node name
 	Partition [][]string `toml:"partition,omitempty"` // disjoint groups of node names
-	Heal      bool       `toml:"heal,omitempty"`      // undo every partition
+	Heal      bool       `toml:"heal,omitempty"`      // undo every partition and every cut
+	// Cut is ["from", "to"]: messages from -> to are lost until a heal.
+	Cut []string `toml:"cut,omitempty"`
+	// Hold is ["from", "to"]: messages sent from -> to in [At, At+For) wait
+	// at the link until At+For, then travel with their latency.
+	Hold []string `toml:"hold,omitempty"`
+	// For is how long a Hold lasts: required with hold, > 0; only with hold.
+	For Duration `toml:"for,omitzero"`
 	// Line is the line of the fault's [[faults]] header (or of its inline
 	// table), filled by Parse so that later stages can point at the fault in
 	// their own error messages; 0 when unknown. It is not part of the format.
 	Line int `toml:"-"`
+}
+
+// Kind names the fault's action: "crash", "restart", "partition", "heal",
+// "cut" or "hold" (the first one set, for an invalid fault).
+func (f Fault) Kind() string {
+	switch {
+	case f.Crash != "":
+		return "crash"
+	case f.Restart != "":
+		return "restart"
+	case f.Partition != nil:
+		return "partition"
+	case f.Heal:
+		return "heal"
+	case f.Cut != nil:
+		return "cut"
+	case f.Hold != nil:
+		return "hold"
+	}
+	return ""
 }
 
 // Default returns the scenario every file starts from: Name is empty (Parse

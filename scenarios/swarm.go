@@ -14,20 +14,26 @@ import (
 // the run's seed is seed too. What is drawn:
 //   - latency_min in [0, 2ms] and latency_max up to 20ms above it;
 //   - drop and duplicate: each 0 half of the time, else in [0, 0.2];
-//   - 0 to 3 faults among: the crash of a faulty acceptor or of a replica,
+//   - 0 to 4 faults among: the crash of a faulty acceptor or of a replica,
 //     with or without a restart; a partition that cuts the faulty acceptors
 //     from the rest, healed or not; a partition that cuts leader1 from the
-//     acceptors for a while, always healed.
+//     acceptors for a while, always healed; the crash of a leader, always
+//     restarted; a one-way cut of a link between a leader and another node,
+//     healed (or, when the other node is a faulty acceptor, maybe not); a
+//     long hold (1 to 5 election timeouts) of such a link.
 //
 // The protocol's timeouts are scaled up, all by one factor, when the drawn
 // latency_max would exceed a quarter of the election timeout: a standby
 // leader that times out before a heartbeat can arrive deposes working leaders
 // forever, which is a misconfiguration, not a fault; swarm explores faults.
+// One seed in 8 keeps the unscaled timeouts anyway; when they would have
+// been scaled, that seed's liveness is off (safety must still hold).
 //
 // The faulty acceptors are a minority, so a majority always stays up and
-// connected, and leaders never crash: a protocol that recovers from faults
-// should stay live. The scenario keeps base's liveness setting. The kvstore protocol gets network
-// draws only.
+// connected but for cuts and holds that end, and crashed leaders come back:
+// a protocol that recovers from faults should stay live. The scenario keeps
+// base's liveness setting, except for the unscaled seeds. The kvstore
+// protocol gets network draws only.
 func Swarm(base Scenario, seed uint64) Scenario {
 	r := rand.New(rand.NewPCG(seed, 0x5357_4152_4d21)) // "SWARM!"
 	s := base
@@ -56,7 +62,11 @@ func Swarm(base Scenario, seed uint64) Scenario {
 	}
 	s.Network.Drop = chance()
 	s.Network.Duplicate = chance()
-	scaleTimeouts(&s)
+	if r.IntN(8) == 0 && needsScaling(s) {
+		s.Liveness = false // misconfigured on purpose: safety only
+	} else {
+		scaleTimeouts(&s)
+	}
 	if s.Protocol == ProtocolKVStore {
 		return s
 	}
@@ -70,11 +80,49 @@ func Swarm(base Scenario, seed uint64) Scenario {
 	for i := range r.IntN((s.Nodes.Acceptors-1)/2 + 1) {
 		faulty = append(faulty, fmt.Sprintf("acceptor%d", s.Nodes.Acceptors-i))
 	}
-	for range r.IntN(4) {
+	isFaulty := func(name string) bool {
+		for _, f := range faulty {
+			if f == name {
+				return true
+			}
+		}
+		return false
+	}
+	// link draws a one-way link between a random leader and a random other
+	// node, in a random direction.
+	link := func() []string {
+		leader := fmt.Sprintf("leader%d", 1+r.IntN(s.Nodes.Leaders))
+		var others []string
+		for _, n := range s.NodeNames() {
+			if n != leader {
+				others = append(others, n)
+			}
+		}
+		other := others[r.IntN(len(others))]
+		if r.IntN(2) == 0 {
+			return []string{leader, other}
+		}
+		return []string{other, leader}
+	}
+	for range r.IntN(5) {
 		t := at()
 		later := t + at()/2 + 1
-		kind := r.IntN(4) // crash an acceptor, crash a replica, cut the faulty acceptors, cut leader1
+		// crash an acceptor, crash a replica, cut the faulty acceptors, cut
+		// leader1, crash a leader, cut a link, hold a link
+		kind := r.IntN(7)
 		switch {
+		case kind == 4:
+			name := fmt.Sprintf("leader%d", 1+r.IntN(s.Nodes.Leaders))
+			s.Faults = append(s.Faults, Fault{At: t, Crash: name}, Fault{At: later, Restart: name})
+		case kind == 5:
+			l := link()
+			s.Faults = append(s.Faults, Fault{At: t, Cut: l})
+			if !isFaulty(l[0]) && !isFaulty(l[1]) || r.IntN(4) > 0 {
+				s.Faults = append(s.Faults, Fault{At: later, Heal: true})
+			}
+		case kind == 6:
+			hold := Duration(float64(s.Timeouts.Election) * (1 + 4*r.Float64())).D().Round(time.Microsecond)
+			s.Faults = append(s.Faults, Fault{At: t, Hold: link(), For: Duration(hold)})
 		case kind == 0 && len(faulty) > 0, kind == 1 && s.Nodes.Replicas > 0:
 			name := fmt.Sprintf("replica%d", 1+r.IntN(max(s.Nodes.Replicas, 1)))
 			if kind == 0 {
@@ -110,13 +158,19 @@ func Swarm(base Scenario, seed uint64) Scenario {
 	return s
 }
 
+// needsScaling reports whether s's election timeout is below 4 times
+// latency_max, which scaleTimeouts corrects.
+func needsScaling(s Scenario) bool {
+	return s.Timeouts.Election > 0 && s.Timeouts.Election < 4*s.Network.LatencyMax
+}
+
 // scaleTimeouts multiplies every timeout of s by the smallest integer that
 // makes the election timeout at least 4 times latency_max.
 func scaleTimeouts(s *Scenario) {
-	need := 4 * s.Network.LatencyMax
-	if s.Timeouts.Election <= 0 || s.Timeouts.Election >= need {
+	if !needsScaling(*s) {
 		return
 	}
+	need := 4 * s.Network.LatencyMax
 	f := (need + s.Timeouts.Election - 1) / s.Timeouts.Election
 	s.Timeouts.Heartbeat *= f
 	s.Timeouts.Election *= f

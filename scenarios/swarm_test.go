@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -30,27 +32,56 @@ func TestSwarm(t *testing.T) {
 		require.Equal(t, s, back, "seed %d: TOML round trip", seed)
 
 		faultyAcceptors := map[string]bool{}
+		crashed := map[string]bool{} // leaders crashed and not restarted yet
 		for _, f := range s.Faults {
-			switch {
-			case f.Crash != "":
-				seen["crash"]++
-				if f.Crash[:len("acceptor")] == "acceptor" {
+			seen[f.Kind()]++
+			switch f.Kind() {
+			case "crash":
+				if strings.HasPrefix(f.Crash, "acceptor") {
 					faultyAcceptors[f.Crash] = true
 				}
-			case f.Restart != "":
-				seen["restart"]++
-			case f.Heal:
-				seen["heal"]++
-			default:
-				seen["partition"]++
+				if strings.HasPrefix(f.Crash, "leader") {
+					seen["leader crash"]++
+					crashed[f.Crash] = true
+				}
+			case "restart":
+				delete(crashed, f.Restart)
+			case "partition":
 				if f.Partition[0][0] != "leader1" {
 					for _, a := range f.Partition[0] {
 						faultyAcceptors[a] = true
 					}
 				}
+			case "cut":
+				require.Len(t, f.Cut, 2)
+				healed := false
+				for _, g := range s.Faults {
+					healed = healed || g.Heal && g.At > f.At
+				}
+				minority := func(n string) bool {
+					i, err := strconv.Atoi(strings.TrimPrefix(n, "acceptor"))
+					return strings.HasPrefix(n, "acceptor") && err == nil && i > s.Nodes.Acceptors-(s.Nodes.Acceptors-1)/2
+				}
+				if !healed {
+					seen["unhealed cut"]++
+					assert.True(t, minority(f.Cut[0]) || minority(f.Cut[1]), "seed %d: only a cut to or from a faulty acceptor may stay: %v", seed, s.Faults)
+				}
+				assert.True(t, strings.HasPrefix(f.Cut[0], "leader") || strings.HasPrefix(f.Cut[1], "leader"), "seed %d: a cut touches a leader: %v", seed, f.Cut)
+			case "hold":
+				assert.GreaterOrEqual(t, f.For, s.Timeouts.Election, "seed %d: a long hold", seed)
+				assert.LessOrEqual(t, f.For, 5*s.Timeouts.Election, "seed %d", seed)
 			}
 		}
 		assert.LessOrEqual(t, len(faultyAcceptors), (s.Nodes.Acceptors-1)/2, "seed %d: a majority must stay up: %v", seed, s.Faults)
+		assert.Empty(t, crashed, "seed %d: every crashed leader restarts: %v", seed, s.Faults)
+		if !s.Liveness {
+			// Unscaled on purpose: timeouts as in base although the latency
+			// asks for more; safety only.
+			seen["unscaled"]++
+			assert.Equal(t, base.Timeouts, s.Timeouts, "seed %d: unscaled", seed)
+			assert.Less(t, s.Timeouts.Election, 4*s.Network.LatencyMax, "seed %d: liveness is off only where scaling was skipped", seed)
+			continue
+		}
 		assert.GreaterOrEqual(t, s.Timeouts.Election, 4*s.Network.LatencyMax, "seed %d: timeouts scaled to the latency", seed)
 		if s.Timeouts.Election != base.Timeouts.Election {
 			seen["scaled"]++
@@ -68,9 +99,12 @@ func TestSwarm(t *testing.T) {
 			seen["no faults"]++
 		}
 	}
-	for _, k := range []string{"crash", "restart", "heal", "partition", "drop", "duplicate", "no faults", "scaled"} {
+	for _, k := range []string{"crash", "restart", "heal", "partition", "cut", "hold", "leader crash", "drop", "duplicate", "no faults", "scaled", "unscaled"} {
 		assert.Greater(t, seen[k], 50, "%s drawn too rarely: %v", k, seen)
 	}
+	assert.Positive(t, seen["unhealed cut"], "a cut of a faulty acceptor's link that stays: %v", seen)
+
+	t.Logf("drawn in 2000 seeds: %v", seen)
 
 	kv, err := Load("kvstore")
 	require.NoError(t, err)

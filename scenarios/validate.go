@@ -255,21 +255,34 @@ func (f *Fault) problems(field string, known func(string) bool, nodes func() str
 		add(".at", "must be >= 0, got %s", f.At)
 	}
 	ps = append(ps, durationLimit(field+".at", f.At)...)
-	var actions []string
-	if f.Crash != "" {
-		actions = append(actions, "crash")
-	}
-	if f.Restart != "" {
-		actions = append(actions, "restart")
-	}
-	if f.Partition != nil {
-		actions = append(actions, "partition")
-	}
-	if f.Heal {
-		actions = append(actions, "heal")
-	}
+	actions := f.actions()
 	if len(actions) != 1 {
-		add("", "must have exactly one of crash, restart, partition, heal; got %s", andList(actions))
+		add("", "must have exactly one of crash, restart, partition, heal, cut, hold; got %s", andList(actions))
+	}
+
+	link := func(sub string, names []string) {
+		if len(names) != 2 {
+			add(sub, `must name two nodes, ["from", "to"], got %d`, len(names))
+			return
+		}
+		for i, name := range names {
+			node(fmt.Sprintf("%s[%d]", sub, i), name)
+		}
+		if names[0] == names[1] {
+			add(sub, "must name two different nodes, got %s twice", quoteClip(names[0]))
+		}
+	}
+	if f.Cut != nil {
+		link(".cut", f.Cut)
+	}
+	if f.Hold != nil {
+		link(".hold", f.Hold)
+		if f.For <= 0 {
+			add(".for", `must be given and > 0 (how long the link is held, like for = "200ms"), got %s`, f.For)
+		}
+		ps = append(ps, durationLimit(field+".for", f.For)...)
+	} else if f.For != 0 {
+		add(".for", "only a hold takes for, got for = %q with %s", f.For.String(), andList(actions))
 	}
 
 	if f.Crash != "" {
@@ -305,6 +318,30 @@ func (f *Fault) problems(field string, known func(string) bool, nodes func() str
 		}
 	}
 	return ps
+}
+
+// actions lists the actions f sets, in the format's order.
+func (f *Fault) actions() []string {
+	var actions []string
+	if f.Crash != "" {
+		actions = append(actions, "crash")
+	}
+	if f.Restart != "" {
+		actions = append(actions, "restart")
+	}
+	if f.Partition != nil {
+		actions = append(actions, "partition")
+	}
+	if f.Heal {
+		actions = append(actions, "heal")
+	}
+	if f.Cut != nil {
+		actions = append(actions, "cut")
+	}
+	if f.Hold != nil {
+		actions = append(actions, "hold")
+	}
+	return actions
 }
 
 // andList renders names as "none", "crash", "crash and heal" or

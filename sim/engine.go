@@ -27,7 +27,7 @@ type Stats struct {
 	Events     int // events executed
 	Sent       int // messages handed to the network
 	Delivered  int // messages delivered to a live node
-	Dropped    int // messages lost: by chance, partition, or a crashed receiver
+	Dropped    int // messages lost: by chance, partition, cut link, or a crashed receiver
 	Duplicated int // extra copies the network made
 }
 
@@ -122,12 +122,26 @@ const (
 	faultRestart
 	faultPartition
 	faultHeal
+	faultCut
+	faultHold
 )
+
+// faultKindNames are the faults' names in the JSON trace, by faultKind.
+var faultKindNames = [...]string{"crash", "restart", "partition", "heal", "cut", "hold"}
 
 type fault struct {
 	kind   faultKind
-	node   NodeID
+	node   NodeID // the node (crash, restart); the sender (cut, hold)
+	to     NodeID // the receiver (cut, hold)
+	dur    Time   // how long a hold lasts
 	groups [][]NodeID
+}
+
+// link is the state of the one-way link between two nodes, kept only once a
+// cut or a hold has been scheduled (Engine.links).
+type link struct {
+	cut       bool // messages on the link are lost until a heal
+	holdUntil Time // messages sent before then wait for it, then travel
 }
 
 // Budget bounds the faults that an explorer may inject in steered mode, and
@@ -178,6 +192,16 @@ type Engine[M Message] struct {
 	// crashed receiver the text trace has shown since the last fault: one
 	// line says it, instead of one per heartbeat.
 	lossShown []bool
+	// links holds each one-way link's cut and hold (from*n+to), allocated
+	// when the first cut or hold is applied. linkUntil is the time before
+	// which a link may be cut or held: 0 while none ever was, the end of the
+	// latest hold, or math.MaxInt64 while a cut is in force. Sends and
+	// deliveries look at links only when now < linkUntil, so a run without
+	// cuts or holds pays one comparison.
+	links     []link
+	linkUntil Time
+	holdMax   Time // the end of the latest hold
+	cuts      int  // links cut now
 }
 
 // New returns an engine with the given configuration, drawing its decisions
@@ -203,6 +227,8 @@ func (e *Engine[M]) Reset(seed uint64) {
 	e.stats = Stats{}
 	e.history = e.history[:0]
 	clear(e.lossShown)
+	clear(e.links)
+	e.linkUntil, e.holdMax, e.cuts = 0, 0, 0
 	e.running, e.stopped, e.invariant, e.budget = false, false, "", Budget{}
 	e.tracer, e.record, e.replay = nil, nil, nil
 	e.network.reseed(seed)
@@ -336,9 +362,29 @@ func (e *Engine[M]) Partition(at Time, groups [][]NodeID) {
 	e.addFault(at, fault{kind: faultPartition, node: NoNode, groups: groups})
 }
 
-// Heal schedules the end of every partition at time at.
+// Heal schedules the end of every partition and every cut at time at.
+// Holds are not ended by a heal: each ends at its own time.
 func (e *Engine[M]) Heal(at Time) {
 	e.addFault(at, fault{kind: faultHeal, node: NoNode})
+}
+
+// Cut schedules a one-way cut at time at: from then until the next heal,
+// messages from from to to are lost (reason "cut"), including those already
+// in flight when it starts. The other direction is not affected.
+func (e *Engine[M]) Cut(at Time, from, to NodeID) {
+	e.addFault(at, fault{kind: faultCut, node: from, to: to})
+}
+
+// Hold schedules a hold of the one-way link from from to to, from time at
+// for d: every message from sends to to in [at, at+d) waits at the link
+// until at+d and then travels with its drawn latency, so it is delivered at
+// at+d plus that latency. Messages already in flight at at are not
+// affected; loss, duplication, partitions and cuts apply as usual (a cut or
+// partition in force at delivery loses a held message). Holds on one link
+// overlap: the link is held until the latest end, and each message waits
+// for the end in force when it was sent. A heal does not end a hold.
+func (e *Engine[M]) Hold(at Time, from, to NodeID, d Time) {
+	e.addFault(at, fault{kind: faultHold, node: from, to: to, dur: d})
 }
 
 // HasFaults reports whether faults were scheduled.
@@ -607,6 +653,10 @@ func (e *Engine[M]) faultText(f *fault) string {
 		return "restart " + e.nodes[f.node].name
 	case faultHeal:
 		return "heal"
+	case faultCut:
+		return "cut " + e.nodes[f.node].name + " -> " + e.nodes[f.to].name
+	case faultHold:
+		return "hold " + e.nodes[f.node].name + " -> " + e.nodes[f.to].name + " for " + f.dur.String()
 	}
 	groups := make([]string, len(f.groups))
 	for i, g := range f.groups {
@@ -646,8 +696,34 @@ func (e *Engine[M]) applyFault(f *fault) {
 		for i := range e.nodes {
 			e.nodes[i].group = 0
 		}
+		if e.cuts > 0 {
+			for i := range e.links {
+				e.links[i].cut = false
+			}
+			e.cuts = 0
+		}
+	case faultCut:
+		l := e.link(f.node, f.to)
+		if l.cut {
+			text += " (already cut)"
+			break
+		}
+		l.cut = true
+		e.cuts++
+	case faultHold:
+		l := e.link(f.node, f.to)
+		end := e.now + f.dur
+		if end < e.now {
+			end = math.MaxInt64
+		}
+		l.holdUntil = max(l.holdUntil, end)
+		e.holdMax = max(e.holdMax, end)
 	}
-	e.traceFault(f.kind, f.node, f.groups, text)
+	e.linkUntil = e.holdMax
+	if e.cuts > 0 {
+		e.linkUntil = math.MaxInt64
+	}
+	e.traceFault(f, text)
 	// The node restarts after the fault is traced, so that its start-up
 	// steps follow the restart line.
 	if f.kind == faultRestart && !e.nodes[f.node].up {
@@ -672,18 +748,37 @@ func (e *Engine[M]) restart(id NodeID) {
 	e.call(id, &event[M]{kind: evStart, to: id})
 }
 
-func (e *Engine[M]) traceFault(kind faultKind, node NodeID, groups [][]NodeID, text string) {
+// link returns the state of the link from -> to, allocating every link's
+// on first use.
+func (e *Engine[M]) link(from, to NodeID) *link {
+	n := len(e.nodes)
+	if len(e.links) != n*n {
+		e.links = make([]link, n*n)
+	}
+	return &e.links[int(from)*n+int(to)]
+}
+
+func (e *Engine[M]) traceFault(f *fault, text string) {
 	if e.tracer == nil {
 		return
 	}
 	e.tracer.TextLine(e.now, "fault", text)
-	e.tracer.JSONRecord(e.now, [...]string{"crash", "restart", "partition", "heal"}[kind], func(b []byte) []byte {
+	kind, node := f.kind, f.node
+	e.tracer.JSONRecord(e.now, faultKindNames[kind], func(b []byte) []byte {
+		if kind == faultCut || kind == faultHold {
+			b = AppendJSONField(b, "from", e.nodes[node].name)
+			b = AppendJSONField(b, "to", e.nodes[f.to].name)
+			if kind == faultHold {
+				b = AppendJSONInt(b, "for", int64(f.dur))
+			}
+			return b
+		}
 		if node != NoNode {
 			b = AppendJSONField(b, "node", e.nodes[node].name)
 		}
 		if kind == faultPartition {
 			b = append(b, `,"groups":[`...)
-			for i, g := range groups {
+			for i, g := range f.groups {
 				if i > 0 {
 					b = append(b, ',')
 				}
@@ -758,6 +853,15 @@ func (e *Engine[M]) send(from, to NodeID, msg M) {
 		e.dropped(mid, from, to, &msg, "partition")
 		return
 	}
+	depart := e.now // when the message leaves: later on a held link
+	if e.now < e.linkUntil {
+		l := &e.links[int(from)*len(e.nodes)+int(to)]
+		if l.cut {
+			e.dropped(mid, from, to, &msg, "cut")
+			return
+		}
+		depart = max(depart, l.holdUntil)
+	}
 	if e.decideChance(DecideDrop, e.cfg.Drop) {
 		e.dropped(mid, from, to, &msg, "loss")
 		return
@@ -766,11 +870,16 @@ func (e *Engine[M]) send(from, to NodeID, msg M) {
 	if e.q.steered {
 		h = e.msgHash(from, to, &msg)
 	}
-	e.q.push(e.now+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, n: num, msg: msg, mid: mid, h: h})
+	e.q.push(depart+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, n: num, msg: msg, mid: mid, h: h})
 	if e.decideChance(DecideDuplicate, e.cfg.Duplicate) {
 		e.stats.Duplicated++
-		e.q.push(e.now+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, n: num, msg: msg, mid: mid, dup: true, h: h})
+		e.q.push(depart+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, n: num, msg: msg, mid: mid, dup: true, h: h})
 	}
+}
+
+// cut reports whether the link from -> to is cut now.
+func (e *Engine[M]) cut(from, to NodeID) bool {
+	return e.cuts > 0 && e.links[int(from)*len(e.nodes)+int(to)].cut
 }
 
 func (e *Engine[M]) deliver(ev *event[M]) {
@@ -781,6 +890,9 @@ func (e *Engine[M]) deliver(ev *event[M]) {
 		return
 	case e.partitioned(ev.from, ev.to):
 		e.dropped(ev.mid, ev.from, ev.to, &ev.msg, "partition")
+		return
+	case e.cut(ev.from, ev.to):
+		e.dropped(ev.mid, ev.from, ev.to, &ev.msg, "cut")
 		return
 	}
 	e.stats.Delivered++

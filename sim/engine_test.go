@@ -330,6 +330,96 @@ func TestEnginePartition(t *testing.T) {
 		"a new fault shows the link's losses again")
 }
 
+// TestEngineCut: a cut loses messages one way only, including those in
+// flight, until a heal; cutting a cut link again says so.
+func TestEngineCut(t *testing.T) {
+	cfg := limits()
+	cfg.LatencyMin, cfg.LatencyMax = 2*Millisecond, 2*Millisecond
+	tr := newTraced(cfg)
+	const a, b, c = NodeID(0), NodeID(1), NodeID(2)
+	tr.add("a", &tnode{actions: []action{
+		sendAt(9*Millisecond, b, tmsg{"inflight", 0}), // arrives at 11ms, after the cut
+		sendAt(12*Millisecond, b, tmsg{"cut", 0}),
+		sendAt(12*Millisecond, c, tmsg{"toc", 0}), // another link
+		sendAt(25*Millisecond, b, tmsg{"healed", 0}),
+	}})
+	tr.add("b", &tnode{actions: []action{sendAt(12*Millisecond, a, tmsg{"back", 0})}}) // the other way
+	tr.add("c", &tnode{})
+	tr.Cut(10*Millisecond, a, b)
+	tr.Cut(11*Millisecond, a, b)
+	tr.Heal(20 * Millisecond)
+	res := tr.Run()
+
+	var recvs []string
+	for _, l := range tr.log {
+		if strings.Contains(l, "recv") {
+			recvs = append(recvs, l)
+		}
+	}
+	assert.Equal(t, []string{
+		"  14.000ms a: recv back 0 from b",
+		"  14.000ms c: recv toc 0 from a",
+		"  27.000ms b: recv healed 0 from a",
+	}, recvs)
+	assert.Equal(t, 2, res.Dropped)
+	recs := jsonRecords(t, tr.json.Bytes())
+	for _, r := range only(recs, "drop") {
+		assert.Equal(t, "cut", r["reason"])
+	}
+	assert.Equal(t, []map[string]any{
+		{"t": ms(10), "ev": "cut", "from": "a", "to": "b"},
+		{"t": ms(11), "ev": "cut", "from": "a", "to": "b"},
+	}, only(recs, "cut"))
+	text := tr.text.String()
+	assert.Contains(t, text, "[  10.000ms] [fault] cut a -> b\n")
+	assert.Contains(t, text, "[  11.000ms] [fault] cut a -> b (already cut)\n")
+	assert.Contains(t, text, "[  11.000ms] [network] lost inflight a -> b (cut; later losses on this link are not shown until the next fault)\n")
+	assert.Contains(t, text, "[  20.000ms] [fault] heal\n")
+}
+
+// TestEngineHold: messages sent on a held link during the hold wait for
+// its end, then travel with their latency; messages sent before it, after
+// it, and on other links are not affected. Overlapping holds on one link
+// last until the latest end; a message leaves when the hold in force at its
+// send ends.
+func TestEngineHold(t *testing.T) {
+	cfg := limits()
+	cfg.LatencyMin, cfg.LatencyMax = 2*Millisecond, 2*Millisecond
+	tr := newTraced(cfg)
+	const a, b = NodeID(0), NodeID(1)
+	tr.add("a", &tnode{actions: []action{
+		sendAt(9*Millisecond, b, tmsg{"before", 0}), // in flight when the hold starts
+		sendAt(12*Millisecond, b, tmsg{"held", 1}),
+		sendAt(29*Millisecond, b, tmsg{"held", 2}), // in the second, overlapping hold
+		sendAt(35*Millisecond, b, tmsg{"after", 0}),
+	}})
+	tr.add("b", &tnode{actions: []action{sendAt(12*Millisecond, a, tmsg{"back", 0})}})
+	tr.Hold(10*Millisecond, a, b, 10*Millisecond)
+	tr.Hold(15*Millisecond, a, b, 15*Millisecond) // until 30ms
+	res := tr.Run()
+
+	var recvs []string
+	for _, l := range tr.log {
+		if strings.Contains(l, "recv") {
+			recvs = append(recvs, l)
+		}
+	}
+	assert.Equal(t, []string{
+		"  11.000ms b: recv before 0 from a",
+		"  14.000ms a: recv back 0 from b",
+		"  22.000ms b: recv held 1 from a", // sent before the second hold: leaves at 20ms
+		"  32.000ms b: recv held 2 from a",
+		"  37.000ms b: recv after 0 from a",
+	}, recvs)
+	assert.Equal(t, 0, res.Dropped)
+	recs := jsonRecords(t, tr.json.Bytes())
+	assert.Equal(t, []map[string]any{
+		{"t": ms(10), "ev": "hold", "from": "a", "to": "b", "for": ms(10)},
+		{"t": ms(15), "ev": "hold", "from": "a", "to": "b", "for": ms(15)},
+	}, only(recs, "hold"))
+	assert.Contains(t, tr.text.String(), "[  10.000ms] [fault] hold a -> b for 10ms\n")
+}
+
 // burst runs node a sending n messages to node b at time 0, with latencies
 // of 1..3ms and the network settings edit makes.
 func burst(edit func(*Config), n int) (*traced, Result) {

@@ -385,3 +385,36 @@ func TestParseScheduleRecordLimit(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, fmt.Sprintf("big.sched:3: a record of %d bytes (limit %d): not a schedule written by this tool", MaxRecordLength+4, MaxRecordLength), err.Error())
 }
+
+// TestReplayLinkFaultsAndRepeatedFaults replays a run with cuts, holds and
+// two heals scheduled out of time order: events of the same identity (the
+// heals) replay in the order the recorded run ran them, by time.
+func TestReplayLinkFaultsAndRepeatedFaults(t *testing.T) {
+	build := func(cfg Config) *traced {
+		tr := busyEngine(cfg, -1)
+		n1, n2, n3 := NodeID(0), NodeID(1), NodeID(2)
+		tr.Cut(25*Millisecond, n1, n2)
+		tr.Hold(12*Millisecond, n3, n1, 6*Millisecond)
+		tr.Heal(40 * Millisecond)
+		tr.Heal(30 * Millisecond) // listed later, runs earlier
+		tr.Cut(31*Millisecond, n2, n3)
+		return tr
+	}
+	for _, seed := range []uint64{1, 2, 3} {
+		cfg := busyConfig(seed)
+		var recs []Record
+		orig := build(cfg)
+		orig.RecordTo(&recs)
+		want := orig.Run()
+		require.NotEqual(t, StopDivergence, want.Reason)
+		assert.Contains(t, orig.text.String(), "[fault] cut n1 -> n2\n")
+		assert.Contains(t, orig.text.String(), "[fault] hold n3 -> n1 for 6ms\n")
+		_, parsed := writeParse(t, []byte(testHeader), recs)
+		tr := build(cfg)
+		tr.ReplayFrom(parsed)
+		got := tr.Run()
+		require.Nil(t, got.Diverge, "seed %d", seed)
+		assert.Equal(t, want, got, "seed %d", seed)
+		assert.Equal(t, orig.json.String(), tr.json.String(), "seed %d: the replayed JSON trace differs", seed)
+	}
+}

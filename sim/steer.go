@@ -150,11 +150,11 @@ func (e *Engine[M]) Do(a Action) {
 		}
 		clear(e.lossShown)
 		e.crash(a.Node)
-		e.traceFault(faultCrash, a.Node, nil, "crash "+e.nodes[a.Node].name+" (injected)")
+		e.traceFault(&fault{kind: faultCrash, node: a.Node}, "crash "+e.nodes[a.Node].name+" (injected)")
 	case ActRestart:
 		e.injected("inject restart " + e.nodes[a.Node].name)
 		clear(e.lossShown)
-		e.traceFault(faultRestart, a.Node, nil, "restart "+e.nodes[a.Node].name+" (injected)")
+		e.traceFault(&fault{kind: faultRestart, node: a.Node}, "restart "+e.nodes[a.Node].name+" (injected)")
 		e.restart(a.Node)
 	}
 	e.after()
@@ -286,7 +286,10 @@ func (e *Engine[M]) find(what string) (Action, bool) {
 		if kind != ActRun && ev.kind != evDeliver {
 			continue
 		}
-		if e.identity(ev) == what && (best < 0 || ev.seq < e.q.slab[best].seq) {
+		// Several pending events can share an identity (two heals, two
+		// crashes of one node): take the one ordered mode would run first,
+		// the earliest by (time, sequence), as a recorded run did.
+		if e.identity(ev) == what && (best < 0 || ev.at < e.q.slab[best].at || ev.at == e.q.slab[best].at && ev.seq < e.q.slab[best].seq) {
 			best = int32(i)
 		}
 	}
@@ -328,6 +331,8 @@ func (e *Engine[M]) CloneInto(d *Engine[M]) *Engine[M] {
 	d.running, d.stop, d.stopped, d.invariant, d.budget = e.running, e.stop, e.stopped, e.invariant, e.budget
 	d.env.e = d
 	d.lossShown = nil
+	d.links = append(d.links[:0], e.links...)
+	d.linkUntil, d.holdMax, d.cuts = e.linkUntil, e.holdMax, e.cuts
 	return d
 }
 
@@ -355,6 +360,14 @@ func (e *Engine[M]) AppendState(b []byte, scratch *StateScratch) []byte {
 		}
 		b = append(b, boolByte(n.up), byte(n.group), timers)
 		b = binary.LittleEndian.AppendUint64(b, n.hash)
+	}
+	if e.cuts > 0 { // cut links, only while there are any (explore refuses scheduled faults)
+		b = binary.AppendUvarint(b, uint64(e.cuts))
+		for i := range e.links {
+			if e.links[i].cut {
+				b = binary.AppendUvarint(b, uint64(i))
+			}
+		}
 	}
 	s.hashes = s.hashes[:0]
 	var faults uint64

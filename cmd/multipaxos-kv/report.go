@@ -64,16 +64,7 @@ func (cv *coverage) add(c *cluster.Cluster, s scenarios.Scenario, o cluster.Outc
 		if sim.Duration(f.At.D()) > o.Result.End {
 			continue // the run ended before this fault
 		}
-		switch {
-		case f.Crash != "":
-			hit["crash"] = true
-		case f.Restart != "":
-			hit["restart"] = true
-		case f.Heal:
-			hit["heal"] = true
-		default:
-			hit["partition"] = true
-		}
+		hit[f.Kind()] = true
 	}
 	for k := range hit {
 		cv.faultSeeds[k]++
@@ -191,7 +182,7 @@ func writeReport(w io.Writer, name string, f sweepFlags, cv *coverage, failures 
 	if f.swarm {
 		d.Mode = "swarm: each seed draws its network and faults"
 	}
-	for _, k := range []string{"message loss", "duplication", "crash", "restart", "partition", "heal"} {
+	for _, k := range []string{"message loss", "duplication", "crash", "restart", "partition", "heal", "cut", "hold"} {
 		d.Faults = append(d.Faults, pathCount{k, cv.faultSeeds[k]})
 	}
 	for _, p := range pathCounts(cv.paths) {

@@ -30,8 +30,10 @@ with the command that reproduces it; a schedule file is written for each
 failure (-keep limits how many). Exit status 1 if any seed failed.
 
 With -swarm, each seed also draws the network (latency, drop, duplicate) and
-faults (crashes, restarts, partitions of a minority) from the seed, so one
-sweep covers many fault mixes; a failure then also writes the concrete
+faults (crashes and restarts, leaders' included, partitions of a minority,
+one-way cuts and long holds of links) from the seed, so one sweep covers
+many fault mixes; one seed in 8 keeps timeouts too short for its latency
+and is checked for safety only. A failure then also writes the concrete
 scenario as TOML beside its schedule.
 
 -shard i/n runs only the seeds whose position in the range is i modulo n

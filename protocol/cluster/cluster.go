@@ -51,7 +51,7 @@ type Cluster struct {
 	workload *kv.Workload
 	chosen   *check.Chosen
 	paths    Paths
-	ls       []check.Learner // reused by Safety
+	ls       []check.Learner   // reused by Safety
 	streams  []*sim.Reseedable // each client's workload stream, reused across seeds
 }
 
@@ -132,6 +132,10 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 			e.Restart(at, c.lookup(f.Restart))
 		case f.Heal:
 			e.Heal(at)
+		case f.Cut != nil:
+			e.Cut(at, c.lookup(f.Cut[0]), c.lookup(f.Cut[1]))
+		case f.Hold != nil:
+			e.Hold(at, c.lookup(f.Hold[0]), c.lookup(f.Hold[1]), sim.Duration(f.For.D()))
 		default:
 			groups := make([][]sim.NodeID, len(f.Partition))
 			for i, g := range f.Partition {
@@ -300,6 +304,10 @@ func (c *Cluster) Annotations() []check.Annotation {
 			a.Node, a.Text = f.Restart, "restart "+f.Restart
 		case f.Heal:
 			a.Text = "heal"
+		case f.Cut != nil:
+			a.Node, a.Text = f.Cut[0], "cut "+f.Cut[0]+" -> "+f.Cut[1]
+		case f.Hold != nil:
+			a.Node, a.Text = f.Hold[0], "hold "+f.Hold[0]+" -> "+f.Hold[1]+" for "+f.For.String()
 		default:
 			a.Text = "partition " + fmt.Sprint(f.Partition)
 		}

@@ -48,6 +48,9 @@ func faulty(t testing.TB) scenarios.Scenario {
 		{At: scenarios.Duration(50 * sim.Millisecond), Restart: "acceptor3"},
 		{At: scenarios.Duration(60 * sim.Millisecond), Crash: "replica2"},
 		{At: scenarios.Duration(70 * sim.Millisecond), Restart: "replica2"},
+		{At: scenarios.Duration(10 * sim.Millisecond), Hold: []string{"leader1", "replica1"}, For: scenarios.Duration(40 * sim.Millisecond)},
+		{At: scenarios.Duration(35 * sim.Millisecond), Cut: []string{"acceptor1", "leader1"}},
+		{At: scenarios.Duration(80 * sim.Millisecond), Heal: true},
 	}
 	require.NoError(t, s.Validate())
 	return s
