@@ -64,7 +64,7 @@ func writeSummary(w *bufio.Writer, t *Trace) {
 		return
 	}
 	w.WriteString("<table class=\"run\">\n")
-	skip := map[string]bool{"t": true, "seq": true, "ev": true, "checks": true, "stores": true}
+	skip := map[string]bool{sim.FieldT: true, sim.FieldSeq: true, sim.FieldEv: true, "checks": true, "stores": true}
 	keys := []string{"scenario", "seed", "events", "end", "messages", "ok"}
 	for _, k := range slices.Sorted(maps.Keys(s)) {
 		if !skip[k] && !slices.Contains(keys, k) {

@@ -71,8 +71,8 @@ func WriteMermaid(w io.Writer, t *Trace, opt MermaidOptions) error {
 	}
 	for _, f := range t.Faults {
 		switch f.Kind {
-		case "crash", "restart":
-			rows = append(rows, row{f.T, f.Seq, "Note over " + ids.of(f.Node) + ": " + f.Kind})
+		case sim.EvCrash, sim.EvRestart:
+			rows = append(rows, row{f.T, f.Seq, "Note over " + ids.of(f.Node) + ": " + string(f.Kind)})
 		default:
 			if first == "" {
 				continue
@@ -201,16 +201,16 @@ func mermaidText(s string) string {
 // | {leader2 acceptor1 ...}", "heal".
 func exportFaultText(f Fault) string {
 	switch f.Kind {
-	case "crash", "restart":
-		return f.Kind + " " + f.Node
-	case "partition":
+	case sim.EvCrash, sim.EvRestart:
+		return string(f.Kind) + " " + f.Node
+	case sim.EvPartition:
 		groups := make([]string, len(f.Groups))
 		for i, g := range f.Groups {
 			groups[i] = "{" + strings.Join(g, " ") + "}"
 		}
 		return "partition " + strings.Join(groups, " | ")
 	}
-	return f.Kind
+	return string(f.Kind)
 }
 
 // exportRunName names the run from the trace's summary record: "multipaxos-kv

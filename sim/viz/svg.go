@@ -397,12 +397,12 @@ func kindColor(class string) string {
 func (l *layout) writePartitions(w *bufio.Writer) {
 	x0, x1 := axisW-6, l.width-marginR+6
 	for i, f := range l.t.Faults {
-		if f.Kind != "partition" {
+		if f.Kind != sim.EvPartition {
 			continue
 		}
 		until := l.t.End
 		for _, g := range l.t.Faults[i+1:] {
-			if g.Kind == "partition" || g.Kind == "heal" {
+			if g.Kind == sim.EvPartition || g.Kind == sim.EvHeal {
 				until = g.T
 				break
 			}
@@ -496,14 +496,14 @@ func (l *layout) writeLanes(w *bufio.Writer) {
 		// Up and down stretches: solid while running, dashed while crashed.
 		from, down := l.top, false
 		for _, f := range l.t.Faults {
-			if f.Node != n || (f.Kind != "crash" && f.Kind != "restart") {
+			if f.Node != n || (f.Kind != sim.EvCrash && f.Kind != sim.EvRestart) {
 				continue
 			}
 			y := l.y(f.T)
-			if f.Kind == "crash" && !down {
+			if f.Kind == sim.EvCrash && !down {
 				fmt.Fprintf(w, `<line class="up" x1="%d" y1="%d" x2="%d" y2="%d"/>`, x, from, x, y)
 				from, down = y, true
-			} else if f.Kind == "restart" {
+			} else if f.Kind == sim.EvRestart {
 				fmt.Fprintf(w, `<line class="down" x1="%d" y1="%d" x2="%d" y2="%d"/>`, x, from, x, y)
 				from, down = y, false
 			}
@@ -695,21 +695,21 @@ func (l *layout) writeMarks(w *bufio.Writer) {
 	w.WriteString("<g class=\"marks\">\n")
 	for _, f := range l.t.Faults {
 		y := l.y(f.T)
-		title := f.Kind + " " + f.Node + " at " + f.T.String()
+		title := string(f.Kind) + " " + f.Node + " at " + f.T.String()
 		switch f.Kind {
-		case "crash", "restart":
+		case sim.EvCrash, sim.EvRestart:
 			x, ok := l.laneX[f.Node]
 			if !ok {
 				continue
 			}
 			fmt.Fprintf(w, `<g class="fault %s" data-node="%s" data-t="%d"><title>%s</title>`, f.Kind, esc(f.Node), f.T, esc(title))
-			if f.Kind == "crash" {
+			if f.Kind == sim.EvCrash {
 				fmt.Fprintf(w, `<path d="%s"/>`, crossPath(x, y, 7))
 			} else {
 				fmt.Fprintf(w, `<circle cx="%d" cy="%d" r="6"/>`, x, y)
 			}
 			fmt.Fprintf(w, `<text x="%d" y="%d">%s</text></g>`+"\n", x+10, y-6, f.Kind)
-		case "heal":
+		case sim.EvHeal:
 			fmt.Fprintf(w, `<g class="fault heal" data-t="%d"><title>heal at %s</title><line x1="%d" y1="%d" x2="%d" y2="%d"/><text x="%d" y="%d">heal</text></g>`+"\n",
 				f.T, f.T, axisW-6, y, l.width-marginR+6, y, axisW-2, y-4)
 		}
