@@ -265,7 +265,7 @@ func TestLinPictureAndDeterminismCheck(t *testing.T) {
 func TestReadmeMatchesBinary(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	require.NoError(t, err)
-	mmd, err := os.ReadFile(filepath.Join("..", "..", "sim", "viz", "testdata", "default.mmd"))
+	mmd, err := os.ReadFile(filepath.Join("..", "..", "protocol", "viz", "testdata", "default.mmd"))
 	require.NoError(t, err)
 	assert.True(t, strings.Contains(string(readme), "```mermaid\n"+string(mmd)), "README embeds the golden Mermaid diagram of the default run")
 	for _, cmd := range []string{"run", "replay", "sweep", "explore"} {
