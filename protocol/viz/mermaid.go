@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
@@ -101,7 +102,7 @@ func WriteMermaid(w io.Writer, t *Trace, opt MermaidOptions) error {
 	fmt.Fprintf(bw, "%%%% %s\n", mermaidText(exportRunName(t)))
 	fmt.Fprintf(bw, "%%%% Time is not to scale: one row per arrow or note, in send order; an arrow is drawn where it was sent, whatever its latency.\n")
 	if skipped > 0 {
-		fmt.Fprintf(bw, "%%%% %d heartbeat messages (Heartbeat, HeartbeatAck) left out.\n", skipped)
+		fmt.Fprintf(bw, "%%%% %d heartbeat messages (%s) left out.\n", skipped, routineNames())
 	}
 	fmt.Fprintln(bw, "sequenceDiagram")
 	for _, n := range t.Nodes {
@@ -217,10 +218,10 @@ func exportFaultText(f Fault) string {
 // scenario default, seed 1", or less when the trace has no summary.
 func exportRunName(t *Trace) string {
 	s := "multipaxos-kv"
-	if name, ok := t.Summary["scenario"].(string); ok {
+	if name, ok := t.Summary[cluster.SummaryScenario].(string); ok {
 		s += " scenario " + name
 	}
-	switch seed := t.Summary["seed"].(type) {
+	switch seed := t.Summary[cluster.SummarySeed].(type) {
 	case float64:
 		s += ", seed " + strconv.FormatFloat(seed, 'f', -1, 64)
 	case json.Number:

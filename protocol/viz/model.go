@@ -59,7 +59,7 @@ func (m Message) Label() string {
 // Routine reports whether the message is routine liveness traffic
 // (heartbeats and their acknowledgements), which pictures draw faintly or
 // leave out.
-func (m Message) Routine() bool { return m.Type == "Heartbeat" || m.Type == "HeartbeatAck" }
+func (m Message) Routine() bool { return isRoutine(m.Type) }
 
 // Step is one line of a node's narration.
 type Step struct {
@@ -243,14 +243,13 @@ func message(rec sim.TraceRecord) (Message, error) {
 // leaders (and the kvstore server), acceptors, replicas, then anything else;
 // by number within a kind (client2 before client10).
 func LaneOrder(names []string) []string {
-	kinds := []string{"client", "leader", "server", "acceptor", "replica"}
 	rank := func(n string) (int, string, int) {
-		for i, k := range kinds {
+		for i, k := range laneKinds {
 			if num, err := strconv.Atoi(strings.TrimPrefix(n, k)); strings.HasPrefix(n, k) && err == nil {
 				return i, k, num
 			}
 		}
-		return len(kinds), n, 0
+		return len(laneKinds), n, 0
 	}
 	out := slices.Clone(names)
 	slices.SortFunc(out, func(a, b string) int {

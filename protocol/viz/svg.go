@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
@@ -83,33 +84,6 @@ type legendItem struct {
 	label string
 }
 
-// kinds are the message colours, in legend order.
-var kinds = []struct{ class, color, label string }{
-	{"p1", "#8e44ad", "Phase 1: Prepare, Promise, PrepareRejected"},
-	{"p2", "#1f6fb4", "Phase 2: Accept, Accepted, AcceptRejected"},
-	{"cm", "#2e8b3e", "Commit, Fetch"},
-	{"cl", "#d9731a", "client: Request, Reply, Redirect"},
-	{"hb", "#9aa0a6", "Heartbeat, HeartbeatAck"},
-	{"ot", "#555555", "other"},
-}
-
-// kindOf is the colour class of a message type.
-func kindOf(typ string) string {
-	switch typ {
-	case "Prepare", "Promise", "PrepareRejected":
-		return "p1"
-	case "Accept", "Accepted", "AcceptRejected":
-		return "p2"
-	case "Commit", "Fetch":
-		return "cm"
-	case "Request", "Reply", "Redirect":
-		return "cl"
-	case "Heartbeat", "HeartbeatAck":
-		return "hb"
-	}
-	return "ot"
-}
-
 // newLayout places t: lanes across, and every instant down the page to
 // scale, with idle gaps compressed and, for long runs, the scale shrunk to
 // keep the height under maxHeight.
@@ -176,8 +150,8 @@ func (l *layout) heading(y int) int {
 		l.legend = append(l.legend, legendItem{x, y, kind, label})
 		x += w
 	}
-	for _, k := range kinds[:5] {
-		add(k.class, k.label)
+	for _, k := range kinds[:len(kinds)-1] {
+		add(k.class, k.label())
 	}
 	x, y = axisW-70, y+18
 	add("drop", "dropped (reason)")
@@ -327,7 +301,7 @@ func (l *layout) write(w *bufio.Writer, title string, standalone bool) {
 	w.WriteString("<g class=\"msgs\">\n")
 	for _, hb := range []bool{true, false} { // heartbeats underneath
 		for _, m := range l.t.Messages {
-			if (kindOf(m.Type) == "hb") == hb {
+			if m.Routine() == hb {
 				l.writeMessage(w, m)
 			}
 		}
@@ -340,11 +314,11 @@ func (l *layout) write(w *bufio.Writer, title string, standalone bool) {
 
 // runTitle names the run from its summary record.
 func runTitle(t *Trace) string {
-	name, _ := t.Summary["scenario"].(string)
+	name, _ := t.Summary[cluster.SummaryScenario].(string)
 	if name == "" {
 		return "multipaxos-kv run"
 	}
-	return "multipaxos-kv " + name + ", seed " + jsonText(t.Summary["seed"])
+	return "multipaxos-kv " + name + ", seed " + jsonText(t.Summary[cluster.SummarySeed])
 }
 
 // writeHead draws the title, the subtitle and the legend.
@@ -379,16 +353,6 @@ func (l *layout) writeHead(w *bufio.Writer) {
 		fmt.Fprintf(w, "<text x=\"%d\" y=\"%d\">%s</text>\n", x+34, y, esc(it.label))
 	}
 	w.WriteString("</g>\n</g>\n")
-}
-
-// kindColor is the colour of a message kind.
-func kindColor(class string) string {
-	for _, k := range kinds {
-		if k.class == class {
-			return k.color
-		}
-	}
-	return "#555555"
 }
 
 // writePartitions shades each partition, from its start to the next
@@ -591,7 +555,7 @@ func (l *layout) writeMessage(w *bufio.Writer, m Message) {
 	if m.Fate == Dropped {
 		fmt.Fprintf(w, `<path class="cross" d="%s"/>`, crossPath(x2, y2, 4))
 	}
-	if l.labels && kind != "hb" {
+	if l.labels && !m.Routine() {
 		text := messageLabel(m)
 		fill := ` fill="` + kindColor(kind) + `"`
 		if m.Fate == Dropped {
