@@ -38,6 +38,18 @@ func (t MsgType) String() string {
 	return "Unknown"
 }
 
+// ParseMsgType is the message type whose String is name; false for a name
+// no type has. Readers of a trace (the pictures) use it rather than
+// spelling the names again.
+func ParseMsgType(name string) (MsgType, bool) {
+	for i, n := range msgNames {
+		if n == name {
+			return MsgType(i), true
+		}
+	}
+	return 0, false
+}
+
 // Entry is one accepted log entry, as an acceptor reports it in a Promise.
 type Entry struct {
 	Slot   int64

@@ -127,7 +127,7 @@ const (
 )
 
 // faultKindNames are the faults' names in the JSON trace, by faultKind.
-var faultKindNames = [...]string{"crash", "restart", "partition", "heal", "cut", "hold"}
+var faultKindNames = [...]TraceEv{EvCrash, EvRestart, EvPartition, EvHeal, EvCut, EvHold}
 
 type fault struct {
 	kind   faultKind
@@ -516,9 +516,9 @@ func (e *Engine[M]) dispatch(ev *event[M]) {
 	case evTimer:
 		n := &e.nodes[ev.to]
 		if e.tracer != nil {
-			e.tracer.JSONRecord(e.now, "timer", func(b []byte) []byte {
-				b = AppendJSONField(b, "node", n.name)
-				return AppendJSONField(b, "name", e.timerName(ev.timer))
+			e.tracer.JSONRecord(e.now, EvTimer, func(b []byte) []byte {
+				b = AppendJSONField(b, FieldNode, n.name)
+				return AppendJSONField(b, FieldName, e.timerName(ev.timer))
 			})
 		}
 		e.call(ev.to, ev)
@@ -766,18 +766,18 @@ func (e *Engine[M]) traceFault(f *fault, text string) {
 	kind, node := f.kind, f.node
 	e.tracer.JSONRecord(e.now, faultKindNames[kind], func(b []byte) []byte {
 		if kind == faultCut || kind == faultHold {
-			b = AppendJSONField(b, "from", e.nodes[node].name)
-			b = AppendJSONField(b, "to", e.nodes[f.to].name)
+			b = AppendJSONField(b, FieldFrom, e.nodes[node].name)
+			b = AppendJSONField(b, FieldTo, e.nodes[f.to].name)
 			if kind == faultHold {
-				b = AppendJSONInt(b, "for", int64(f.dur))
+				b = AppendJSONInt(b, FieldFor, int64(f.dur))
 			}
 			return b
 		}
 		if node != NoNode {
-			b = AppendJSONField(b, "node", e.nodes[node].name)
+			b = AppendJSONField(b, FieldNode, e.nodes[node].name)
 		}
 		if kind == faultPartition {
-			b = append(b, `,"groups":[`...)
+			b = append(b, `,"`+FieldGroups+`":[`...)
 			for i, g := range f.groups {
 				if i > 0 {
 					b = append(b, ',')
@@ -847,23 +847,23 @@ func (e *Engine[M]) send(from, to NodeID, msg M) {
 		e.onSend(from, to, msg)
 	}
 	if e.tracer != nil {
-		e.traceMsg("send", mid, from, to, &msg, "")
+		e.traceMsg(EvSend, mid, from, to, &msg, "")
 	}
 	if e.partitioned(from, to) {
-		e.dropped(mid, from, to, &msg, "partition")
+		e.dropped(mid, from, to, &msg, DropPartition)
 		return
 	}
 	depart := e.now // when the message leaves: later on a held link
 	if e.now < e.linkUntil {
 		l := &e.links[int(from)*len(e.nodes)+int(to)]
 		if l.cut {
-			e.dropped(mid, from, to, &msg, "cut")
+			e.dropped(mid, from, to, &msg, DropCut)
 			return
 		}
 		depart = max(depart, l.holdUntil)
 	}
 	if e.decideChance(DecideDrop, e.cfg.Drop) {
-		e.dropped(mid, from, to, &msg, "loss")
+		e.dropped(mid, from, to, &msg, DropLoss)
 		return
 	}
 	var h uint64
@@ -886,22 +886,22 @@ func (e *Engine[M]) deliver(ev *event[M]) {
 	n := &e.nodes[ev.to]
 	switch {
 	case !n.up:
-		e.dropped(ev.mid, ev.from, ev.to, &ev.msg, "crashed")
+		e.dropped(ev.mid, ev.from, ev.to, &ev.msg, DropCrashed)
 		return
 	case e.partitioned(ev.from, ev.to):
-		e.dropped(ev.mid, ev.from, ev.to, &ev.msg, "partition")
+		e.dropped(ev.mid, ev.from, ev.to, &ev.msg, DropPartition)
 		return
 	case e.cut(ev.from, ev.to):
-		e.dropped(ev.mid, ev.from, ev.to, &ev.msg, "cut")
+		e.dropped(ev.mid, ev.from, ev.to, &ev.msg, DropCut)
 		return
 	}
 	e.stats.Delivered++
 	if e.tracer != nil {
 		reason := ""
 		if ev.dup {
-			reason = "duplicate"
+			reason = NoteDuplicate
 		}
-		e.traceMsg("deliver", ev.mid, ev.from, ev.to, &ev.msg, reason)
+		e.traceMsg(EvDeliver, ev.mid, ev.from, ev.to, &ev.msg, reason)
 	}
 	e.call(ev.to, ev)
 }
@@ -912,7 +912,7 @@ func (e *Engine[M]) dropped(mid uint64, from, to NodeID, msg *M, reason string) 
 		return
 	}
 	note := reason
-	if reason != "loss" {
+	if reason != DropLoss {
 		n := len(e.nodes)
 		if len(e.lossShown) != n*n {
 			e.lossShown = make([]bool, n*n)
@@ -927,20 +927,20 @@ func (e *Engine[M]) dropped(mid uint64, from, to NodeID, msg *M, reason string) 
 	if note != "" {
 		e.tracer.TextLine(e.now, "network", "lost "+(*msg).Type()+" "+e.nodes[from].name+" -> "+e.nodes[to].name+" ("+note+")")
 	}
-	e.traceMsg("drop", mid, from, to, msg, reason)
+	e.traceMsg(EvDrop, mid, from, to, msg, reason)
 }
 
-func (e *Engine[M]) traceMsg(ev string, mid uint64, from, to NodeID, msg *M, reason string) {
+func (e *Engine[M]) traceMsg(ev TraceEv, mid uint64, from, to NodeID, msg *M, reason string) {
 	e.tracer.JSONRecord(e.now, ev, func(b []byte) []byte {
-		b = AppendJSONInt(b, "mid", int64(mid))
-		b = AppendJSONField(b, "from", e.nodes[from].name)
-		b = AppendJSONField(b, "to", e.nodes[to].name)
-		b = append(b, `,"msg":`...)
+		b = AppendJSONInt(b, FieldMid, int64(mid))
+		b = AppendJSONField(b, FieldFrom, e.nodes[from].name)
+		b = AppendJSONField(b, FieldTo, e.nodes[to].name)
+		b = append(b, `,"`+FieldMsg+`":`...)
 		b = (*msg).AppendJSON(b)
 		if reason != "" {
-			key := "reason"
-			if ev == "deliver" {
-				key = "note"
+			key := FieldReason
+			if ev == EvDeliver {
+				key = FieldNote
 			}
 			b = AppendJSONField(b, key, reason)
 		}
@@ -954,9 +954,9 @@ func (e *Engine[M]) step(id NodeID, text string) {
 	}
 	name := e.nodes[id].name
 	e.tracer.TextLine(e.now, name, text)
-	e.tracer.JSONRecord(e.now, "step", func(b []byte) []byte {
-		b = AppendJSONField(b, "node", name)
-		return AppendJSONField(b, "text", text)
+	e.tracer.JSONRecord(e.now, EvStep, func(b []byte) []byte {
+		b = AppendJSONField(b, FieldNode, name)
+		return AppendJSONField(b, FieldText, text)
 	})
 }
 
@@ -966,13 +966,13 @@ func (e *Engine[M]) invoke(h HistoryEvent) {
 		return
 	}
 	op := h.Op
-	e.tracer.JSONRecord(e.now, "invoke", func(b []byte) []byte {
-		b = AppendJSONField(b, "client", e.nodes[h.Client].name)
-		b = AppendJSONInt(b, "id", int64(op.ID))
-		b = AppendJSONField(b, "op", op.Op)
-		b = AppendJSONField(b, "key", op.Key)
+	e.tracer.JSONRecord(e.now, EvInvoke, func(b []byte) []byte {
+		b = AppendJSONField(b, FieldClient, e.nodes[h.Client].name)
+		b = AppendJSONInt(b, FieldID, int64(op.ID))
+		b = AppendJSONField(b, FieldOp, op.Op)
+		b = AppendJSONField(b, FieldKey, op.Key)
 		if op.Op == "put" {
-			b = AppendJSONField(b, "value", op.Value)
+			b = AppendJSONField(b, FieldValue, op.Value)
 		}
 		return b
 	})
@@ -984,15 +984,15 @@ func (e *Engine[M]) ret(h HistoryEvent) {
 		return
 	}
 	r := h.Ret
-	e.tracer.JSONRecord(e.now, "return", func(b []byte) []byte {
-		b = AppendJSONField(b, "client", e.nodes[h.Client].name)
-		b = AppendJSONInt(b, "id", int64(r.ID))
-		b = AppendJSONBool(b, "ok", r.OK)
+	e.tracer.JSONRecord(e.now, EvReturn, func(b []byte) []byte {
+		b = AppendJSONField(b, FieldClient, e.nodes[h.Client].name)
+		b = AppendJSONInt(b, FieldID, int64(r.ID))
+		b = AppendJSONBool(b, FieldOK, r.OK)
 		if r.OK && r.HasValue {
-			b = AppendJSONField(b, "value", r.Value)
+			b = AppendJSONField(b, FieldValue, r.Value)
 		}
 		if !r.OK {
-			b = AppendJSONField(b, "error", r.Err)
+			b = AppendJSONField(b, FieldError, r.Err)
 		}
 		return b
 	})

@@ -136,7 +136,7 @@ func TestEngineTimers(t *testing.T) {
 	assert.Equal(t, 3*Millisecond, res.End)
 
 	recs := jsonRecords(t, tr.json.Bytes())
-	timers := only(recs, "timer")
+	timers := only(recs, EvTimer)
 	require.Len(t, timers, 5)
 	assert.Equal(t, map[string]any{"t": ms(2.5), "ev": "timer", "node": "n1", "name": "v"}, timers[2])
 }
@@ -224,14 +224,14 @@ func TestEngineCrashAndRestart(t *testing.T) {
 	assert.Equal(t, []map[string]any{
 		{"t": ms(5.5), "ev": "drop", "mid": float64(1), "from": "n2", "to": "n1", "msg": map[string]any{"type": "ping", "n": float64(0)}, "reason": "crashed"},
 		{"t": ms(7), "ev": "drop", "mid": float64(2), "from": "n2", "to": "n1", "msg": map[string]any{"type": "ping", "n": float64(1)}, "reason": "crashed"},
-	}, only(recs, "drop"))
-	assert.Equal(t, []map[string]any{{"t": ms(5), "ev": "crash", "node": "n1"}}, only(recs, "crash"))
-	assert.Equal(t, []map[string]any{{"t": ms(20), "ev": "restart", "node": "n1"}}, only(recs, "restart"))
+	}, only(recs, EvDrop))
+	assert.Equal(t, []map[string]any{{"t": ms(5), "ev": "crash", "node": "n1"}}, only(recs, EvCrash))
+	assert.Equal(t, []map[string]any{{"t": ms(20), "ev": "restart", "node": "n1"}}, only(recs, EvRestart))
 	// The restart is traced before the steps of the new incarnation's Start.
 	var order []string
 	for _, r := range recs {
 		if r["t"] == ms(20) {
-			order = append(order, r["ev"].(string))
+			order = append(order, r[FieldEv].(string))
 		}
 	}
 	assert.Equal(t, []string{"restart", "step"}, order)
@@ -310,7 +310,7 @@ func TestEnginePartition(t *testing.T) {
 
 	recs := jsonRecords(t, tr.json.Bytes())
 	var drops []string
-	for _, r := range only(recs, "drop") {
+	for _, r := range only(recs, EvDrop) {
 		assert.Equal(t, "partition", r["reason"])
 		drops = append(drops, Time(r["t"].(float64)).Stamp()+" "+r["msg"].(map[string]any)["type"].(string))
 	}
@@ -318,8 +318,8 @@ func TestEnginePartition(t *testing.T) {
 	assert.Equal(t, []map[string]any{
 		{"t": ms(10), "ev": "partition", "groups": []any{[]any{"a"}, []any{"b"}}},
 		{"t": ms(15), "ev": "partition", "groups": []any{[]any{"a", "b"}, []any{"c"}}},
-	}, only(recs, "partition"))
-	assert.Equal(t, []map[string]any{{"t": ms(20), "ev": "heal"}}, only(recs, "heal"))
+	}, only(recs, EvPartition))
+	assert.Equal(t, []map[string]any{{"t": ms(20), "ev": "heal"}}, only(recs, EvHeal))
 	assert.Contains(t, tr.text.String(), "[  10.000ms] [fault] partition a|b\n")
 	assert.Contains(t, tr.text.String(), "[  15.000ms] [fault] partition a,b|c\n")
 	// The text trace shows the first loss on each cut link, not every one:
@@ -441,15 +441,15 @@ func TestEngineDropAll(t *testing.T) {
 	tr, res := burst(func(c *Config) { c.Drop = 1 }, 5)
 	assert.Equal(t, Stats{Events: 2, Sent: 5, Dropped: 5}, res.Stats)
 	recs := jsonRecords(t, tr.json.Bytes())
-	drops := only(recs, "drop")
+	drops := only(recs, EvDrop)
 	require.Len(t, drops, 5)
 	for i, r := range drops {
 		assert.Equal(t, "loss", r["reason"])
 		assert.Equal(t, float64(0), r["t"], "a lost message is dropped when sent")
 		assert.Equal(t, float64(i), r["msg"].(map[string]any)["n"])
 	}
-	assert.Empty(t, only(recs, "deliver"))
-	assert.Len(t, only(recs, "send"), 5)
+	assert.Empty(t, only(recs, EvDeliver))
+	assert.Len(t, only(recs, EvSend), 5)
 	assert.Contains(t, tr.text.String(), "[   0.000ms] [network] lost m a -> b (loss)\n")
 }
 
@@ -458,7 +458,7 @@ func TestEngineDuplicateAll(t *testing.T) {
 	assert.Equal(t, Stats{Events: 8, Sent: 3, Delivered: 6, Duplicated: 3}, res.Stats)
 	recs := jsonRecords(t, tr.json.Bytes())
 	copies := map[float64][]any{}
-	for _, r := range only(recs, "deliver") {
+	for _, r := range only(recs, EvDeliver) {
 		n := r["msg"].(map[string]any)["n"].(float64)
 		copies[n] = append(copies[n], r["note"])
 		if _, ok := r["reason"]; ok {
@@ -571,21 +571,21 @@ func TestEngineTraceForms(t *testing.T) {
 	res := tr.Run()
 	require.Equal(t, StopQuiescent, res.Reason, res.Describe(tr.Config()))
 	recs := jsonRecords(t, tr.json.Bytes())
-	kinds := map[string]int{}
-	for _, r := range recs {
-		kinds[r["ev"].(string)]++
+	kinds := map[TraceEv]int{}
+	for _, r := range schemaRecords(t, tr.json.Bytes()) {
+		kinds[r.Ev]++
 	}
 	// The run exercises every kind of network and fault record.
-	for _, k := range []string{"send", "deliver", "drop", "timer", "crash", "restart", "partition", "heal", "step"} {
+	for _, k := range []TraceEv{EvSend, EvDeliver, EvDrop, EvTimer, EvCrash, EvRestart, EvPartition, EvHeal, EvStep} {
 		assert.Positive(t, kinds[k], "no %q record", k)
 	}
-	assert.Equal(t, res.Sent, kinds["send"])
-	assert.Equal(t, res.Delivered, kinds["deliver"])
-	assert.Equal(t, res.Dropped, kinds["drop"])
+	assert.Equal(t, res.Sent, kinds[EvSend])
+	assert.Equal(t, res.Delivered, kinds[EvDeliver])
+	assert.Equal(t, res.Dropped, kinds[EvDrop])
 	assert.Positive(t, res.Duplicated)
 	for _, r := range recs {
-		switch r["ev"] {
-		case "send", "deliver", "drop":
+		switch TraceEv(r[FieldEv].(string)) {
+		case EvSend, EvDeliver, EvDrop:
 			assert.Contains(t, r, "from")
 			assert.Contains(t, r, "to")
 			assert.IsType(t, "", r["msg"].(map[string]any)["type"])
@@ -601,8 +601,8 @@ func TestEngineTraceForms(t *testing.T) {
 			steps++
 		}
 	}
-	assert.Equal(t, kinds["step"], steps, "one text line per step")
-	for _, r := range only(recs, "step") {
+	assert.Equal(t, kinds[EvStep], steps, "one text line per step")
+	for _, r := range only(recs, EvStep) {
 		stamp := Time(r["t"].(float64)).Stamp()
 		assert.Contains(t, tr.text.String(), "["+stamp+"] ["+r["node"].(string)+"] "+r["text"].(string)+"\n")
 	}
@@ -650,7 +650,7 @@ func TestEngineHistory(t *testing.T) {
 
 	var got []map[string]any
 	for _, r := range jsonRecords(t, tr.json.Bytes()) {
-		if r["ev"] == "invoke" || r["ev"] == "return" {
+		if r[FieldEv] == string(EvInvoke) || r[FieldEv] == string(EvReturn) {
 			delete(r, "seq")
 			got = append(got, r)
 		}
@@ -665,6 +665,14 @@ func TestEngineHistory(t *testing.T) {
 		{"t": ms(7), "ev": "return", "client": "client1", "id": float64(3), "ok": false, "error": "key not found: zz"},
 		{"t": ms(8), "ev": "return", "client": "client2", "id": float64(1), "ok": true, "value": ""},
 	}, got)
+	var returns int
+	for _, r := range schemaRecords(t, tr.json.Bytes()) {
+		if r.Ev == EvReturn {
+			returns++
+			require.NotNil(t, r.OK, "a return says whether it succeeded")
+		}
+	}
+	assert.Equal(t, 4, returns)
 }
 
 func TestEngineDeterminism(t *testing.T) {

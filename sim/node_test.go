@@ -255,7 +255,7 @@ func TestEngineTimerNames(t *testing.T) {
 	}
 	assert.Equal(t, []string{"e 0 start n", "e 1000000 timer n zero", "e 2000000 timer n timer1", "e 3000000 timer n two", "e 4000000 timer n timer3"}, events)
 	var names []any
-	for _, r := range only(jsonRecords(t, tr.json.Bytes()), "timer") {
+	for _, r := range only(jsonRecords(t, tr.json.Bytes()), EvTimer) {
 		names = append(names, r["name"])
 	}
 	assert.Equal(t, []any{"zero", "timer1", "two", "timer3"}, names)
@@ -296,10 +296,10 @@ func TestEngineOutbox(t *testing.T) {
 
 	var evs []string
 	for _, r := range jsonRecords(t, tr.json.Bytes()) {
-		if r["ev"] == "deliver" {
+		if r[FieldEv] == string(EvDeliver) {
 			continue
 		}
-		s := r["ev"].(string)
+		s := r[FieldEv].(string)
 		if m, ok := r["msg"].(map[string]any); ok {
 			s += " " + m["type"].(string)
 		}

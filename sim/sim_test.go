@@ -188,7 +188,7 @@ func jsonRecords(t testing.TB, trace []byte) []map[string]any {
 		if seq, ok := rec["seq"].(float64); !ok || seq != float64(i+1) {
 			t.Fatalf("line %d: \"seq\" must count from 1 without gaps: %s", i+1, line)
 		}
-		if ev, ok := rec["ev"].(string); !ok || ev == "" {
+		if ev, ok := rec[FieldEv].(string); !ok || ev == "" {
 			t.Fatalf("line %d: no \"ev\" string: %s", i+1, line)
 		}
 		out = append(out, rec)
@@ -197,10 +197,10 @@ func jsonRecords(t testing.TB, trace []byte) []map[string]any {
 }
 
 // only returns the records of the given kind, without their "seq".
-func only(recs []map[string]any, ev string) []map[string]any {
+func only(recs []map[string]any, ev TraceEv) []map[string]any {
 	var out []map[string]any
 	for _, r := range recs {
-		if r["ev"] == ev {
+		if r[FieldEv] == string(ev) {
 			c := make(map[string]any, len(r))
 			for k, v := range r {
 				if k != "seq" {

@@ -133,7 +133,7 @@ func (e *Engine[M]) Do(a Action) {
 		if e.budget.Losses > 0 {
 			e.budget.Losses--
 		}
-		e.dropped(ev.mid, ev.from, ev.to, &ev.msg, "loss")
+		e.dropped(ev.mid, ev.from, ev.to, &ev.msg, DropLoss)
 	case ActDuplicate:
 		ev := e.q.slab[a.Slot]
 		e.injected("duplicate " + e.msgIdentity(&ev))

@@ -247,7 +247,7 @@ func TestSteerDo(t *testing.T) {
 				assert.Equal(t, Stats{Events: 4, Sent: 1, Dropped: 1}, tr.Stats())
 				assert.Equal(t, Budget{}, tr.Budget())
 				assert.Equal(t, []string{"crash c"}, describeAll(tr.Engine, tr.Enabled(nil)), "the message is gone")
-				drops := only(jsonRecords(t, tr.json.Bytes()), "drop")
+				drops := only(jsonRecords(t, tr.json.Bytes()), EvDrop)
 				require.Len(t, drops, 1)
 				assert.Equal(t, "loss", drops[0]["reason"])
 				assert.Equal(t, float64(0), drops[0]["t"], "a loss happens now")
@@ -267,7 +267,7 @@ func TestSteerDo(t *testing.T) {
 				doNamed(t, tr.Engine, "deliver a#1 b m")
 				assert.Equal(t, 2, tr.Stats().Delivered)
 				var notes []any
-				for _, r := range only(jsonRecords(t, tr.json.Bytes()), "deliver") {
+				for _, r := range only(jsonRecords(t, tr.json.Bytes()), EvDeliver) {
 					notes = append(notes, r["note"])
 				}
 				assert.Equal(t, []any{"duplicate", nil}, notes)
@@ -285,7 +285,7 @@ func TestSteerDo(t *testing.T) {
 				assert.Equal(t, []string{"deliver a#1 b m", "timer b t", "timer c t", "crash c", "inject restart a"},
 					describeAll(tr.Engine, tr.Enabled(nil)), "a's timer is forgotten")
 				assert.Contains(t, tr.text.String(), "[   0.000ms] [fault] crash a (injected)\n")
-				assert.Equal(t, []map[string]any{{"t": float64(0), "ev": "crash", "node": "a"}}, only(jsonRecords(t, tr.json.Bytes()), "crash"))
+				assert.Equal(t, []map[string]any{{"t": float64(0), "ev": "crash", "node": "a"}}, only(jsonRecords(t, tr.json.Bytes()), EvCrash))
 			},
 		},
 		{

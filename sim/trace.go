@@ -8,7 +8,7 @@ import (
 
 // Tracer writes a run's trace: the human text form (one line per node step,
 // fault and loss) to Text, and the JSON-lines form (one object per event,
-// with "t", "seq" and "ev") to JSON. Either writer may be nil. The first write
+// with "t", "seq" and "ev"; see TraceEv for the kinds) to JSON. Either writer may be nil. The first write
 // error is kept and reported by Err; tracing never stops a run.
 type Tracer struct {
 	Text io.Writer
@@ -44,17 +44,17 @@ func (t *Tracer) TextLine(at Time, who, text string) {
 
 // JSONRecord writes one JSON object {"t":at,"seq":n,"ev":ev, ...}; fields
 // appends the remaining members, each starting with a comma.
-func (t *Tracer) JSONRecord(at Time, ev string, fields func(b []byte) []byte) {
+func (t *Tracer) JSONRecord(at Time, ev TraceEv, fields func(b []byte) []byte) {
 	if t.JSON == nil {
 		return
 	}
 	t.seq++
-	b := append(t.jbuf[:0], `{"t":`...)
+	b := append(t.jbuf[:0], `{"`+FieldT+`":`...)
 	b = strconv.AppendInt(b, int64(at), 10)
-	b = append(b, `,"seq":`...)
+	b = append(b, `,"`+FieldSeq+`":`...)
 	b = strconv.AppendUint(b, t.seq, 10)
-	b = append(b, `,"ev":`...)
-	b = AppendJSONString(b, ev)
+	b = append(b, `,"`+FieldEv+`":`...)
+	b = AppendJSONString(b, string(ev))
 	if fields != nil {
 		b = fields(b)
 	}

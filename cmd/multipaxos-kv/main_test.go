@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
 	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
 	"github.com/multipaxos-kv/multipaxos-kv/sim/golden"
 )
 
@@ -63,38 +65,39 @@ func TestJSONTraceShape(t *testing.T) {
 	require.Equal(t, exitOK, code)
 	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	var lastSeq float64
-	kinds := map[string]int{}
+	kinds := map[sim.TraceEv]int{}
 	for i, line := range lines {
 		var rec map[string]any
 		require.NoError(t, json.Unmarshal([]byte(line), &rec), "line %d: %s", i+1, line)
-		require.Contains(t, rec, "t")
-		seq, ok := rec["seq"].(float64)
+		require.Contains(t, rec, sim.FieldT)
+		seq, ok := rec[sim.FieldSeq].(float64)
 		require.True(t, ok, "line %d has no seq", i+1)
 		require.Greater(t, seq, lastSeq, "seq must increase strictly")
 		lastSeq = seq
-		kinds[rec["ev"].(string)]++
-		switch rec["ev"] {
-		case "send", "deliver":
-			require.Contains(t, rec, "from")
-			require.Contains(t, rec, "to")
-			require.Contains(t, rec["msg"], "type")
-		case "invoke":
-			require.Contains(t, rec, "op")
-			require.Contains(t, rec, "key")
-		case "return":
-			require.Contains(t, rec, "ok")
+		ev := sim.TraceEv(rec[sim.FieldEv].(string))
+		kinds[ev]++
+		switch ev {
+		case sim.EvSend, sim.EvDeliver:
+			require.Contains(t, rec, sim.FieldFrom)
+			require.Contains(t, rec, sim.FieldTo)
+			require.Contains(t, rec[sim.FieldMsg], "type")
+		case sim.EvInvoke:
+			require.Contains(t, rec, sim.FieldOp)
+			require.Contains(t, rec, sim.FieldKey)
+		case sim.EvReturn:
+			require.Contains(t, rec, sim.FieldOK)
 		}
 	}
 	var last map[string]any
 	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &last))
-	assert.Equal(t, "summary", last["ev"])
-	assert.Equal(t, true, last["ok"])
-	assert.Equal(t, map[string]any{"agreement": "ok", "convergence": "ok", "linearizability": "ok", "exactly-once": "ok", "invariants": "ok", "liveness": "ok"}, last["checks"])
-	assert.Contains(t, last["stores"], "replica2")
-	assert.Equal(t, 15, kinds["invoke"], "3 clients x 5 requests")
-	assert.Equal(t, 15, kinds["return"])
-	assert.Zero(t, kinds["drop"], "a reliable network loses nothing")
-	assert.Equal(t, map[string]any{"sent": float64(kinds["send"]), "delivered": float64(kinds["deliver"]), "dropped": 0.0, "duplicated": 0.0}, last["messages"])
+	assert.Equal(t, string(sim.EvSummary), last[sim.FieldEv])
+	assert.Equal(t, true, last[cluster.SummaryOK])
+	assert.Equal(t, map[string]any{"agreement": "ok", "convergence": "ok", "linearizability": "ok", "exactly-once": "ok", "invariants": "ok", "liveness": "ok"}, last[cluster.SummaryChecks])
+	assert.Contains(t, last[cluster.SummaryStores], "replica2")
+	assert.Equal(t, 15, kinds[sim.EvInvoke], "3 clients x 5 requests")
+	assert.Equal(t, 15, kinds[sim.EvReturn])
+	assert.Zero(t, kinds[sim.EvDrop], "a reliable network loses nothing")
+	assert.Equal(t, map[string]any{"sent": float64(kinds[sim.EvSend]), "delivered": float64(kinds[sim.EvDeliver]), "dropped": 0.0, "duplicated": 0.0}, last[cluster.SummaryMessages])
 }
 
 func TestRunFlags(t *testing.T) {
@@ -262,7 +265,7 @@ func TestLinPictureAndDeterminismCheck(t *testing.T) {
 func TestReadmeMatchesBinary(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	require.NoError(t, err)
-	mmd, err := os.ReadFile(filepath.Join("..", "..", "sim", "viz", "testdata", "default.mmd"))
+	mmd, err := os.ReadFile(filepath.Join("..", "..", "protocol", "viz", "testdata", "default.mmd"))
 	require.NoError(t, err)
 	assert.True(t, strings.Contains(string(readme), "```mermaid\n"+string(mmd)), "README embeds the golden Mermaid diagram of the default run")
 	for _, cmd := range []string{"run", "replay", "sweep", "explore"} {

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/viz"
 	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
-	"github.com/multipaxos-kv/multipaxos-kv/sim/viz"
 )
 
 // writePictures draws the run from its JSON trace into the files the flags

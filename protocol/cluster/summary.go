@@ -48,6 +48,19 @@ func (c *Cluster) WriteSummary(w io.Writer, o Outcome) error {
 	return err
 }
 
+// The members of the summary record (sim.EvSummary), the JSON trace's last
+// line, which the pictures read back.
+const (
+	SummaryScenario = "scenario" // the scenario's name
+	SummarySeed     = "seed"     // the run's root seed, an integer that may exceed 2^53
+	SummaryEvents   = "events"   // how many events ran
+	SummaryEnd      = "end"      // how the run ended, in words
+	SummaryMessages = "messages" // counts: sent, delivered, dropped, duplicated
+	SummaryStores   = "stores"   // each node's final store: node -> key -> value
+	SummaryChecks   = "checks"   // each check's verdict text, by check.Name
+	SummaryOK       = "ok"       // whether every check held
+)
+
 // WriteSummaryJSON writes the summary record, the JSON trace's last line, to
 // w. Its seq follows the trace's last record.
 func (c *Cluster) WriteSummaryJSON(w io.Writer, o Outcome) error {
@@ -57,18 +70,18 @@ func (c *Cluster) WriteSummaryJSON(w io.Writer, o Outcome) error {
 	if c.tracer != nil {
 		t.SetSeq(c.tracer.Seq())
 	}
-	t.JSONRecord(r.End, "summary", func(b []byte) []byte {
-		b = sim.AppendJSONField(b, "scenario", s.Name)
-		b = append(b, `,"seed":`...)
+	t.JSONRecord(r.End, sim.EvSummary, func(b []byte) []byte {
+		b = sim.AppendJSONField(b, SummaryScenario, s.Name)
+		b = append(b, `,"`+SummarySeed+`":`...)
 		b = strconv.AppendUint(b, s.Seed, 10)
-		b = sim.AppendJSONInt(b, "events", int64(r.Events))
-		b = sim.AppendJSONField(b, "end", r.Describe(cfg))
-		b = append(b, `,"messages":{"sent":`...)
+		b = sim.AppendJSONInt(b, SummaryEvents, int64(r.Events))
+		b = sim.AppendJSONField(b, SummaryEnd, r.Describe(cfg))
+		b = append(b, `,"`+SummaryMessages+`":{"sent":`...)
 		b = strconv.AppendInt(b, int64(r.Sent), 10)
 		b = sim.AppendJSONInt(b, "delivered", int64(r.Delivered))
 		b = sim.AppendJSONInt(b, "dropped", int64(r.Dropped))
 		b = sim.AppendJSONInt(b, "duplicated", int64(r.Duplicated))
-		b = append(b, `},"stores":{`...)
+		b = append(b, `},"`+SummaryStores+`":{`...)
 		for i, st := range o.Stores {
 			if i > 0 {
 				b = append(b, ',')
@@ -85,7 +98,7 @@ func (c *Cluster) WriteSummaryJSON(w io.Writer, o Outcome) error {
 			}
 			b = append(b, '}')
 		}
-		b = append(b, `},"checks":{`...)
+		b = append(b, `},"`+SummaryChecks+`":{`...)
 		for i, v := range o.Checks {
 			if i > 0 {
 				b = append(b, ',')
@@ -95,7 +108,7 @@ func (c *Cluster) WriteSummaryJSON(w io.Writer, o Outcome) error {
 			b = sim.AppendJSONString(b, v.Text())
 		}
 		b = append(b, '}')
-		return sim.AppendJSONBool(b, "ok", o.OK)
+		return sim.AppendJSONBool(b, SummaryOK, o.OK)
 	})
 	return t.Err()
 }

@@ -7,6 +7,16 @@ import (
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
+// The kinds of node, as their names begin: a node is its kind and a number
+// from 1, e.g. "leader1". The pictures order their lanes by these.
+const (
+	KindLeader   = "leader"
+	KindAcceptor = "acceptor"
+	KindReplica  = "replica"
+	KindClient   = "client"
+	KindServer   = "server" // the kvstore's one unreplicated server
+)
+
 // Topology is who is who in a run: the ids of each kind of node, in the
 // order the nodes are added to the engine (leaders, acceptors, replicas,
 // then clients; or the kvstore's server, then clients). It is a value
@@ -32,13 +42,13 @@ func NewTopology(s scenarios.Scenario) Topology {
 	}
 	if s.Protocol == "kvstore" {
 		t.Server = 0
-		t.Names = append(t.Names, "server1")
+		t.Names = append(t.Names, KindServer+"1")
 	} else {
-		add(&t.Leaders, "leader", s.Nodes.Leaders)
-		add(&t.Acceptors, "acceptor", s.Nodes.Acceptors)
-		add(&t.Replicas, "replica", s.Nodes.Replicas)
+		add(&t.Leaders, KindLeader, s.Nodes.Leaders)
+		add(&t.Acceptors, KindAcceptor, s.Nodes.Acceptors)
+		add(&t.Replicas, KindReplica, s.Nodes.Replicas)
 	}
-	add(&t.Clients, "client", s.Nodes.Clients)
+	add(&t.Clients, KindClient, s.Nodes.Clients)
 	if t.Server != sim.NoNode {
 		t.learners = []sim.NodeID{t.Server}
 	} else {

@@ -171,8 +171,8 @@ func WritePerfetto(w io.Writer, t *Trace) error {
 	}
 	for _, f := range t.Faults {
 		switch f.Kind {
-		case "crash", "restart":
-			add(perfettoEvent{Name: f.Kind, Cat: "fault", Ph: "i", S: "t", Ts: f.T, Tid: tid(f.Node)})
+		case sim.EvCrash, sim.EvRestart:
+			add(perfettoEvent{Name: string(f.Kind), Cat: "fault", Ph: "i", S: "t", Ts: f.T, Tid: tid(f.Node)})
 		default:
 			// Global: drawn across every track; the tid is only there for
 			// importers that want one.

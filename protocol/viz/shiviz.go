@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
 // ShiVizRegex is the log parsing regular expression of the files WriteShiViz
@@ -97,9 +99,9 @@ func WriteShiViz(w io.Writer, t *Trace) error {
 	var cut []string // the nodes of the partition in force
 	for _, f := range t.Faults {
 		switch f.Kind {
-		case "crash", "restart":
-			events = append(events, event{seq: f.Seq, host: f.Node, text: f.T.String() + " " + f.Kind})
-		case "partition":
+		case sim.EvCrash, sim.EvRestart:
+			events = append(events, event{seq: f.Seq, host: f.Node, text: f.T.String() + " " + string(f.Kind)})
+		case sim.EvPartition:
 			cut = cut[:0]
 			for gi, g := range f.Groups {
 				var others []string
@@ -114,7 +116,7 @@ func WriteShiViz(w io.Writer, t *Trace) error {
 					events = append(events, event{seq: f.Seq, sub: len(cut), host: n, text: text})
 				}
 			}
-		case "heal":
+		case sim.EvHeal:
 			for i, n := range cut {
 				events = append(events, event{seq: f.Seq, sub: i + 1, host: n, text: f.T.String() + " heal"})
 			}

@@ -3,7 +3,7 @@
 // The browser tests open the HTML page in a real, headless Chromium and read
 // back the DOM its scripts leave: they prove that the page's JavaScript runs
 // without an error, which no Go test can. They need Chromium, so they run
-// only with -tags browser (CI: go test -tags browser ./sim/viz/).
+// only with -tags browser (CI: go test -tags browser ./protocol/viz/).
 
 package viz
 

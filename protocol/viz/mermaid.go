@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
@@ -71,8 +72,8 @@ func WriteMermaid(w io.Writer, t *Trace, opt MermaidOptions) error {
 	}
 	for _, f := range t.Faults {
 		switch f.Kind {
-		case "crash", "restart":
-			rows = append(rows, row{f.T, f.Seq, "Note over " + ids.of(f.Node) + ": " + f.Kind})
+		case sim.EvCrash, sim.EvRestart:
+			rows = append(rows, row{f.T, f.Seq, "Note over " + ids.of(f.Node) + ": " + string(f.Kind)})
 		default:
 			if first == "" {
 				continue
@@ -101,7 +102,7 @@ func WriteMermaid(w io.Writer, t *Trace, opt MermaidOptions) error {
 	fmt.Fprintf(bw, "%%%% %s\n", mermaidText(exportRunName(t)))
 	fmt.Fprintf(bw, "%%%% Time is not to scale: one row per arrow or note, in send order; an arrow is drawn where it was sent, whatever its latency.\n")
 	if skipped > 0 {
-		fmt.Fprintf(bw, "%%%% %d heartbeat messages (Heartbeat, HeartbeatAck) left out.\n", skipped)
+		fmt.Fprintf(bw, "%%%% %d heartbeat messages (%s) left out.\n", skipped, routineNames())
 	}
 	fmt.Fprintln(bw, "sequenceDiagram")
 	for _, n := range t.Nodes {
@@ -201,26 +202,26 @@ func mermaidText(s string) string {
 // | {leader2 acceptor1 ...}", "heal".
 func exportFaultText(f Fault) string {
 	switch f.Kind {
-	case "crash", "restart":
-		return f.Kind + " " + f.Node
-	case "partition":
+	case sim.EvCrash, sim.EvRestart:
+		return string(f.Kind) + " " + f.Node
+	case sim.EvPartition:
 		groups := make([]string, len(f.Groups))
 		for i, g := range f.Groups {
 			groups[i] = "{" + strings.Join(g, " ") + "}"
 		}
 		return "partition " + strings.Join(groups, " | ")
 	}
-	return f.Kind
+	return string(f.Kind)
 }
 
 // exportRunName names the run from the trace's summary record: "multipaxos-kv
 // scenario default, seed 1", or less when the trace has no summary.
 func exportRunName(t *Trace) string {
 	s := "multipaxos-kv"
-	if name, ok := t.Summary["scenario"].(string); ok {
+	if name, ok := t.Summary[cluster.SummaryScenario].(string); ok {
 		s += " scenario " + name
 	}
-	switch seed := t.Summary["seed"].(type) {
+	switch seed := t.Summary[cluster.SummarySeed].(type) {
 	case float64:
 		s += ", seed " + strconv.FormatFloat(seed, 'f', -1, 64)
 	case json.Number:

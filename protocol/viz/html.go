@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
@@ -35,7 +36,7 @@ func WriteHTML(w io.Writer, t *Trace, opt HTMLOptions) error {
 	fmt.Fprintf(bw, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n", html.EscapeString(title), htmlCSS)
 	bw.WriteString("<div id=\"jserr\" hidden></div>\n")
 	verdict, cls := "no summary", "note"
-	if ok, found := t.Summary["ok"].(bool); found {
+	if ok, found := t.Summary[cluster.SummaryOK].(bool); found {
 		verdict, cls = "every check holds", "ok"
 		if !ok {
 			verdict, cls = "a check FAILED", "fail"
@@ -64,8 +65,8 @@ func writeSummary(w *bufio.Writer, t *Trace) {
 		return
 	}
 	w.WriteString("<table class=\"run\">\n")
-	skip := map[string]bool{"t": true, "seq": true, "ev": true, "checks": true, "stores": true}
-	keys := []string{"scenario", "seed", "events", "end", "messages", "ok"}
+	skip := map[string]bool{sim.FieldT: true, sim.FieldSeq: true, sim.FieldEv: true, cluster.SummaryChecks: true, cluster.SummaryStores: true}
+	keys := []string{cluster.SummaryScenario, cluster.SummarySeed, cluster.SummaryEvents, cluster.SummaryEnd, cluster.SummaryMessages, cluster.SummaryOK}
 	for _, k := range slices.Sorted(maps.Keys(s)) {
 		if !skip[k] && !slices.Contains(keys, k) {
 			keys = append(keys, k)
@@ -83,9 +84,12 @@ func writeSummary(w *bufio.Writer, t *Trace) {
 		fmt.Fprintf(w, "<tr><th>%s</th><td>%s</td></tr>\n", html.EscapeString(k), html.EscapeString(text))
 	}
 	w.WriteString("</table>\n<h3>Checks</h3>\n<ul class=\"checks\">\n")
-	checks, _ := s["checks"].(map[string]any)
-	allOK, _ := s["ok"].(bool)
-	order := []string{"agreement", "convergence", "linearizability", "exactly-once", "liveness"}
+	checks, _ := s[cluster.SummaryChecks].(map[string]any)
+	allOK, _ := s[cluster.SummaryOK].(bool)
+	var order []string
+	for _, n := range checkOrder {
+		order = append(order, string(n))
+	}
 	for _, k := range slices.Sorted(maps.Keys(checks)) {
 		if !slices.Contains(order, k) {
 			order = append(order, k)
@@ -101,7 +105,7 @@ func writeSummary(w *bufio.Writer, t *Trace) {
 			verdictClass(text, allOK), html.EscapeString(k), html.EscapeString(k), html.EscapeString(text))
 	}
 	w.WriteString("</ul>\n<h3>Stores</h3>\n<table class=\"stores\">\n")
-	stores, _ := s["stores"].(map[string]any)
+	stores, _ := s[cluster.SummaryStores].(map[string]any)
 	for _, node := range LaneOrder(slices.Collect(maps.Keys(stores))) {
 		m, _ := stores[node].(map[string]any)
 		var kv []string

@@ -578,10 +578,10 @@ func closeTrace() *Trace {
 			{T: 1303, Seq: 8, Node: "client1", Text: "{not a clock}"},
 		},
 		Faults: []Fault{
-			{T: 1500, Seq: 15, Kind: "partition", Groups: [][]string{{"leader1"}, {"client1", "acceptor1"}}},
-			{T: 1600, Seq: 16, Kind: "crash", Node: "acceptor1"},
-			{T: 1700, Seq: 17, Kind: "heal"},
-			{T: 1800, Seq: 18, Kind: "restart", Node: "acceptor1"},
+			{T: 1500, Seq: 15, Kind: sim.EvPartition, Groups: [][]string{{"leader1"}, {"client1", "acceptor1"}}},
+			{T: 1600, Seq: 16, Kind: sim.EvCrash, Node: "acceptor1"},
+			{T: 1700, Seq: 17, Kind: sim.EvHeal},
+			{T: 1800, Seq: 18, Kind: sim.EvRestart, Node: "acceptor1"},
 		},
 		Requests: []Request{
 			{Client: "client1", ID: 1, Op: "get", Key: "a", Invoke: 0, Return: 1303, Answered: true, OK: true, Result: `"v"`},

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
@@ -83,33 +84,6 @@ type legendItem struct {
 	label string
 }
 
-// kinds are the message colours, in legend order.
-var kinds = []struct{ class, color, label string }{
-	{"p1", "#8e44ad", "Phase 1: Prepare, Promise, PrepareRejected"},
-	{"p2", "#1f6fb4", "Phase 2: Accept, Accepted, AcceptRejected"},
-	{"cm", "#2e8b3e", "Commit, Fetch"},
-	{"cl", "#d9731a", "client: Request, Reply, Redirect"},
-	{"hb", "#9aa0a6", "Heartbeat, HeartbeatAck"},
-	{"ot", "#555555", "other"},
-}
-
-// kindOf is the colour class of a message type.
-func kindOf(typ string) string {
-	switch typ {
-	case "Prepare", "Promise", "PrepareRejected":
-		return "p1"
-	case "Accept", "Accepted", "AcceptRejected":
-		return "p2"
-	case "Commit", "Fetch":
-		return "cm"
-	case "Request", "Reply", "Redirect":
-		return "cl"
-	case "Heartbeat", "HeartbeatAck":
-		return "hb"
-	}
-	return "ot"
-}
-
 // newLayout places t: lanes across, and every instant down the page to
 // scale, with idle gaps compressed and, for long runs, the scale shrunk to
 // keep the height under maxHeight.
@@ -176,8 +150,8 @@ func (l *layout) heading(y int) int {
 		l.legend = append(l.legend, legendItem{x, y, kind, label})
 		x += w
 	}
-	for _, k := range kinds[:5] {
-		add(k.class, k.label)
+	for _, k := range kinds[:len(kinds)-1] {
+		add(k.class, k.label())
 	}
 	x, y = axisW-70, y+18
 	add("drop", "dropped (reason)")
@@ -327,7 +301,7 @@ func (l *layout) write(w *bufio.Writer, title string, standalone bool) {
 	w.WriteString("<g class=\"msgs\">\n")
 	for _, hb := range []bool{true, false} { // heartbeats underneath
 		for _, m := range l.t.Messages {
-			if (kindOf(m.Type) == "hb") == hb {
+			if m.Routine() == hb {
 				l.writeMessage(w, m)
 			}
 		}
@@ -340,11 +314,11 @@ func (l *layout) write(w *bufio.Writer, title string, standalone bool) {
 
 // runTitle names the run from its summary record.
 func runTitle(t *Trace) string {
-	name, _ := t.Summary["scenario"].(string)
+	name, _ := t.Summary[cluster.SummaryScenario].(string)
 	if name == "" {
 		return "multipaxos-kv run"
 	}
-	return "multipaxos-kv " + name + ", seed " + jsonText(t.Summary["seed"])
+	return "multipaxos-kv " + name + ", seed " + jsonText(t.Summary[cluster.SummarySeed])
 }
 
 // writeHead draws the title, the subtitle and the legend.
@@ -381,28 +355,18 @@ func (l *layout) writeHead(w *bufio.Writer) {
 	w.WriteString("</g>\n</g>\n")
 }
 
-// kindColor is the colour of a message kind.
-func kindColor(class string) string {
-	for _, k := range kinds {
-		if k.class == class {
-			return k.color
-		}
-	}
-	return "#555555"
-}
-
 // writePartitions shades each partition, from its start to the next
 // partition or heal, over the arrows (it lets the pointer through to them)
 // so that its groups stay legible.
 func (l *layout) writePartitions(w *bufio.Writer) {
 	x0, x1 := axisW-6, l.width-marginR+6
 	for i, f := range l.t.Faults {
-		if f.Kind != "partition" {
+		if f.Kind != sim.EvPartition {
 			continue
 		}
 		until := l.t.End
 		for _, g := range l.t.Faults[i+1:] {
-			if g.Kind == "partition" || g.Kind == "heal" {
+			if g.Kind == sim.EvPartition || g.Kind == sim.EvHeal {
 				until = g.T
 				break
 			}
@@ -496,14 +460,14 @@ func (l *layout) writeLanes(w *bufio.Writer) {
 		// Up and down stretches: solid while running, dashed while crashed.
 		from, down := l.top, false
 		for _, f := range l.t.Faults {
-			if f.Node != n || (f.Kind != "crash" && f.Kind != "restart") {
+			if f.Node != n || (f.Kind != sim.EvCrash && f.Kind != sim.EvRestart) {
 				continue
 			}
 			y := l.y(f.T)
-			if f.Kind == "crash" && !down {
+			if f.Kind == sim.EvCrash && !down {
 				fmt.Fprintf(w, `<line class="up" x1="%d" y1="%d" x2="%d" y2="%d"/>`, x, from, x, y)
 				from, down = y, true
-			} else if f.Kind == "restart" {
+			} else if f.Kind == sim.EvRestart {
 				fmt.Fprintf(w, `<line class="down" x1="%d" y1="%d" x2="%d" y2="%d"/>`, x, from, x, y)
 				from, down = y, false
 			}
@@ -591,7 +555,7 @@ func (l *layout) writeMessage(w *bufio.Writer, m Message) {
 	if m.Fate == Dropped {
 		fmt.Fprintf(w, `<path class="cross" d="%s"/>`, crossPath(x2, y2, 4))
 	}
-	if l.labels && kind != "hb" {
+	if l.labels && !m.Routine() {
 		text := messageLabel(m)
 		fill := ` fill="` + kindColor(kind) + `"`
 		if m.Fate == Dropped {
@@ -695,21 +659,21 @@ func (l *layout) writeMarks(w *bufio.Writer) {
 	w.WriteString("<g class=\"marks\">\n")
 	for _, f := range l.t.Faults {
 		y := l.y(f.T)
-		title := f.Kind + " " + f.Node + " at " + f.T.String()
+		title := string(f.Kind) + " " + f.Node + " at " + f.T.String()
 		switch f.Kind {
-		case "crash", "restart":
+		case sim.EvCrash, sim.EvRestart:
 			x, ok := l.laneX[f.Node]
 			if !ok {
 				continue
 			}
 			fmt.Fprintf(w, `<g class="fault %s" data-node="%s" data-t="%d"><title>%s</title>`, f.Kind, esc(f.Node), f.T, esc(title))
-			if f.Kind == "crash" {
+			if f.Kind == sim.EvCrash {
 				fmt.Fprintf(w, `<path d="%s"/>`, crossPath(x, y, 7))
 			} else {
 				fmt.Fprintf(w, `<circle cx="%d" cy="%d" r="6"/>`, x, y)
 			}
 			fmt.Fprintf(w, `<text x="%d" y="%d">%s</text></g>`+"\n", x+10, y-6, f.Kind)
-		case "heal":
+		case sim.EvHeal:
 			fmt.Fprintf(w, `<g class="fault heal" data-t="%d"><title>heal at %s</title><line x1="%d" y1="%d" x2="%d" y2="%d"/><text x="%d" y="%d">heal</text></g>`+"\n",
 				f.T, f.T, axisW-6, y, l.width-marginR+6, y, axisW-2, y-4)
 		}

@@ -59,7 +59,7 @@ func (m Message) Label() string {
 // Routine reports whether the message is routine liveness traffic
 // (heartbeats and their acknowledgements), which pictures draw faintly or
 // leave out.
-func (m Message) Routine() bool { return m.Type == "Heartbeat" || m.Type == "HeartbeatAck" }
+func (m Message) Routine() bool { return isRoutine(m.Type) }
 
 // Step is one line of a node's narration.
 type Step struct {
@@ -73,8 +73,8 @@ type Step struct {
 type Fault struct {
 	T      sim.Time
 	Seq    uint64
-	Kind   string // "crash", "restart", "partition", "heal"
-	Node   string // crash, restart
+	Kind   sim.TraceEv // sim.EvCrash, EvRestart, EvPartition or EvHeal
+	Node   string      // crash, restart
 	Groups [][]string
 }
 
@@ -113,29 +113,6 @@ type Trace struct {
 	Summary  map[string]any // the summary record, if the trace has one
 }
 
-// record is one JSON line of the trace, with the fields viz reads.
-type record struct {
-	T      int64           `json:"t"`
-	Seq    uint64          `json:"seq"`
-	Ev     string          `json:"ev"`
-	Mid    uint64          `json:"mid"`
-	From   string          `json:"from"`
-	To     string          `json:"to"`
-	Msg    json.RawMessage `json:"msg"`
-	Reason string          `json:"reason"`
-	Note   string          `json:"note"`
-	Node   string          `json:"node"`
-	Text   string          `json:"text"`
-	Groups [][]string      `json:"groups"`
-	Client string          `json:"client"`
-	ID     uint64          `json:"id"`
-	Op     string          `json:"op"`
-	Key    string          `json:"key"`
-	Value  *string         `json:"value"`
-	OK     *bool           `json:"ok"`
-	Error  string          `json:"error"`
-}
-
 // Parse reads a JSON-lines trace. A line that is not a JSON object, or a
 // delivery of a message never sent, is an error naming the line.
 func Parse(r io.Reader) (*Trace, error) {
@@ -152,7 +129,7 @@ func Parse(r io.Reader) (*Trace, error) {
 		if len(strings.TrimSpace(sc.Text())) == 0 {
 			continue
 		}
-		var rec record
+		var rec sim.TraceRecord
 		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
 			return nil, fmt.Errorf("trace line %d: %v", line, err)
 		}
@@ -164,42 +141,42 @@ func Parse(r io.Reader) (*Trace, error) {
 			}
 		}
 		switch rec.Ev {
-		case "send":
+		case sim.EvSend:
 			m, err := message(rec)
 			if err != nil {
 				return nil, fmt.Errorf("trace line %d: %v", line, err)
 			}
 			m.Sent, m.At, m.SendSeq = at, at, rec.Seq
 			sends[rec.Mid] = m
-		case "deliver", "drop":
+		case sim.EvDeliver, sim.EvDrop:
 			m, ok := sends[rec.Mid]
 			if !ok {
 				return nil, fmt.Errorf("trace line %d: %s of message %d, which was never sent", line, rec.Ev, rec.Mid)
 			}
 			m.At, m.AtSeq, m.Fate = at, rec.Seq, Delivered
-			if rec.Ev == "drop" {
+			if rec.Ev == sim.EvDrop {
 				m.Fate, m.Reason = Dropped, rec.Reason
 			}
-			m.Duplicate = rec.Note == "duplicate"
+			m.Duplicate = rec.Note == sim.NoteDuplicate
 			fates[rec.Mid]++
 			t.Messages = append(t.Messages, m)
-		case "step":
+		case sim.EvStep:
 			t.Steps = append(t.Steps, Step{T: at, Seq: rec.Seq, Node: rec.Node, Text: rec.Text})
-		case "crash", "restart", "partition", "heal":
+		case sim.EvCrash, sim.EvRestart, sim.EvPartition, sim.EvHeal:
 			t.Faults = append(t.Faults, Fault{T: at, Seq: rec.Seq, Kind: rec.Ev, Node: rec.Node, Groups: rec.Groups})
 			for _, g := range rec.Groups {
 				for _, n := range g {
 					nodes[n] = true
 				}
 			}
-		case "invoke":
+		case sim.EvInvoke:
 			req := Request{Client: rec.Client, ID: rec.ID, Op: rec.Op, Key: rec.Key, Invoke: at}
 			if rec.Value != nil {
 				req.Value = *rec.Value
 			}
 			open[rec.Client] = len(t.Requests)
 			t.Requests = append(t.Requests, req)
-		case "return":
+		case sim.EvReturn:
 			i, ok := open[rec.Client]
 			if !ok || t.Requests[i].ID != rec.ID {
 				continue // an answer to nothing open: the history checker's business
@@ -216,7 +193,7 @@ func Parse(r io.Reader) (*Trace, error) {
 			default:
 				req.Result = "ok"
 			}
-		case "summary":
+		case sim.EvSummary:
 			// Numbers stay json.Number: a seed above 2^53 must not round.
 			dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
 			dec.UseNumber()
@@ -246,7 +223,7 @@ func Parse(r io.Reader) (*Trace, error) {
 	return t, nil
 }
 
-func message(rec record) (Message, error) {
+func message(rec sim.TraceRecord) (Message, error) {
 	var body struct {
 		Type   string  `json:"type"`
 		Slot   int64   `json:"slot"`
@@ -266,14 +243,13 @@ func message(rec record) (Message, error) {
 // leaders (and the kvstore server), acceptors, replicas, then anything else;
 // by number within a kind (client2 before client10).
 func LaneOrder(names []string) []string {
-	kinds := []string{"client", "leader", "server", "acceptor", "replica"}
 	rank := func(n string) (int, string, int) {
-		for i, k := range kinds {
+		for i, k := range laneKinds {
 			if num, err := strconv.Atoi(strings.TrimPrefix(n, k)); strings.HasPrefix(n, k) && err == nil {
 				return i, k, num
 			}
 		}
-		return len(kinds), n, 0
+		return len(laneKinds), n, 0
 	}
 	out := slices.Clone(names)
 	slices.SortFunc(out, func(a, b string) int {
