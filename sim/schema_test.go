@@ -31,7 +31,7 @@ func schemaRecords(t testing.TB, trace []byte) []TraceRecord {
 // together: a member added to one must be added to the other.
 func TestTraceSchemaFields(t *testing.T) {
 	fields := []string{FieldT, FieldSeq, FieldEv, FieldMid, FieldFrom, FieldTo, FieldMsg, FieldReason, FieldNote,
-		FieldNode, FieldName, FieldText, FieldGroups, FieldClient, FieldID, FieldOp, FieldKey, FieldValue, FieldOK, FieldError}
+		FieldNode, FieldName, FieldText, FieldGroups, FieldClient, FieldID, FieldOp, FieldKey, FieldValue, FieldOK, FieldError, FieldFor}
 	var tags []string
 	rt := reflect.TypeFor[TraceRecord]()
 	for i := range rt.NumField() {
@@ -44,6 +44,8 @@ func TestTraceSchemaFields(t *testing.T) {
 // through the schema, and finds each kind's members where it says.
 func TestTraceSchemaKinds(t *testing.T) {
 	tr := busyEngine(busyConfig(1), -1)
+	tr.Cut(3*Millisecond, 0, 1)
+	tr.Hold(4*Millisecond, 1, 0, 2*Millisecond)
 	tr.Run()
 	seen := map[TraceEv]bool{}
 	for _, r := range schemaRecords(t, tr.json.Bytes()) {
@@ -55,7 +57,7 @@ func TestTraceSchemaKinds(t *testing.T) {
 			assert.NotEmpty(t, r.To)
 			assert.NotEmpty(t, r.Msg)
 			if r.Ev == EvDrop {
-				assert.Contains(t, []string{DropLoss, DropPartition, DropCrashed}, r.Reason)
+				assert.Contains(t, []string{DropLoss, DropPartition, DropCrashed, DropCut}, r.Reason)
 			}
 			if r.Ev == EvDeliver && r.Note != "" {
 				assert.Equal(t, NoteDuplicate, r.Note)
@@ -68,6 +70,12 @@ func TestTraceSchemaKinds(t *testing.T) {
 		case EvPartition:
 			assert.NotEmpty(t, r.Groups)
 		case EvHeal:
+		case EvCut, EvHold:
+			assert.NotEmpty(t, r.From)
+			assert.NotEmpty(t, r.To)
+			if r.Ev == EvHold {
+				assert.Equal(t, int64(2*Millisecond), r.For)
+			}
 		case EvStep:
 			assert.NotEmpty(t, r.Node)
 			assert.NotEmpty(t, r.Text)
@@ -75,7 +83,7 @@ func TestTraceSchemaKinds(t *testing.T) {
 			t.Errorf("record kind %q is not in the schema", r.Ev)
 		}
 	}
-	for _, k := range []TraceEv{EvSend, EvDeliver, EvDrop, EvTimer, EvCrash, EvRestart, EvPartition, EvHeal, EvStep} {
+	for _, k := range []TraceEv{EvSend, EvDeliver, EvDrop, EvTimer, EvCrash, EvRestart, EvPartition, EvHeal, EvCut, EvHold, EvStep} {
 		assert.True(t, seen[k], "no %q record", k)
 	}
 }
