@@ -17,6 +17,9 @@ type Chosen struct {
 	quorum int
 	slots  []slotVotes // slot s at index s-1
 	err    error
+	// state caches AppendState's encoding while stateOK; Accepted clears it.
+	state   []byte
+	stateOK bool
 }
 
 // slotVotes is what one slot has seen: the votes per ballot, and its choice.
@@ -54,6 +57,7 @@ func (c *Chosen) Reset() {
 	}
 	c.slots = c.slots[:0]
 	c.err = nil
+	c.stateOK = false
 }
 
 // Accepted records that acceptor accepted cmd for slot at ballot b.
@@ -61,9 +65,14 @@ func (c *Chosen) Accepted(acceptor int, slot int64, b protocol.Ballot, cmd proto
 	if slot < 1 {
 		return
 	}
+	c.stateOK = false
 	for int64(len(c.slots)) < slot {
 		if len(c.slots) < cap(c.slots) {
 			c.slots = c.slots[:len(c.slots)+1] // reuse the slot's old arrays
+			// ... but none of its old votes: past the length they may be
+			// left from an earlier run or, after CloneInto, another state
+			sv := &c.slots[len(c.slots)-1]
+			sv.ballots, sv.chosen, sv.choice = sv.ballots[:0], false, choice{}
 		} else {
 			c.slots = append(c.slots, slotVotes{})
 		}
@@ -153,7 +162,7 @@ func (c *Chosen) CloneInto(d *Chosen) *Chosen {
 	if d == nil {
 		d = &Chosen{}
 	}
-	d.quorum, d.err = c.quorum, c.err
+	d.quorum, d.err, d.stateOK = c.quorum, c.err, false
 	old := d.slots[:cap(d.slots)]
 	d.slots = d.slots[:0]
 	for i := range c.slots {
@@ -185,6 +194,13 @@ func (c *Chosen) CloneInto(d *Chosen) *Chosen {
 // chosen depends on the votes of the past, not only on what acceptors hold
 // now.
 func (c *Chosen) AppendState(b []byte) []byte {
+	if !c.stateOK {
+		c.state, c.stateOK = c.appendState(c.state[:0]), true
+	}
+	return append(b, c.state...)
+}
+
+func (c *Chosen) appendState(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(c.slots)))
 	for i := range c.slots {
 		sv := &c.slots[i]

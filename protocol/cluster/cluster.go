@@ -50,6 +50,9 @@ type Cluster struct {
 	tracer   *sim.Tracer
 	workload *kv.Workload
 	chosen   *check.Chosen
+	// chosenShared marks a chosen-value watch that CloneInto shares with
+	// another cluster: it is copied before its first change.
+	chosenShared bool
 	paths    Paths
 	ls       []check.Learner   // reused by Safety
 	streams  []*sim.Reseedable // each client's workload stream, reused across seeds
@@ -228,6 +231,9 @@ func (c *Cluster) observeSend(from, _ sim.NodeID, m protocol.Msg) {
 	}
 	a := c.acceptor(from)
 	if m.Slot >= 1 && m.Slot <= int64(len(a.Accepted)) {
+		if c.chosenShared {
+			c.chosen, c.chosenShared = c.chosen.CloneInto(nil), false
+		}
 		c.chosen.Accepted(i, m.Slot, m.Ballot, a.Accepted[m.Slot-1].Cmd)
 	}
 }
@@ -262,12 +268,13 @@ func (c *Cluster) CloneInto(d *Cluster) *Cluster {
 		d = &Cluster{}
 	}
 	eng := d.Engine
-	chosen, ls := d.chosen, d.ls
+	ls := d.ls
 	*d = Cluster{Scenario: c.Scenario, Topology: c.Topology, opt: c.opt, workload: c.workload, paths: c.paths, ls: ls, streams: c.streams}
 	d.opt.Text, d.opt.JSON, d.opt.Record, d.opt.Replay = nil, nil, false, nil
 	d.Engine = c.Engine.CloneInto(eng)
 	if c.chosen != nil {
-		d.chosen = c.chosen.CloneInto(chosen)
+		// Copy on write: most steps send no vote.
+		d.chosen, d.chosenShared, c.chosenShared = c.chosen, true, true
 	}
 	d.observe()
 	return d
