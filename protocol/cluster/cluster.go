@@ -53,9 +53,9 @@ type Cluster struct {
 	// chosenShared marks a chosen-value watch that CloneInto shares with
 	// another cluster: it is copied before its first change.
 	chosenShared bool
-	paths    Paths
-	ls       []check.Learner   // reused by Safety
-	streams  []*sim.Reseedable // each client's workload stream, reused across seeds
+	paths        Paths
+	ls           []check.Learner   // reused by Safety
+	streams      []*sim.Reseedable // each client's workload stream, reused across seeds
 }
 
 // New builds the nodes of s and schedules its faults. s must be valid.
