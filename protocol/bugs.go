@@ -35,7 +35,6 @@ const (
 	BugReplicaUnordered
 	BugNoSessions
 	BugReplyBeforeChosen
-	BugLocalReads
 	bugCount
 )
 
@@ -61,7 +60,6 @@ var Catalogue = [bugCount]BugInfo{
 	BugReplicaUnordered:       {"replica-unordered", "replica, applying the log", "the replica applies commits in the order they arrive instead of slot order"},
 	BugNoSessions:             {"no-sessions", "state machine, client sessions", "the state machine keeps no client sessions, so a retried request that reaches the log twice takes effect twice"},
 	BugReplyBeforeChosen:      {"reply-before-chosen", "leader, client front end", "the leader answers the client as soon as it proposes, before a quorum has accepted, so an answered request can be lost in a failover"},
-	BugLocalReads:             {"local-reads", "leader, client front end", "the leader answers a get from its own store without going through the log, so a deposed leader serves stale reads"},
 }
 
 // LookupBug returns the bug with the given name.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/multipaxos-kv/multipaxos-kv/sim/golden"
 )
 
 // TestExploreTableInReadme runs every explore command of the README's table
@@ -92,4 +94,34 @@ func TestBugsCommand(t *testing.T) {
 	require.Equal(t, exitOK, code, errs)
 	assert.GreaterOrEqual(t, strings.Count(out, "\n"), 10, "at least ten bugs")
 	assert.Regexp(t, `(?m)^accept-below-promise +acceptor, Phase 2b +the acceptor accepts`, out)
+}
+
+// TestBugGoldens keeps the README's walk-through of a catalogued bug true:
+// the failing seeded run and the replay of explore's counterexample are
+// golden traces in testdata/bugs (go test ./... -update rewrites them), each
+// the same twice.
+func TestBugGoldens(t *testing.T) {
+	dir := t.TempDir()
+	sched := filepath.Join(dir, "ns.sched")
+	code, out, errs := cli(t, "explore", "-q", "-duplicates", "1", "-bug", "no-sessions", "-schedule", sched, "explore-basic")
+	require.Equal(t, exitFail, code, "%s\n%s", out, errs)
+	for _, c := range []struct {
+		file string
+		args []string
+	}{
+		{"no-sessions-lossy-seed1.txt", []string{"run", "-seed", "1", "-bug", "no-sessions", "lossy"}},
+		{"no-sessions-explore.txt", []string{"replay", sched}},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			code, out, _ := cli(t, c.args...)
+			assert.Equal(t, exitFail, code, "the bug fails a check")
+			_, again, _ := cli(t, c.args...)
+			require.Equal(t, out, again, "two runs differ")
+			cmd := strings.Join(c.args, " ")
+			if c.args[0] == "replay" {
+				cmd = "replay ns.sched (explore -q -duplicates 1 -bug no-sessions -schedule ns.sched explore-basic)"
+			}
+			golden.Check(t, filepath.Join("..", "..", "testdata", "bugs", c.file), []byte("# golden trace: multipaxos-kv "+cmd+"\n"+out))
+		})
+	}
 }

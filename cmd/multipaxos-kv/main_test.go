@@ -281,6 +281,9 @@ func TestReadmeMatchesBinary(t *testing.T) {
 	var goldens strings.Builder
 	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "*.txt"))
 	require.NoError(t, err)
+	bugs, err := filepath.Glob(filepath.Join("..", "..", "testdata", "bugs", "*.txt"))
+	require.NoError(t, err)
+	files = append(files, bugs...)
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)

@@ -11,12 +11,6 @@ import (
 // request queues a client request to a candidate or leading node, answers a
 // retry of an applied request from the state machine, and serves the queue.
 func (l *Leader) request(env *kv.Env, from sim.NodeID, cmd protocol.Command) {
-	if l.Bugs.Has(protocol.BugLocalReads) && l.role == leading && cmd.Op == protocol.Get && l.recovering <= l.applied {
-		r := l.machine.Store().Peek(cmd)
-		env.Stepf("answering %s's GET %q from the local store, without the log", cmd.Client, cmd.Key)
-		env.Send(from, protocol.Msg{Kind: protocol.Reply, Cmd: cmd, Result: r})
-		return
-	}
 	if r, ok := l.machine.Answered(cmd.Client, cmd.Seq); ok && l.recovering <= l.applied {
 		env.Note(protocol.NoteSessionAnswer)
 		env.Step(kv.Retried(cmd))
