@@ -188,6 +188,9 @@ type Engine[M Message] struct {
 	budget     Budget
 	env        Env[M]
 	msgBuf     []byte // scratch for message hashes
+	// handling is the node whose handler is running, or NoNode: a panic
+	// while it runs is that node's broken invariant.
+	handling NodeID
 	// lossShown marks the links (from*n+to) whose loss to a partition or a
 	// crashed receiver the text trace has shown since the last fault: one
 	// line says it, instead of one per heartbeat.
@@ -207,7 +210,7 @@ type Engine[M Message] struct {
 // New returns an engine with the given configuration, drawing its decisions
 // from the "network" stream of the root seed.
 func New[M Message](cfg Config) *Engine[M] {
-	e := &Engine[M]{cfg: cfg, network: newStream(cfg.Seed, "network")}
+	e := &Engine[M]{cfg: cfg, network: newStream(cfg.Seed, "network"), handling: NoNode}
 	e.decider = SeedDecider{R: e.network.r}
 	e.env.e = e
 	return e
@@ -405,14 +408,42 @@ func (e *Engine[M]) Run() Result {
 	if e.running {
 		panic("sim: Run called twice on one engine")
 	}
-	for e.Step() {
-	}
+	e.loop()
 	return e.Result()
+}
+
+// loop steps until the run is over, under one guard for node panics (a
+// deferred recover per event would cost every event).
+func (e *Engine[M]) loop() {
+	defer e.recoverNode()
+	for e.next() {
+	}
 }
 
 // Step runs the next event: in ordered mode the earliest, in a replay the
 // one the schedule names. It reports false when the run is over.
-func (e *Engine[M]) Step() bool {
+func (e *Engine[M]) Step() (more bool) {
+	defer e.recoverNode()
+	return e.next()
+}
+
+// recoverNode turns a panic in a node's handler into a stopped run with a
+// broken invariant, naming the node; any other panic is the engine's own
+// bug and goes on.
+func (e *Engine[M]) recoverNode() {
+	if e.handling == NoNode {
+		return
+	}
+	r := recover()
+	if r == nil {
+		return
+	}
+	e.invariant = fmt.Sprintf("%s broke an invariant: %v", e.nodes[e.handling].name, r)
+	e.handling = NoNode
+	e.end(StopInvariant)
+}
+
+func (e *Engine[M]) next() bool {
 	e.running = true
 	if e.stopped {
 		return false
@@ -535,21 +566,17 @@ func (e *Engine[M]) call(id NodeID, ev *event[M]) {
 	env := &e.env
 	env.self = id
 	env.out, env.hist = env.out[:0], env.hist[:0]
-	if !e.handle(n, env, ev) {
-		return
+	if len(env.texts) > 0 {
+		clear(env.texts)
+		env.texts = env.texts[:0]
 	}
+	e.handle(n, env, ev) // a panic skips the effects: recoverNode stops the run
 	e.apply(id, env)
 }
 
-func (e *Engine[M]) handle(n *nodeSlot[M], env *Env[M], ev *event[M]) (ok bool) {
+func (e *Engine[M]) handle(n *nodeSlot[M], env *Env[M], ev *event[M]) {
 	n.own()
-	defer func() {
-		if r := recover(); r != nil {
-			e.invariant = fmt.Sprintf("%s broke an invariant: %v", n.name, r)
-			e.end(StopInvariant)
-			ok = false
-		}
-	}()
+	e.handling = env.self // a panic from here on is the node's (recoverNode)
 	switch ev.kind {
 	case evStart:
 		n.node.Start(env)
@@ -558,7 +585,7 @@ func (e *Engine[M]) handle(n *nodeSlot[M], env *Env[M], ev *event[M]) (ok bool) 
 	case evTimer:
 		n.node.Timer(env, ev.timer)
 	}
-	return true
+	e.handling = NoNode
 }
 
 // apply carries out a handler's effects in the order it made them.
@@ -568,7 +595,7 @@ func (e *Engine[M]) apply(id NodeID, env *Env[M]) {
 		f := &env.out[i]
 		switch f.kind {
 		case effSend:
-			e.send(id, f.to, f.msg)
+			e.send(id, f.to, &f.msg)
 		case effSetTimer:
 			e.cancelTimer(n, f.timer)
 			after := f.after
@@ -583,20 +610,21 @@ func (e *Engine[M]) apply(id NodeID, env *Env[M]) {
 		case effCancelTimer:
 			e.cancelTimer(n, f.timer)
 		case effStep:
-			e.step(id, f.text)
+			e.step(id, env.texts[f.idx])
 		case effInvoke:
-			h := env.hist[f.hist]
+			h := env.hist[f.idx]
 			h.T = e.now
 			e.invoke(h)
 		case effReturn:
-			h := env.hist[f.hist]
+			h := env.hist[f.idx]
 			h.T = e.now
 			e.ret(h)
 		case effNote:
 			e.onNote(id, f.note)
 		}
 	}
-	clear(env.out) // drop the messages' references
+	// Not cleared: the next handler overwrites the entries, and the outbox
+	// keeps at most its high-water mark of messages alive.
 	env.out = env.out[:0]
 }
 
@@ -837,43 +865,45 @@ func (e *Engine[M]) decideChance(what Decision, p float64) bool {
 	return v
 }
 
-func (e *Engine[M]) send(from, to NodeID, msg M) {
+func (e *Engine[M]) send(from, to NodeID, msg *M) {
 	e.stats.Sent++
 	mid := uint64(e.stats.Sent)
 	src := &e.nodes[from]
 	src.sent++
 	num := src.sent
 	if e.onSend != nil {
-		e.onSend(from, to, msg)
+		e.onSend(from, to, *msg)
 	}
 	if e.tracer != nil {
-		e.traceMsg(EvSend, mid, from, to, &msg, "")
+		e.traceMsg(EvSend, mid, from, to, msg, "")
 	}
 	if e.partitioned(from, to) {
-		e.dropped(mid, from, to, &msg, DropPartition)
+		e.dropped(mid, from, to, msg, DropPartition)
 		return
 	}
 	depart := e.now // when the message leaves: later on a held link
 	if e.now < e.linkUntil {
 		l := &e.links[int(from)*len(e.nodes)+int(to)]
 		if l.cut {
-			e.dropped(mid, from, to, &msg, DropCut)
+			e.dropped(mid, from, to, msg, DropCut)
 			return
 		}
 		depart = max(depart, l.holdUntil)
 	}
 	if e.decideChance(DecideDrop, e.cfg.Drop) {
-		e.dropped(mid, from, to, &msg, DropLoss)
+		e.dropped(mid, from, to, msg, DropLoss)
 		return
 	}
 	var h uint64
 	if e.q.steered {
-		h = e.msgHash(from, to, &msg)
+		h = e.msgHash(from, to, msg)
 	}
-	e.q.push(depart+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, n: num, msg: msg, mid: mid, h: h})
+	_, ev := e.q.alloc(depart + e.decideLatency())
+	ev.kind, ev.from, ev.to, ev.n, ev.mid, ev.h, ev.msg = evDeliver, from, to, num, mid, h, *msg
 	if e.decideChance(DecideDuplicate, e.cfg.Duplicate) {
 		e.stats.Duplicated++
-		e.q.push(depart+e.decideLatency(), event[M]{kind: evDeliver, from: from, to: to, n: num, msg: msg, mid: mid, dup: true, h: h})
+		_, dup := e.q.alloc(depart + e.decideLatency())
+		dup.kind, dup.from, dup.to, dup.n, dup.mid, dup.h, dup.msg, dup.dup = evDeliver, from, to, num, mid, h, *msg, true
 	}
 }
 

@@ -71,27 +71,30 @@ const (
 	effNote
 )
 
-// effect is one entry of a node's outbox.
+// effect is one entry of a node's outbox: small, as every send copies one.
+// A step's text and a history event live in side slices of the Env, named
+// by idx.
 type effect[M Message] struct {
-	kind   effectKind
-	timer  TimerKind
-	note   uint8
-	to     NodeID
-	after  Time // timer delay
-	jitter Time // the timer fires after a delay in [after, after+jitter]
-	text   string
+	kind  effectKind
+	timer TimerKind
+	note  uint8
+	to    NodeID
+	idx   int32 // into Env.texts (step) or Env.hist (invoke, return)
+	after Time  // timer delay
+	// jitter: the timer fires after a delay in [after, after+jitter]
+	jitter Time
 	msg    M
-	hist   int32 // index into Env.hist for invoke and return
 }
 
 // Env is a node's window on the simulation for the duration of one handler
 // call: an outbox of effects that the engine applies, in order, once the
 // handler returns.
 type Env[M Message] struct {
-	e    *Engine[M]
-	self NodeID
-	out  []effect[M]
-	hist []HistoryEvent
+	e     *Engine[M]
+	self  NodeID
+	out   []effect[M]
+	hist  []HistoryEvent
+	texts []string
 }
 
 // Now is the current virtual time. Protocol nodes do not base decisions on
@@ -131,14 +134,16 @@ func (v *Env[M]) Tracing() bool { return v.e.tracer != nil }
 // Step records one step of the node in the trace.
 func (v *Env[M]) Step(text string) {
 	if v.e.tracer != nil {
-		v.out = append(v.out, effect[M]{kind: effStep, text: text})
+		v.texts = append(v.texts, text)
+		v.out = append(v.out, effect[M]{kind: effStep, idx: int32(len(v.texts) - 1)})
 	}
 }
 
 // Stepf formats and records a step, only when tracing.
 func (v *Env[M]) Stepf(format string, args ...any) {
 	if v.e.tracer != nil {
-		v.out = append(v.out, effect[M]{kind: effStep, text: fmt.Sprintf(format, args...)})
+		v.texts = append(v.texts, fmt.Sprintf(format, args...))
+		v.out = append(v.out, effect[M]{kind: effStep, idx: int32(len(v.texts) - 1)})
 	}
 }
 
@@ -154,13 +159,13 @@ func (v *Env[M]) Note(n uint8) {
 // Invoke records that this client issued an operation.
 func (v *Env[M]) Invoke(op Op) {
 	v.hist = append(v.hist, HistoryEvent{Client: v.self, Invoke: true, Op: op})
-	v.out = append(v.out, effect[M]{kind: effInvoke, hist: int32(len(v.hist) - 1)})
+	v.out = append(v.out, effect[M]{kind: effInvoke, idx: int32(len(v.hist) - 1)})
 }
 
 // Return records that this client got the answer to an operation.
 func (v *Env[M]) Return(r Ret) {
 	v.hist = append(v.hist, HistoryEvent{Client: v.self, Ret: r})
-	v.out = append(v.out, effect[M]{kind: effReturn, hist: int32(len(v.hist) - 1)})
+	v.out = append(v.out, effect[M]{kind: effReturn, idx: int32(len(v.hist) - 1)})
 }
 
 // Op is a client operation as recorded in the history.

@@ -65,23 +65,34 @@ func (q *queue[M]) Len() int { return q.live }
 // time are ordered by sequence number, so the order is total and independent
 // of the heap's internal layout.
 func (q *queue[M]) push(at Time, ev event[M]) int32 {
+	slot, p := q.alloc(at)
+	ev.seq, ev.at = p.seq, at
+	*p = ev
+	return slot
+}
+
+// alloc queues a new event at time at and returns its slot and a pointer
+// into the slab, where the caller writes the event's fields (kind and the
+// rest; seq and at are set): the hot path builds a delivery in place rather
+// than copy it twice.
+func (q *queue[M]) alloc(at Time) (int32, *event[M]) {
 	q.seq++
-	ev.seq, ev.at = q.seq, at
 	var slot int32
 	if n := len(q.free); n > 0 {
 		slot = q.free[n-1]
 		q.free = q.free[:n-1]
-		q.slab[slot] = ev
 	} else {
 		slot = int32(len(q.slab))
-		q.slab = append(q.slab, ev)
+		q.slab = append(q.slab, event[M]{})
 	}
+	p := &q.slab[slot]
+	p.seq, p.at = q.seq, at
 	q.live++
 	if !q.steered {
-		q.heap = append(q.heap, item{at: at, seq: ev.seq, slot: slot})
+		q.heap = append(q.heap, item{at: at, seq: q.seq, slot: slot})
 		q.up(len(q.heap) - 1)
 	}
-	return slot
+	return slot, p
 }
 
 // peek returns the time of the earliest event; ok is false when empty.

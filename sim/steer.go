@@ -120,6 +120,7 @@ func (e *Engine[M]) Do(a Action) {
 	if e.stopped {
 		return
 	}
+	defer e.recoverNode()
 	switch a.Kind {
 	case ActRun:
 		if ev := &e.q.slab[a.Slot]; ev.kind == evTimer && e.budget.Timers > 0 {
@@ -331,6 +332,7 @@ func (e *Engine[M]) CloneInto(d *Engine[M]) *Engine[M] {
 	d.running, d.stop, d.stopped, d.invariant, d.budget = e.running, e.stop, e.stopped, e.invariant, e.budget
 	d.env.e = d
 	d.lossShown = nil
+	d.handling = NoNode
 	d.links = append(d.links[:0], e.links...)
 	d.linkUntil, d.holdMax, d.cuts = e.linkUntil, e.holdMax, e.cuts
 	return d
