@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // ActionKind says what an Action does.
@@ -422,6 +423,18 @@ func (e *Engine[M]) msgHash(from, to NodeID, msg *M) uint64 {
 	b = (*msg).AppendState(b)
 	e.msgBuf = b
 	return Fingerprint(b)
+}
+
+// Footprint estimates the bytes a copy of this run holds (its event slab,
+// heap, history and per-node slots; nodes shared by copy on write are not
+// counted): a deterministic measure, for bounding an explorer's frontier by
+// memory without asking the garbage collector.
+func (e *Engine[M]) Footprint() int {
+	var ev event[M]
+	var h HistoryEvent
+	var n nodeSlot[M]
+	return int(unsafe.Sizeof(*e)) + cap(e.q.slab)*int(unsafe.Sizeof(ev)) + cap(e.q.heap)*24 + cap(e.q.free)*4 +
+		cap(e.history)*int(unsafe.Sizeof(h)) + cap(e.nodes)*int(unsafe.Sizeof(n))
 }
 
 // StateScratch is reusable memory for AppendState.

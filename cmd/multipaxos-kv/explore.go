@@ -42,6 +42,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 	depth := fs.Int("depth", 0, "longest path in events, `N` (0: no limit)")
 	states := fs.Int("states", 2_000_000, "distinct states at most, `N`")
 	wall := fs.Duration("time", 10*time.Minute, "wall time at most (cuts the search, never changes a verdict)")
+	memory := fs.Int("memory", 512, "memory at most for the states waiting to be explored, in `MiB` (estimated from their contents, so a search is cut at the same state on every machine; the process needs up to about twice that)")
 	var b sim.Budget
 	fs.IntVar(&b.Timers, "timers", 0, "timer firings per path, `N`")
 	fs.IntVar(&b.Losses, "losses", 0, "messages lost per path, `N`")
@@ -71,7 +72,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 	for _, c := range []struct {
 		flag string
 		v    int
-	}{{"depth", *depth}, {"states", *states}, {"timers", b.Timers}, {"losses", b.Losses}, {"duplicates", b.Duplicates}, {"crashes", b.Crashes}, {"walks", *walks}} {
+	}{{"depth", *depth}, {"states", *states}, {"memory", *memory}, {"timers", b.Timers}, {"losses", b.Losses}, {"duplicates", b.Duplicates}, {"crashes", b.Crashes}, {"walks", *walks}} {
 		if c.v < 0 || c.v > maxExploreBound {
 			return report(stderr, "explore", usageError{fmt.Errorf("-%s %d: must be between 0 and %d", c.flag, c.v, maxExploreBound)})
 		}
@@ -96,7 +97,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 	if err := checkOutputs(output{"schedule", out}); err != nil {
 		return report(stderr, "explore", usageError{err})
 	}
-	opt := explore.Options{Strategy: explore.Strategy(*strategy), Depth: *depth, States: *states, Time: *wall, Budget: b, CrashClients: *crashClients, TimerKinds: splitList(*timerKinds), Walks: *walks, Seed: *seed}
+	opt := explore.Options{Strategy: explore.Strategy(*strategy), Depth: *depth, States: *states, Time: *wall, Memory: *memory << 20, Budget: b, CrashClients: *crashClients, TimerKinds: splitList(*timerKinds), Walks: *walks, Seed: *seed}
 	if !*quiet {
 		opt.Progress = func(st explore.Stats) {
 			fmt.Fprintf(stderr, "explore: %d states, %d transitions, depth %d, frontier %d, %.0f states/s\n", st.States, st.Transitions, st.Depth, st.Frontier, float64(st.States)/st.Elapsed.Seconds())
@@ -135,7 +136,8 @@ func splitList(s string) []string {
 	return strings.Split(s, ",")
 }
 
-// maxExploreBound bounds every count flag of explore.
+// maxExploreBound bounds every count flag of explore (-memory too, in MiB:
+// 1 PiB is beyond any machine, and the shift cannot overflow).
 const maxExploreBound = 1_000_000_000
 
 // writeExplore writes the summary of a search.

@@ -280,6 +280,10 @@ func (c *Cluster) CloneInto(d *Cluster) *Cluster {
 	return d
 }
 
+// Footprint estimates the bytes a copy of the cluster holds (see
+// sim.Engine.Footprint), for the explorer's memory bound.
+func (c *Cluster) Footprint() int { return c.Engine.Footprint() + 512 }
+
 // AppendState appends the canonical encoding of the run's state: the
 // engine's (nodes, messages in flight, timers, budget, client history) and
 // the chosen-value watch's votes.

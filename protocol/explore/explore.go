@@ -34,7 +34,11 @@ type Options struct {
 	Depth    int           // longest path explored, in events (0: no limit)
 	States   int           // distinct states at most (0: no limit)
 	Time     time.Duration // wall time at most (0: no limit); cuts the search, never changes a verdict
-	Budget   sim.Budget    // timer firings and faults each path may take
+	// Memory bounds, in bytes, the states waiting to be explored (each a
+	// copy of the cluster; estimated deterministically, so the same search is
+	// cut at the same state on every machine); 0: no limit.
+	Memory int
+	Budget sim.Budget // timer firings and faults each path may take
 	// CrashClients lets crashes hit clients too (by default only leaders,
 	// acceptors and replicas crash).
 	CrashClients bool
@@ -112,6 +116,7 @@ type searcher struct {
 	crash   []bool // nodes that injected crashes may hit
 	timers  []bool // timer kinds that may fire, when filtered
 	expand  []sim.Action
+	held    int // estimated bytes of the states waiting in the frontier
 }
 
 // Check reports whether s can be explored.
@@ -136,6 +141,10 @@ func Run(s scenarios.Scenario, opt Options) (Result, error) {
 	// The frontier is full of copies of the cluster, all pointers: collect
 	// garbage less often while the search runs (memory is bounded by -states).
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	if opt.Memory > 0 {
+		// ... but not past twice the frontier's bound.
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(int64(2*opt.Memory + 256<<20)))
+	}
 	x := &searcher{s: s, opt: opt, visited: make(map[uint64]struct{}), start: time.Now()}
 	root := x.root(nil)
 	top := cluster.NewTopology(s)
@@ -225,6 +234,8 @@ func (x *searcher) bounded() bool {
 		x.res.Cut = fmt.Sprintf("state limit %d reached", x.opt.States)
 	case x.opt.Time > 0 && x.res.States%1024 == 0 && time.Since(x.start) > x.opt.Time:
 		x.res.Cut = fmt.Sprintf("time limit %v reached", x.opt.Time)
+	case x.opt.Memory > 0 && x.held > x.opt.Memory:
+		x.res.Cut = fmt.Sprintf("memory limit reached: %d MiB of states waiting to be explored (raise -memory, or lower the budgets)", x.opt.Memory>>20)
 	default:
 		return false
 	}
@@ -282,6 +293,7 @@ type item struct {
 func (x *searcher) search(root *cluster.Cluster) {
 	idx, _ := x.visit(root, -1, sim.Action{}, 0)
 	work := []item{{root, idx, 0}}
+	x.held = root.Footprint()
 	head := 0
 	cutDepth := false
 	for head < len(work) {
@@ -299,6 +311,7 @@ func (x *searcher) search(root *cluster.Cluster) {
 			}
 		}
 		x.res.Frontier = len(work) - head
+		x.held -= it.c.Footprint()
 		if x.terminal(it.c, it.index) {
 			x.put(it.c)
 			return
@@ -327,6 +340,7 @@ func (x *searcher) search(root *cluster.Cluster) {
 				continue
 			}
 			work = append(work, item{d, i, it.depth + 1})
+			x.held += d.Footprint()
 			if x.bounded() {
 				return
 			}
