@@ -3,97 +3,15 @@ package kv
 import (
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/internal/steertest"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
-
-// pick is one steered action: its index among the enabled actions, and how
-// many were enabled.
-type pick struct{ i, of int }
-
-// driveSteered runs up to n actions of a steered engine chosen by rng,
-// nine times in ten a delivery when one is in flight, stopping early when
-// until (if set) holds or nothing is enabled. It returns its picks.
-func driveSteered(e *sim.Engine[protocol.Msg], rng *rand.Rand, n int, until func() bool) []pick {
-	var picks []pick
-	var acts []sim.Action
-	var deliveries []int
-	for range n {
-		if until != nil && until() {
-			break
-		}
-		acts = e.Enabled(acts[:0])
-		if len(acts) == 0 {
-			break
-		}
-		deliveries = deliveries[:0]
-		for i, a := range acts {
-			if a.Kind == sim.ActRun && strings.HasPrefix(e.Describe(a), "deliver ") {
-				deliveries = append(deliveries, i)
-			}
-		}
-		p := pick{rng.IntN(len(acts)), len(acts)}
-		if len(deliveries) > 0 && rng.IntN(10) > 0 {
-			p.i = deliveries[rng.IntN(len(deliveries))]
-		}
-		picks = append(picks, p)
-		e.Do(acts[p.i])
-	}
-	return picks
-}
-
-// replaySteered drives e by picks, as driveSteered drove another engine.
-func replaySteered(t *testing.T, e *sim.Engine[protocol.Msg], picks []pick) {
-	t.Helper()
-	var acts []sim.Action
-	for k, p := range picks {
-		acts = e.Enabled(acts[:0])
-		require.Len(t, acts, p.of, "action %d: the clone is offered another choice than the original", k)
-		e.Do(acts[p.i])
-	}
-}
-
-func nodeStates(e *sim.Engine[protocol.Msg]) [][]byte {
-	out := make([][]byte, e.NumNodes())
-	for i := range out {
-		out[i] = e.Node(sim.NodeID(i)).AppendState(nil)
-	}
-	return out
-}
-
-// holder is a node that delegates to the node it holds, so that a test can
-// put a clone in a node's place in an engine.
-type holder struct{ n sim.Node[protocol.Msg] }
-
-func (h *holder) Start(env *Env)                                    { h.n.Start(env) }
-func (h *holder) Receive(env *Env, from sim.NodeID, m protocol.Msg) { h.n.Receive(env, from, m) }
-func (h *holder) Timer(env *Env, k sim.TimerKind)                   { h.n.Timer(env, k) }
-func (h *holder) Crash()                                            { h.n.Crash() }
-func (h *holder) AppendState(b []byte) []byte                       { return h.n.AppendState(b) }
-func (h *holder) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
-	d, _ := into.(*holder)
-	var inner sim.Node[protocol.Msg]
-	if d == nil {
-		d = &holder{}
-	} else {
-		inner = d.n
-	}
-	d.n = h.n.Clone(inner)
-	return d
-}
-
-// held is the node engine e holds as node i, read from the engine each
-// time (an engine that shares its nodes with a copy replaces a node with a
-// clone before changing it).
-func held(e *sim.Engine[protocol.Msg], i int) sim.Node[protocol.Msg] {
-	return e.Node(sim.NodeID(i)).(*holder).n
-}
 
 // steeredStore is the unreplicated kv_store, a Server and two Clients of 6
 // requests each, each in a holder, in steered mode with the least latency,
@@ -101,11 +19,11 @@ func held(e *sim.Engine[protocol.Msg], i int) sim.Node[protocol.Msg] {
 // same run.
 func steeredStore() *sim.Engine[protocol.Msg] {
 	e := sim.New[protocol.Msg](sim.Config{Seed: 1, LatencyMin: sim.Millisecond, LatencyMax: sim.Millisecond, TimeLimit: sim.Second, MaxEvents: 100000, TimerNames: protocol.TimerNames})
-	sid := e.AddNode("kvstore", &holder{&Server{}})
+	sid := e.AddNode("kvstore", &steertest.Holder{N: &Server{}})
 	w := &Workload{Requests: 6, Keys: []string{"x", "y"}, Values: Values(3), Get: 1, Put: 2, Delete: 1}
 	for i := 1; i <= 2; i++ {
 		name := fmt.Sprintf("client%d", i)
-		e.AddNode(name, &holder{&Client{Targets: []sim.NodeID{sid}, Script: w.Script(name, sim.Stream(1, "node/"+name), nil), Timeout: 10 * sim.Millisecond, Retries: 3}})
+		e.AddNode(name, &steertest.Holder{N: &Client{Targets: []sim.NodeID{sid}, Script: w.Script(name, sim.Stream(1, "node/"+name), nil), Timeout: 10 * sim.Millisecond, Retries: 3}})
 	}
 	e.Steer()
 	e.SetDecider(sim.FirstDecider{})
@@ -125,33 +43,33 @@ func TestCloneIndependence(t *testing.T) {
 	n := e.NumNodes()
 	rng := rand.New(rand.NewPCG(3, 3))
 
-	prefix := driveSteered(e, rng, 8, nil)
+	prefix := steertest.Drive(e, rng, 8, nil)
 	older := make([]sim.Node[protocol.Msg], n)
 	for i := range older {
-		older[i] = held(e, i).Clone(nil)
+		older[i] = steertest.Held(e, i).Clone(nil)
 	}
 	mid := func() bool {
-		return held(e, 0).(*Server).Machine().Len() >= 3 && !held(e, 1).(*Client).Done() && !held(e, 2).(*Client).Done()
+		return steertest.Held(e, 0).(*Server).Machine().Len() >= 3 && !steertest.Held(e, 1).(*Client).Done() && !steertest.Held(e, 2).(*Client).Done()
 	}
-	prefix = append(prefix, driveSteered(e, rng, 1000, mid)...)
+	prefix = append(prefix, steertest.Drive(e, rng, 1000, mid)...)
 	require.True(t, mid(), "the run reaches a mid-run state")
 
-	before := nodeStates(e)
-	store := held(e, 0).(*Server).Machine().Store().Map()
+	before := steertest.NodeStates(e)
+	store := steertest.Held(e, 0).(*Server).Machine().Store().Map()
 	fresh := make([]sim.Node[protocol.Msg], n)
 	reused := make([]sim.Node[protocol.Msg], n)
 	for i := range n {
 		name := e.Name(sim.NodeID(i))
-		fresh[i] = held(e, i).Clone(nil)
-		reused[i] = held(e, i).Clone(older[i])
+		fresh[i] = steertest.Held(e, i).Clone(nil)
+		reused[i] = steertest.Held(e, i).Clone(older[i])
 		require.Same(t, older[i], reused[i], "%s: Clone(into) reuses into", name)
 		assert.Equal(t, before[i], fresh[i].AppendState(nil), "%s: a clone encodes as the original", name)
 		assert.Equal(t, before[i], reused[i].AppendState(nil), "%s: a clone into an older clone encodes as the original", name)
 	}
 	copied := e.CloneInto(nil)
 
-	post := driveSteered(e, rng, 400, nil)
-	after := nodeStates(e)
+	post := steertest.Drive(e, rng, 400, nil)
+	after := steertest.NodeStates(e)
 	for i := range n {
 		name := e.Name(sim.NodeID(i))
 		assert.NotEqual(t, before[i], after[i], "%s changed after the clone: the test drives the original too little", name)
@@ -165,27 +83,27 @@ func TestCloneIndependence(t *testing.T) {
 
 	var s1, s2 sim.StateScratch
 	want := e.AppendState(nil, &s1)
-	final := held(e, 0).(*Server).Machine().Store().Map()
+	final := steertest.Held(e, 0).(*Server).Machine().Store().Map()
 	for _, c := range []struct {
 		name   string
 		clones []sim.Node[protocol.Msg]
 	}{{"Clone(nil)", fresh}, {"Clone(into)", reused}} {
 		e2 := steeredStore()
-		replaySteered(t, e2, prefix)
-		require.Equal(t, before, nodeStates(e2), "the run replayed to the same point")
+		steertest.Replay(t, e2, prefix)
+		require.Equal(t, before, steertest.NodeStates(e2), "the run replayed to the same point")
 		for i := range n {
-			e2.Node(sim.NodeID(i)).(*holder).n = c.clones[i]
+			e2.Node(sim.NodeID(i)).(*steertest.Holder).N = c.clones[i]
 		}
-		replaySteered(t, e2, post)
-		got := nodeStates(e2)
+		steertest.Replay(t, e2, post)
+		got := steertest.NodeStates(e2)
 		for i := range n {
 			assert.Equal(t, after[i], got[i], "%s: %s driven as the original encodes differently", c.name, e.Name(sim.NodeID(i)))
 		}
 		assert.Equal(t, want, e2.AppendState(nil, &s2), "%s: the whole run encodes as the original", c.name)
-		assert.Equal(t, final, held(e2, 0).(*Server).Machine().Store().Map(), "%s: the clone's store", c.name)
+		assert.Equal(t, final, steertest.Held(e2, 0).(*Server).Machine().Store().Map(), "%s: the clone's store", c.name)
 	}
-	replaySteered(t, copied, post)
-	assert.Equal(t, after, nodeStates(copied), "the engine's copy driven as the original")
+	steertest.Replay(t, copied, post)
+	assert.Equal(t, after, steertest.NodeStates(copied), "the engine's copy driven as the original")
 	assert.Equal(t, want, copied.AppendState(nil, &s2), "the engine's copy encodes as the original")
 }
 

@@ -3,103 +3,16 @@ package multipaxos
 import (
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/internal/steertest"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
-
-// pick is one steered action: its index among the enabled actions, and how
-// many were enabled, so that a run driven the same way can check that it
-// was offered the same choice.
-type pick struct{ i, of int }
-
-// driveSteered runs up to n actions of a steered engine, each chosen by rng
-// among the enabled ones, stopping early when until (if set) holds or
-// nothing is enabled. Nine times in ten it delivers a message, if one is in
-// flight, so that timers and faults do not drown the protocol's progress
-// (picked uniformly, leaders fire their election timers as often as they
-// receive heartbeats, and duel for ever). It returns the picks it made.
-func driveSteered(e *sim.Engine[protocol.Msg], rng *rand.Rand, n int, until func() bool) []pick {
-	var picks []pick
-	var acts []sim.Action
-	var deliveries []int
-	for range n {
-		if until != nil && until() {
-			break
-		}
-		acts = e.Enabled(acts[:0])
-		if len(acts) == 0 {
-			break
-		}
-		deliveries = deliveries[:0]
-		for i, a := range acts {
-			if a.Kind == sim.ActRun && strings.HasPrefix(e.Describe(a), "deliver ") {
-				deliveries = append(deliveries, i)
-			}
-		}
-		p := pick{rng.IntN(len(acts)), len(acts)}
-		if len(deliveries) > 0 && rng.IntN(10) > 0 {
-			p.i = deliveries[rng.IntN(len(deliveries))]
-		}
-		picks = append(picks, p)
-		e.Do(acts[p.i])
-	}
-	return picks
-}
-
-// replaySteered drives e by picks, as driveSteered drove another engine.
-func replaySteered(t *testing.T, e *sim.Engine[protocol.Msg], picks []pick) {
-	t.Helper()
-	var acts []sim.Action
-	for k, p := range picks {
-		acts = e.Enabled(acts[:0])
-		require.Len(t, acts, p.of, "action %d: the clone is offered another choice than the original", k)
-		e.Do(acts[p.i])
-	}
-}
-
-// nodeStates is every node's AppendState.
-func nodeStates(e *sim.Engine[protocol.Msg]) [][]byte {
-	out := make([][]byte, e.NumNodes())
-	for i := range out {
-		out[i] = e.Node(sim.NodeID(i)).AppendState(nil)
-	}
-	return out
-}
-
-// holder is a node that delegates to the node it holds, so that a test can
-// put a clone in a node's place in an engine.
-type holder struct{ n sim.Node[protocol.Msg] }
-
-func (h *holder) Start(env *kv.Env)                                    { h.n.Start(env) }
-func (h *holder) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) { h.n.Receive(env, from, m) }
-func (h *holder) Timer(env *kv.Env, k sim.TimerKind)                   { h.n.Timer(env, k) }
-func (h *holder) Crash()                                               { h.n.Crash() }
-func (h *holder) AppendState(b []byte) []byte                          { return h.n.AppendState(b) }
-func (h *holder) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
-	d, _ := into.(*holder)
-	var inner sim.Node[protocol.Msg]
-	if d == nil {
-		d = &holder{}
-	} else {
-		inner = d.n
-	}
-	d.n = h.n.Clone(inner)
-	return d
-}
-
-// held is the node that engine e holds as node i. It reads the engine each
-// time: an engine that shares its nodes with a clone (CloneInto) replaces a
-// node with a copy before changing it.
-func held(e *sim.Engine[protocol.Msg], i int) sim.Node[protocol.Msg] {
-	return e.Node(sim.NodeID(i)).(*holder).n
-}
 
 // steeredCluster is 2 leaders (pipeline 2), 3 acceptors, 1 replica and 2
 // clients of 4 requests each, wired as newRig wires them and each in a
@@ -114,12 +27,12 @@ func steeredCluster() *sim.Engine[protocol.Msg] {
 	for i := 1; i <= leaders; i++ {
 		l := &Leader{ID: int64(i), Timeouts: recoveryTimeouts, Pipeline: 2}
 		ls = append(ls, l)
-		lids = append(lids, e.AddNode(fmt.Sprintf("leader%d", i), &holder{l}))
+		lids = append(lids, e.AddNode(fmt.Sprintf("leader%d", i), &steertest.Holder{N: l}))
 	}
 	for i := 1; i <= acceptors; i++ {
-		aids = append(aids, e.AddNode(fmt.Sprintf("acceptor%d", i), &holder{&Acceptor{}}))
+		aids = append(aids, e.AddNode(fmt.Sprintf("acceptor%d", i), &steertest.Holder{N: &Acceptor{}}))
 	}
-	rids = append(rids, e.AddNode("replica1", &holder{&Replica{}}))
+	rids = append(rids, e.AddNode("replica1", &steertest.Holder{N: &Replica{}}))
 	for i, l := range ls {
 		l.Acceptors, l.Replicas = aids, rids
 		for j, id := range lids {
@@ -131,7 +44,7 @@ func steeredCluster() *sim.Engine[protocol.Msg] {
 	w := &kv.Workload{Requests: 4, Keys: []string{"x", "y"}, Values: kv.Values(3), Get: 1, Put: 2, Delete: 1}
 	for i := 1; i <= 2; i++ {
 		name := fmt.Sprintf("client%d", i)
-		e.AddNode(name, &holder{&kv.Client{Targets: lids, Script: w.Script(name, sim.Stream(1, "node/"+name), nil), Timeout: 100 * sim.Millisecond, Retries: 5}})
+		e.AddNode(name, &steertest.Holder{N: &kv.Client{Targets: lids, Script: w.Script(name, sim.Stream(1, "node/"+name), nil), Timeout: 100 * sim.Millisecond, Retries: 5}})
 	}
 	e.Steer()
 	e.SetDecider(sim.FirstDecider{})
@@ -154,10 +67,10 @@ func TestCloneIndependence(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 
 	// Older clones, whose memory the Clone(into) copies below reuse.
-	prefix := driveSteered(e, rng, 15, nil)
+	prefix := steertest.Drive(e, rng, 15, nil)
 	older := make([]sim.Node[protocol.Msg], n)
 	for i := range older {
-		older[i] = held(e, i).Clone(nil)
+		older[i] = steertest.Held(e, i).Clone(nil)
 	}
 
 	// Mid-run: a leader leads with two slots applied, the replica has
@@ -165,38 +78,38 @@ func TestCloneIndependence(t *testing.T) {
 	mid := func() bool {
 		var applied bool
 		for i := range 2 {
-			if l := held(e, i).(*Leader); l.role == leading && l.applied >= 2 {
+			if l := steertest.Held(e, i).(*Leader); l.role == leading && l.applied >= 2 {
 				applied = true
 			}
 		}
-		return applied && held(e, 5).(*Replica).applied >= 1 && !held(e, 6).(*kv.Client).Done()
+		return applied && steertest.Held(e, 5).(*Replica).applied >= 1 && !steertest.Held(e, 6).(*kv.Client).Done()
 	}
-	prefix = append(prefix, driveSteered(e, rng, 5000, mid)...)
+	prefix = append(prefix, steertest.Drive(e, rng, 5000, mid)...)
 	require.True(t, mid(), "the run reaches a mid-run state")
 
-	before := nodeStates(e)
+	before := steertest.NodeStates(e)
 	fresh := make([]sim.Node[protocol.Msg], n)
 	reused := make([]sim.Node[protocol.Msg], n)
 	for i := range n {
 		name := e.Name(sim.NodeID(i))
-		fresh[i] = held(e, i).Clone(nil)
-		reused[i] = held(e, i).Clone(older[i])
+		fresh[i] = steertest.Held(e, i).Clone(nil)
+		reused[i] = steertest.Held(e, i).Clone(older[i])
 		require.Same(t, older[i], reused[i], "%s: Clone(into) reuses into", name)
 		assert.Equal(t, before[i], fresh[i].AppendState(nil), "%s: a clone encodes as the original", name)
 		assert.Equal(t, before[i], reused[i].AppendState(nil), "%s: a clone into an older clone encodes as the original", name)
 	}
 	copied := e.CloneInto(nil)
 
-	post := driveSteered(e, rng, 400, nil)
+	post := steertest.Drive(e, rng, 400, nil)
 	require.NotEmpty(t, post)
-	after := nodeStates(e)
+	after := steertest.NodeStates(e)
 
 	// The original moved on: every kind of node changed, so the checks
 	// below are not vacuous.
 	changed := map[string]bool{}
 	for i := range n {
 		if string(before[i]) != string(after[i]) {
-			changed[fmt.Sprintf("%T", held(e, i))] = true
+			changed[fmt.Sprintf("%T", steertest.Held(e, i))] = true
 		}
 	}
 	for _, typ := range []string{"*multipaxos.Leader", "*multipaxos.Acceptor", "*multipaxos.Replica", "*kv.Client"} {
@@ -219,20 +132,20 @@ func TestCloneIndependence(t *testing.T) {
 		// The same run, brought to the point of the clones, with the
 		// clones in its nodes' places.
 		e2 := steeredCluster()
-		replaySteered(t, e2, prefix)
-		require.Equal(t, before, nodeStates(e2), "the run replayed to the same point")
+		steertest.Replay(t, e2, prefix)
+		require.Equal(t, before, steertest.NodeStates(e2), "the run replayed to the same point")
 		for i := range n {
-			e2.Node(sim.NodeID(i)).(*holder).n = c.clones[i]
+			e2.Node(sim.NodeID(i)).(*steertest.Holder).N = c.clones[i]
 		}
-		replaySteered(t, e2, post)
-		got := nodeStates(e2)
+		steertest.Replay(t, e2, post)
+		got := steertest.NodeStates(e2)
 		for i := range n {
 			assert.Equal(t, after[i], got[i], "%s: %s driven as the original encodes differently", c.name, e.Name(sim.NodeID(i)))
 		}
 		assert.Equal(t, want, e2.AppendState(nil, &s2), "%s: the whole run encodes as the original", c.name)
 	}
-	replaySteered(t, copied, post)
-	assert.Equal(t, after, nodeStates(copied), "the engine's copy driven as the original")
+	steertest.Replay(t, copied, post)
+	assert.Equal(t, after, steertest.NodeStates(copied), "the engine's copy driven as the original")
 	assert.Equal(t, want, copied.AppendState(nil, &s2), "the engine's copy encodes as the original")
 }
 
