@@ -276,7 +276,9 @@ func (c *Cluster) CloneInto(d *Cluster) *Cluster {
 		// Copy on write: most steps send no vote.
 		d.chosen, d.chosenShared, c.chosenShared = c.chosen, true, true
 	}
-	d.observe()
+	if eng == nil {
+		d.observe() // a reused engine keeps the observers bound to d
+	}
 	return d
 }
 

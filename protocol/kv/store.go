@@ -101,9 +101,10 @@ func (s *Store) cloneFrom(o *Store) {
 	}
 	clear(s.m)
 	maps.Copy(s.m, o.m)
-	if s.errs == nil {
-		s.errs = o.errs
+	if o.errs == nil {
+		o.errs = make(map[string]*[2]string) // one cache for every copy
 	}
+	s.errs = o.errs
 }
 
 // Reset empties the store, keeping its memory.
