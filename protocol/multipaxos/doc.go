@@ -7,8 +7,13 @@
 //	leader applies cmd, --Reply--> client, --Commit(slot, cmd)--> replicas
 //
 // Acceptors vote (acceptor.go); the leader is proposer, learner and the KV
-// state machine (leader.go); replicas are passive learners that apply
-// commits in slot order (replica.go). Like the original, the leader has one
+// state machine, one file per concern: its state and its roles as step
+// functions (leader.go), election and standing by (election.go), Phase 1 and
+// recovery (phase1.go), Phase 2 (phase2.go), the client front end and
+// fetches (frontend.go), heartbeats (heartbeat.go), and the one quorum
+// helper (quorum.go); replicas are passive learners that apply commits in
+// slot order (replica.go). Every node is plain, copyable state with a
+// canonical encoding (Clone, AppendState), so the explorer can search it. Like the original, the leader has one
 // request in Phase 2 at a time and queues the others in arrival order, and
 // reads go through the log like writes.
 //
