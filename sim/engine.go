@@ -180,7 +180,7 @@ type Engine[M Message] struct {
 	record     *[]Record
 	replay     *replayer
 	stats      Stats
-	history    []HistoryEvent
+	onRecord   func(node NodeID, m M)
 	running    bool
 	stop       StopReason
 	stopped    bool
@@ -217,7 +217,7 @@ func New[M Message](cfg Config) *Engine[M] {
 }
 
 // Reset prepares the engine for another run of the same nodes and faults
-// with another seed, keeping its memory: the queue's arrays, the history's,
+// with another seed, keeping its memory: the queue's arrays,
 // the random sources. The nodes start again (the caller resets their state),
 // the faults are scheduled again, and decisions come from the new seed.
 // Tracing, recording and replay are switched off. A run after Reset is
@@ -228,7 +228,6 @@ func (e *Engine[M]) Reset(seed uint64) {
 	e.q.reset()
 	e.q.steered = false
 	e.stats = Stats{}
-	e.history = e.history[:0]
 	clear(e.lossShown)
 	clear(e.links)
 	e.linkUntil, e.holdMax, e.cuts = 0, 0, 0
@@ -346,8 +345,11 @@ func (e *Engine[M]) Now() Time { return e.now }
 // Stats returns the counts so far.
 func (e *Engine[M]) Stats() Stats { return e.stats }
 
-// History returns the client history recorded so far, in order.
-func (e *Engine[M]) History() []HistoryEvent { return e.history }
+// OnRecord registers the observer of the records nodes make with
+// Env.Record (a protocol's client history), called when the effect is
+// applied, at the current virtual time and in order with the node's other
+// effects (so a record the observer traces lands where it happened).
+func (e *Engine[M]) OnRecord(f func(node NodeID, m M)) { e.onRecord = f }
 
 // Crash schedules a crash of node at time at.
 func (e *Engine[M]) Crash(at Time, node NodeID) {
@@ -565,7 +567,7 @@ func (e *Engine[M]) call(id NodeID, ev *event[M]) {
 	n := &e.nodes[id]
 	env := &e.env
 	env.self = id
-	env.out, env.hist = env.out[:0], env.hist[:0]
+	env.out = env.out[:0]
 	if len(env.texts) > 0 {
 		clear(env.texts)
 		env.texts = env.texts[:0]
@@ -611,14 +613,10 @@ func (e *Engine[M]) apply(id NodeID, env *Env[M]) {
 			e.cancelTimer(n, f.timer)
 		case effStep:
 			e.step(id, env.texts[f.idx])
-		case effInvoke:
-			h := env.hist[f.idx]
-			h.T = e.now
-			e.invoke(h)
-		case effReturn:
-			h := env.hist[f.idx]
-			h.T = e.now
-			e.ret(h)
+		case effRecord:
+			if e.onRecord != nil {
+				e.onRecord(id, f.msg)
+			}
 		case effNote:
 			e.onNote(id, f.note)
 		}
@@ -987,43 +985,5 @@ func (e *Engine[M]) step(id NodeID, text string) {
 	e.tracer.JSONRecord(e.now, EvStep, func(b []byte) []byte {
 		b = AppendJSONField(b, FieldNode, name)
 		return AppendJSONField(b, FieldText, text)
-	})
-}
-
-func (e *Engine[M]) invoke(h HistoryEvent) {
-	e.history = append(e.history, h)
-	if e.tracer == nil {
-		return
-	}
-	op := h.Op
-	e.tracer.JSONRecord(e.now, EvInvoke, func(b []byte) []byte {
-		b = AppendJSONField(b, FieldClient, e.nodes[h.Client].name)
-		b = AppendJSONInt(b, FieldID, int64(op.ID))
-		b = AppendJSONField(b, FieldOp, op.Op)
-		b = AppendJSONField(b, FieldKey, op.Key)
-		if op.Op == "put" {
-			b = AppendJSONField(b, FieldValue, op.Value)
-		}
-		return b
-	})
-}
-
-func (e *Engine[M]) ret(h HistoryEvent) {
-	e.history = append(e.history, h)
-	if e.tracer == nil {
-		return
-	}
-	r := h.Ret
-	e.tracer.JSONRecord(e.now, EvReturn, func(b []byte) []byte {
-		b = AppendJSONField(b, FieldClient, e.nodes[h.Client].name)
-		b = AppendJSONInt(b, FieldID, int64(r.ID))
-		b = AppendJSONBool(b, FieldOK, r.OK)
-		if r.OK && r.HasValue {
-			b = AppendJSONField(b, FieldValue, r.Value)
-		}
-		if !r.OK {
-			b = AppendJSONField(b, FieldError, r.Err)
-		}
-		return b
 	})
 }

@@ -66,20 +66,18 @@ const (
 	effSetTimer
 	effCancelTimer
 	effStep
-	effInvoke
-	effReturn
+	effRecord
 	effNote
 )
 
 // effect is one entry of a node's outbox: small, as every send copies one.
-// A step's text and a history event live in side slices of the Env, named
-// by idx.
+// A step's text lives in a side slice of the Env, named by idx.
 type effect[M Message] struct {
 	kind  effectKind
 	timer TimerKind
 	note  uint8
 	to    NodeID
-	idx   int32 // into Env.texts (step) or Env.hist (invoke, return)
+	idx   int32 // into Env.texts (step)
 	after Time  // timer delay
 	// jitter: the timer fires after a delay in [after, after+jitter]
 	jitter Time
@@ -93,7 +91,6 @@ type Env[M Message] struct {
 	e     *Engine[M]
 	self  NodeID
 	out   []effect[M]
-	hist  []HistoryEvent
 	texts []string
 }
 
@@ -156,41 +153,9 @@ func (v *Env[M]) Note(n uint8) {
 	}
 }
 
-// Invoke records that this client issued an operation.
-func (v *Env[M]) Invoke(op Op) {
-	v.hist = append(v.hist, HistoryEvent{Client: v.self, Invoke: true, Op: op})
-	v.out = append(v.out, effect[M]{kind: effInvoke, idx: int32(len(v.hist) - 1)})
-}
-
-// Return records that this client got the answer to an operation.
-func (v *Env[M]) Return(r Ret) {
-	v.hist = append(v.hist, HistoryEvent{Client: v.self, Ret: r})
-	v.out = append(v.out, effect[M]{kind: effReturn, idx: int32(len(v.hist) - 1)})
-}
-
-// Op is a client operation as recorded in the history.
-type Op struct {
-	ID    uint64 // the client's sequence number for the request
-	Op    string // "put", "get" or "delete"
-	Key   string
-	Value string // put only
-}
-
-// Ret is the answer to a client operation.
-type Ret struct {
-	ID       uint64
-	OK       bool
-	Value    string // get's value, when OK
-	HasValue bool   // whether Value is part of the answer (get)
-	Err      string // the error text, when not OK
-}
-
-// HistoryEvent is one invoke or return of the client history, with the
-// virtual time at which it happened.
-type HistoryEvent struct {
-	T      Time
-	Client NodeID
-	Invoke bool
-	Op     Op  // when Invoke
-	Ret    Ret // when not Invoke
+// Record hands m to the engine's record observer (OnRecord), in order with
+// the node's other effects: how a protocol's clients report their history
+// (an invocation, an answer) without the engine knowing what a history is.
+func (v *Env[M]) Record(m M) {
+	v.out = append(v.out, effect[M]{kind: effRecord, msg: m})
 }

@@ -268,6 +268,7 @@ func TestEngineOutbox(t *testing.T) {
 	var log []string
 	tr.OnSend(func(from, to NodeID, m tmsg) { log = append(log, "sent "+m.Kind) })
 	tr.OnNote(func(node NodeID, note uint8) { log = append(log, "note "+string('0'+note)) })
+	tr.OnRecord(func(node NodeID, m tmsg) { log = append(log, "record "+m.Kind) })
 	var during Stats
 	var pendingDuring int
 	tr.add("a", &tnode{start: func(env *Env[tmsg]) {
@@ -276,10 +277,10 @@ func TestEngineOutbox(t *testing.T) {
 		log = append(log, "handler sent m1")
 		env.Note(3)
 		env.SetTimer(0, Millisecond, 0)
-		env.Invoke(Op{ID: 1, Op: "get", Key: "k"})
+		env.Record(tmsg{"rq", 1})
 		env.Step("two")
 		env.Send(1, tmsg{"m2", 0})
-		env.Return(Ret{ID: 1, OK: true, HasValue: true, Value: "v"})
+		env.Record(tmsg{"rp", 1})
 		env.CancelTimer(0) // after the set: no timer is left
 		log = append(log, "handler returns")
 		during, pendingDuring = env.e.Stats(), env.e.q.Len()
@@ -287,7 +288,7 @@ func TestEngineOutbox(t *testing.T) {
 	tr.add("b", &tnode{})
 	res := tr.Run()
 
-	assert.Equal(t, []string{"handler sent m1", "handler returns", "sent m1", "note 3", "sent m2"}, log,
+	assert.Equal(t, []string{"handler sent m1", "handler returns", "sent m1", "note 3", "record rq", "sent m2", "record rp"}, log,
 		"the engine sees the effects after the handler")
 	assert.Zero(t, during.Sent, "nothing was sent while the handler ran")
 	assert.Equal(t, 1, pendingDuring, "only b's start was queued while the handler ran")
@@ -308,11 +309,8 @@ func TestEngineOutbox(t *testing.T) {
 		}
 		evs = append(evs, s)
 	}
-	assert.Equal(t, []string{"step one", "send m1", "invoke", "step two", "send m2", "return"}, evs)
+	assert.Equal(t, []string{"step one", "send m1", "step two", "send m2"}, evs)
 	assert.Equal(t, "[   0.000ms] [a] one\n[   0.000ms] [a] two\n", tr.text.String())
-	require.Len(t, tr.History(), 2)
-	assert.True(t, tr.History()[0].Invoke)
-	assert.Equal(t, "v", tr.History()[1].Ret.Value)
 }
 
 // TestEngineOutboxTimerOrder: a handler's timer effects apply in order.
@@ -364,7 +362,7 @@ func TestEngineInvariant(t *testing.T) {
 		env.Step("before the panic")
 		env.Send(0, tmsg{"lost", 0})
 		env.SetTimer(1, Millisecond, 0)
-		env.Invoke(Op{ID: 9, Op: "get", Key: "k"})
+		env.Record(tmsg{"rec", 9})
 		panic("boom")
 	}
 	cases := []struct {
@@ -397,6 +395,8 @@ func TestEngineInvariant(t *testing.T) {
 			}
 			tr := build()
 			tr.RecordTo(&recs)
+			records := 0
+			tr.OnRecord(func(NodeID, tmsg) { records++ })
 			res := tr.Run()
 			assert.Equal(t, StopInvariant, res.Reason)
 			assert.Equal(t, "b broke an invariant: boom", res.Invariant)
@@ -405,7 +405,7 @@ func TestEngineInvariant(t *testing.T) {
 			assert.True(t, tr.Stopped())
 			assert.False(t, tr.Step(), "a stopped run stays stopped")
 			assert.Equal(t, 1, res.Sent, "b's send was not applied")
-			assert.Empty(t, tr.History(), "b's invoke was not applied")
+			assert.Zero(t, records, "b's record was not applied")
 			assert.Zero(t, tr.nodes[1].timers[1], "b's timer was not set")
 			assert.NotContains(t, tr.text.String(), "before the panic")
 			assert.Equal(t, c.steps, strings.Count(tr.text.String(), "[b]"))

@@ -3,8 +3,10 @@ package sim
 import "encoding/json"
 
 // TraceEv is the kind of a JSON trace record, its "ev" member. The engine
-// writes every kind but EvSummary; readers (the pictures, tests) switch on
-// these constants, so that a kind is spelled in one place.
+// writes every kind but EvInvoke, EvReturn and EvSummary, which the layer
+// that knows the protocol's history writes (protocol/cluster, through the
+// same Tracer and in the same order); readers (the pictures, tests) switch
+// on these constants, so that a kind is spelled in one place.
 type TraceEv string
 
 // The record kinds of the JSON-lines trace, with the members each carries

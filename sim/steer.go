@@ -329,7 +329,6 @@ func (e *Engine[M]) CloneInto(d *Engine[M]) *Engine[M] {
 	d.settledWhy = e.settledWhy
 	d.tracer, d.record, d.replay = nil, nil, nil
 	d.stats = e.stats
-	d.history = append(d.history[:0], e.history...)
 	d.running, d.stop, d.stopped, d.invariant, d.budget = e.running, e.stop, e.stopped, e.invariant, e.budget
 	d.env.e = d
 	d.lossShown = nil
@@ -344,7 +343,7 @@ func (e *Engine[M]) CloneInto(d *Engine[M]) *Engine[M] {
 // its own state; the messages in flight as a multiset (sorted hashes of
 // sender, receiver and message, without their numbers or times); the nodes
 // still to start and the scheduled faults still pending; what is left of the
-// budget; and the client history in order (without times). Two runs with
+// budget (a protocol's client history is its own: see Env.Record). Two runs with
 // equal encodings behave the same from here on, whatever their times and
 // numbering. Node hashes are cached until the node next handles an event.
 func (e *Engine[M]) AppendState(b []byte, scratch *StateScratch) []byte {
@@ -396,23 +395,6 @@ func (e *Engine[M]) AppendState(b []byte, scratch *StateScratch) []byte {
 	for _, v := range [...]int{e.budget.Timers, e.budget.Losses, e.budget.Duplicates, e.budget.Crashes} {
 		b = binary.AppendVarint(b, int64(v))
 	}
-	b = binary.AppendUvarint(b, uint64(len(e.history)))
-	for _, h := range e.history {
-		b = binary.AppendUvarint(b, uint64(h.Client))
-		if h.Invoke {
-			b = append(b, 1)
-			b = binary.AppendUvarint(b, h.Op.ID)
-			b = appendString(b, h.Op.Op)
-			b = appendString(b, h.Op.Key)
-			b = appendString(b, h.Op.Value)
-		} else {
-			b = append(b, 0)
-			b = binary.AppendUvarint(b, h.Ret.ID)
-			b = append(b, boolByte(h.Ret.OK), boolByte(h.Ret.HasValue))
-			b = appendString(b, h.Ret.Value)
-			b = appendString(b, h.Ret.Err)
-		}
-	}
 	return b
 }
 
@@ -431,10 +413,9 @@ func (e *Engine[M]) msgHash(from, to NodeID, msg *M) uint64 {
 // memory without asking the garbage collector.
 func (e *Engine[M]) Footprint() int {
 	var ev event[M]
-	var h HistoryEvent
 	var n nodeSlot[M]
 	return int(unsafe.Sizeof(*e)) + cap(e.q.slab)*int(unsafe.Sizeof(ev)) + cap(e.q.heap)*24 + cap(e.q.free)*4 +
-		cap(e.history)*int(unsafe.Sizeof(h)) + cap(e.nodes)*int(unsafe.Sizeof(n))
+		cap(e.nodes)*int(unsafe.Sizeof(n))
 }
 
 // StateScratch is reusable memory for AppendState.

@@ -397,7 +397,6 @@ func TestCloneIntoIsIndependent(t *testing.T) {
 	}
 	assert.Equal(t, stateOf(e.Engine), stateOf(d))
 	assert.Equal(t, e.Stats(), d.Stats())
-	assert.Equal(t, e.History(), d.History())
 
 	// And running the copy further does not change the original.
 	after := stateOf(e.Engine)
@@ -523,7 +522,7 @@ func TestAppendStateIgnoresTimesAndNumbers(t *testing.T) {
 }
 
 // TestAppendStateCoversRunState: liveness, timers, pending faults, budget
-// and history are part of the state.
+// are part of the state (a client history is the protocol's).
 func TestAppendStateCoversRunState(t *testing.T) {
 	base := func() *traced {
 		tr := steerCluster()
@@ -550,7 +549,6 @@ func TestAppendStateCoversRunState(t *testing.T) {
 			doNamed(t, tr.Engine, "timer c t")
 			tr.SetBudget(Budget{})
 		}},
-		{"history", func(t *testing.T, tr *traced) { tr.history = append(tr.history, HistoryEvent{Client: 1, Invoke: true}) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

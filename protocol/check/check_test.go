@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 	"github.com/multipaxos-kv/multipaxos-kv/sim/golden"
 )
@@ -89,18 +90,18 @@ func TestExactlyOnce(t *testing.T) {
 
 func TestLiveness(t *testing.T) {
 	name := func(id sim.NodeID) string { return "client" + strconv.Itoa(int(id)) }
-	inv := func(c sim.NodeID, id uint64, op, key string) sim.HistoryEvent {
-		return sim.HistoryEvent{Client: c, Invoke: true, Op: sim.Op{ID: id, Op: op, Key: key}}
+	inv := func(c sim.NodeID, id uint64, op, key string) kv.HistoryEvent {
+		return kv.HistoryEvent{Client: c, Invoke: true, Op: kv.Op{ID: id, Op: op, Key: key}}
 	}
-	ret := func(c sim.NodeID, id uint64) sim.HistoryEvent {
-		return sim.HistoryEvent{Client: c, Ret: sim.Ret{ID: id, OK: true}}
+	ret := func(c sim.NodeID, id uint64) kv.HistoryEvent {
+		return kv.HistoryEvent{Client: c, Ret: kv.Ret{ID: id, OK: true}}
 	}
-	done := []sim.HistoryEvent{inv(1, 1, "get", "a"), inv(2, 1, "put", "b"), ret(1, 1), ret(2, 1)}
+	done := []kv.HistoryEvent{inv(1, 1, "get", "a"), inv(2, 1, "put", "b"), ret(1, 1), ret(2, 1)}
 	err, note := Liveness(done, name, true, "no events left")
 	assert.NoError(t, err)
 	assert.Empty(t, note)
 
-	stuck := []sim.HistoryEvent{inv(1, 1, "get", "a"), inv(2, 1, "put", "b"), ret(1, 1), inv(1, 2, "delete", "c"), ret(1, 9)}
+	stuck := []kv.HistoryEvent{inv(1, 1, "get", "a"), inv(2, 1, "put", "b"), ret(1, 1), inv(1, 2, "delete", "c"), ret(1, 9)}
 	err, note = Liveness(stuck, name, true, "time limit 1m0s reached")
 	assert.EqualError(t, err, "2 of 3 requests unanswered when the run ended (time limit 1m0s reached): client1 #2 (delete c), client2 #1 (put b)")
 	assert.Empty(t, note)

@@ -102,7 +102,7 @@ func (r LinResult) Err() error {
 // orders tried, and no answer constrains it; if it did not, linearizing it
 // after every other operation is the same as leaving it out, since nothing
 // observes the state after the last point. (The witness may leave it out.)
-func Linearizable(h []sim.HistoryEvent, name func(sim.NodeID) string, log []protocol.Command, budget int) LinResult {
+func Linearizable(h []kv.HistoryEvent, name func(sim.NodeID) string, log []protocol.Command, budget int) LinResult {
 	if name == nil {
 		name = func(id sim.NodeID) string { return "node" + strconv.Itoa(int(id)) }
 	}
@@ -208,7 +208,7 @@ type linClock struct {
 // linNever is the return timestamp of an indeterminate operation.
 const linNever = math.MaxInt64
 
-func newLinClock(h []sim.HistoryEvent) linClock {
+func newLinClock(h []kv.HistoryEvent) linClock {
 	c := linClock{ts: make([]sim.Time, len(h))}
 	for i, e := range h {
 		c.ts[i] = e.T
@@ -282,7 +282,7 @@ type linMeta struct {
 // return is matched to its invoke by client and request number, so that a
 // request abandoned by a crash stays unanswered while the restarted client
 // goes on.
-func (r *LinResult) operations(h []sim.HistoryEvent, name func(sim.NodeID) string) ([]porcupine.Operation, error) {
+func (r *LinResult) operations(h []kv.HistoryEvent, name func(sim.NodeID) string) ([]porcupine.Operation, error) {
 	r.clock = newLinClock(h)
 	var ids []sim.NodeID
 	for _, e := range h {

@@ -20,7 +20,7 @@ import (
 
 // linHist builds a client history by hand, events in execution order; clients
 // are numbered, client 1 being "client1".
-type linHist []sim.HistoryEvent
+type linHist []kv.HistoryEvent
 
 const linMs = sim.Millisecond
 
@@ -29,26 +29,26 @@ func linClientName(id sim.NodeID) string { return "client" + strconv.Itoa(int(id
 // inv invokes request id of client c: "put a v1", "get a", "delete a".
 func (h linHist) inv(t sim.Time, c sim.NodeID, id uint64, op string) linHist {
 	f := strings.Fields(op)
-	o := sim.Op{ID: id, Op: f[0], Key: f[1]}
+	o := kv.Op{ID: id, Op: f[0], Key: f[1]}
 	if len(f) > 2 {
 		o.Value = f[2]
 	}
-	return append(h, sim.HistoryEvent{T: t, Client: c, Invoke: true, Op: o})
+	return append(h, kv.HistoryEvent{T: t, Client: c, Invoke: true, Op: o})
 }
 
 // ok returns success for request id of client c (put, delete).
 func (h linHist) ok(t sim.Time, c sim.NodeID, id uint64) linHist {
-	return append(h, sim.HistoryEvent{T: t, Client: c, Ret: sim.Ret{ID: id, OK: true}})
+	return append(h, kv.HistoryEvent{T: t, Client: c, Ret: kv.Ret{ID: id, OK: true}})
 }
 
 // val returns a get's value.
 func (h linHist) val(t sim.Time, c sim.NodeID, id uint64, v string) linHist {
-	return append(h, sim.HistoryEvent{T: t, Client: c, Ret: sim.Ret{ID: id, OK: true, Value: v, HasValue: true}})
+	return append(h, kv.HistoryEvent{T: t, Client: c, Ret: kv.Ret{ID: id, OK: true, Value: v, HasValue: true}})
 }
 
 // fail returns an error.
 func (h linHist) fail(t sim.Time, c sim.NodeID, id uint64, err string) linHist {
-	return append(h, sim.HistoryEvent{T: t, Client: c, Ret: sim.Ret{ID: id, Err: err}})
+	return append(h, kv.HistoryEvent{T: t, Client: c, Ret: kv.Ret{ID: id, Err: err}})
 }
 
 // checkLin checks h with no log, so every key with an answered operation
@@ -443,7 +443,7 @@ func linGenRun(r *rand.Rand, clients, requests int, keys []string, step int, cra
 				cmd.Value = "v" + strconv.Itoa(r.IntN(3))
 			}
 			c.cmd, c.pending = cmd, true
-			h = append(h, sim.HistoryEvent{T: now, Client: id, Invoke: true, Op: sim.Op{ID: uint64(c.sent), Op: cmd.Op.String(), Key: cmd.Key, Value: cmd.Value}})
+			h = append(h, kv.HistoryEvent{T: now, Client: id, Invoke: true, Op: kv.Op{ID: uint64(c.sent), Op: cmd.Op.String(), Key: cmd.Key, Value: cmd.Value}})
 			continue
 		}
 		c.pending = false
@@ -454,7 +454,7 @@ func linGenRun(r *rand.Rand, clients, requests int, keys []string, step int, cra
 			continue
 		}
 		res := apply(id, c.sent, c.cmd)
-		h = append(h, sim.HistoryEvent{T: now, Client: id, Ret: sim.Ret{ID: uint64(c.sent), OK: res.OK, Value: res.Value, HasValue: c.cmd.Op == protocol.Get, Err: res.Err}})
+		h = append(h, kv.HistoryEvent{T: now, Client: id, Ret: kv.Ret{ID: uint64(c.sent), OK: res.OK, Value: res.Value, HasValue: c.cmd.Op == protocol.Get, Err: res.Err}})
 	}
 }
 
@@ -542,7 +542,7 @@ func linReference(h linHist) bool {
 	return search(0, map[string]string{})
 }
 
-func linParseOp(o sim.Op) (protocol.Command, bool) {
+func linParseOp(o kv.Op) (protocol.Command, bool) {
 	for _, p := range []protocol.Op{protocol.Put, protocol.Get, protocol.Delete} {
 		if p.String() == o.Op {
 			return protocol.Command{Op: p, Key: o.Key, Value: o.Value}, true

@@ -4,14 +4,15 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
 // Liveness checks that every client request in the history got its answer.
 // When the scenario does not require it (liveness = false, for runs meant to
 // stall), unanswered requests are reported in the note instead of failing.
-func Liveness(h []sim.HistoryEvent, name func(sim.NodeID) string, required bool, end string) (err error, note string) {
-	open := map[sim.NodeID]sim.Op{}
+func Liveness(h []kv.HistoryEvent, name func(sim.NodeID) string, required bool, end string) (err error, note string) {
+	open := map[sim.NodeID]kv.Op{}
 	var order []sim.NodeID // clients in order of their first invoke
 	total := 0
 	for _, ev := range h {
@@ -22,7 +23,7 @@ func Liveness(h []sim.HistoryEvent, name func(sim.NodeID) string, required bool,
 			open[ev.Client] = ev.Op
 			total++
 		} else if op, ok := open[ev.Client]; ok && op.ID == ev.Ret.ID {
-			open[ev.Client] = sim.Op{}
+			open[ev.Client] = kv.Op{}
 		}
 	}
 	var stuck []string

@@ -1,8 +1,10 @@
 package cluster
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
+	"unsafe"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/check"
@@ -55,6 +57,7 @@ type Cluster struct {
 	chosenShared bool
 	paths        Paths
 	ls           []check.Learner   // reused by Safety
+	history      []kv.HistoryEvent // the clients' invocations and answers, in order
 	streams      []*sim.Reseedable // each client's workload stream, reused across seeds
 }
 
@@ -177,7 +180,52 @@ func (c *Cluster) observe() {
 		e.OnSend(c.observeSend)
 	}
 	e.OnNote(c.note)
+	e.OnRecord(c.record)
 }
+
+// record keeps a client's invocation or answer (kv.Client records them with
+// Env.Record) in the history, and traces it as an invoke or return record.
+func (c *Cluster) record(client sim.NodeID, m protocol.Msg) {
+	h, ok := kv.History(c.Engine.Now(), client, m)
+	if !ok {
+		return
+	}
+	c.history = append(c.history, h)
+	if c.tracer == nil {
+		return
+	}
+	name := c.Topology.Names[client]
+	if h.Invoke {
+		op := h.Op
+		c.tracer.JSONRecord(h.T, sim.EvInvoke, func(b []byte) []byte {
+			b = sim.AppendJSONField(b, sim.FieldClient, name)
+			b = sim.AppendJSONInt(b, sim.FieldID, int64(op.ID))
+			b = sim.AppendJSONField(b, sim.FieldOp, op.Op)
+			b = sim.AppendJSONField(b, sim.FieldKey, op.Key)
+			if op.Op == "put" {
+				b = sim.AppendJSONField(b, sim.FieldValue, op.Value)
+			}
+			return b
+		})
+		return
+	}
+	r := h.Ret
+	c.tracer.JSONRecord(h.T, sim.EvReturn, func(b []byte) []byte {
+		b = sim.AppendJSONField(b, sim.FieldClient, name)
+		b = sim.AppendJSONInt(b, sim.FieldID, int64(r.ID))
+		b = sim.AppendJSONBool(b, sim.FieldOK, r.OK)
+		if r.OK && r.HasValue {
+			b = sim.AppendJSONField(b, sim.FieldValue, r.Value)
+		}
+		if !r.OK {
+			b = sim.AppendJSONField(b, sim.FieldError, r.Err)
+		}
+		return b
+	})
+}
+
+// History is the client history recorded so far, in order.
+func (c *Cluster) History() []kv.HistoryEvent { return c.history }
 
 func (c *Cluster) leader(id sim.NodeID) *multipaxos.Leader {
 	return c.Engine.Node(id).(*multipaxos.Leader)
@@ -255,6 +303,7 @@ func (c *Cluster) Reset(seed uint64) {
 		c.chosen.Reset()
 	}
 	c.paths = Paths{}
+	c.history = c.history[:0]
 	c.tracer = nil
 	c.Schedule = c.Schedule[:0]
 	c.opt.Text, c.opt.JSON, c.opt.Record, c.opt.Replay, c.opt.Decider = nil, nil, false, nil, nil
@@ -268,8 +317,9 @@ func (c *Cluster) CloneInto(d *Cluster) *Cluster {
 		d = &Cluster{}
 	}
 	eng := d.Engine
-	ls := d.ls
+	ls, history := d.ls, d.history
 	*d = Cluster{Scenario: c.Scenario, Topology: c.Topology, opt: c.opt, workload: c.workload, paths: c.paths, ls: ls, streams: c.streams}
+	d.history = append(history[:0], c.history...)
 	d.opt.Text, d.opt.JSON, d.opt.Record, d.opt.Replay = nil, nil, false, nil
 	d.Engine = c.Engine.CloneInto(eng)
 	if c.chosen != nil {
@@ -284,13 +334,46 @@ func (c *Cluster) CloneInto(d *Cluster) *Cluster {
 
 // Footprint estimates the bytes a copy of the cluster holds (see
 // sim.Engine.Footprint), for the explorer's memory bound.
-func (c *Cluster) Footprint() int { return c.Engine.Footprint() + 512 }
+func (c *Cluster) Footprint() int {
+	return c.Engine.Footprint() + 512 + cap(c.history)*int(unsafe.Sizeof(kv.HistoryEvent{}))
+}
+
+// appendHistory encodes the client history in order, without times: whether
+// operations overlap is in the order of the events, not in their times.
+func appendHistory(b []byte, h []kv.HistoryEvent) []byte {
+	b = binary.AppendUvarint(b, uint64(len(h)))
+	for _, e := range h {
+		b = binary.AppendUvarint(b, uint64(e.Client))
+		if e.Invoke {
+			b = append(b, 1)
+			b = binary.AppendUvarint(b, e.Op.ID)
+			b = sim.AppendStateString(b, e.Op.Op)
+			b = sim.AppendStateString(b, e.Op.Key)
+			b = sim.AppendStateString(b, e.Op.Value)
+			continue
+		}
+		b = append(b, 0)
+		b = binary.AppendUvarint(b, e.Ret.ID)
+		b = append(b, boolByte(e.Ret.OK), boolByte(e.Ret.HasValue))
+		b = sim.AppendStateString(b, e.Ret.Value)
+		b = sim.AppendStateString(b, e.Ret.Err)
+	}
+	return b
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
+}
 
 // AppendState appends the canonical encoding of the run's state: the
 // engine's (nodes, messages in flight, timers, budget, client history) and
 // the chosen-value watch's votes.
 func (c *Cluster) AppendState(b []byte, scratch *sim.StateScratch) []byte {
 	b = c.Engine.AppendState(b, scratch)
+	b = appendHistory(b, c.history)
 	if c.chosen != nil {
 		b = c.chosen.AppendState(b)
 	}

@@ -175,7 +175,7 @@ func TestResetMatchesNew(t *testing.T) {
 			want := fc.Run()
 			require.Equal(t, want.Result, got.Result, "%s seed %d", s.Name, seed)
 			require.Equal(t, want.Stores, got.Stores, "%s seed %d", s.Name, seed)
-			require.Equal(t, fc.Engine.History(), reused.Engine.History(), "%s seed %d", s.Name, seed)
+			require.Equal(t, fc.History(), reused.History(), "%s seed %d", s.Name, seed)
 			require.Equal(t, want.Failed(), got.Failed(), "%s seed %d", s.Name, seed)
 		}
 	}

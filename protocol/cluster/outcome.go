@@ -5,6 +5,7 @@ import (
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/check"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
@@ -88,8 +89,8 @@ func (c *Cluster) Paths() Paths { return c.paths }
 // Latencies appends to dst the virtual time each answered client request
 // took, from invoke to return, in history order.
 func (c *Cluster) Latencies(dst []sim.Time) []sim.Time {
-	h := c.Engine.History()
-	open := make(map[sim.NodeID]sim.HistoryEvent, len(c.Topology.Clients))
+	h := c.History()
+	open := make(map[sim.NodeID]kv.HistoryEvent, len(c.Topology.Clients))
 	for _, ev := range h {
 		if ev.Invoke {
 			open[ev.Client] = ev
@@ -178,7 +179,7 @@ func (c *Cluster) Finished() bool {
 // Linearizability checks the client history so far; failed is true when it
 // is not linearizable (or the check could not decide).
 func (c *Cluster) Linearizability() (v check.Verdict, failed bool) {
-	r := check.Linearizable(c.Engine.History(), c.Engine.Name, check.Longest(c.learners(nil, false)), c.opt.LinBudget)
+	r := check.Linearizable(c.History(), c.Engine.Name, check.Longest(c.learners(nil, false)), c.opt.LinBudget)
 	v = check.Verdict{Name: check.NameLinearizability, Err: r.Err()}
 	return v, v.Err != nil
 }
@@ -214,7 +215,7 @@ func (c *Cluster) Check() Outcome {
 	if res.Reason == sim.StopDivergence {
 		return out // the checks would judge a hybrid of two runs
 	}
-	h := c.Engine.History()
+	h := c.History()
 	name := c.Engine.Name
 	lin := check.Verdict{Name: check.NameLinearizability}
 	if c.opt.SkipLin {

@@ -124,7 +124,7 @@ func (c *Client) Receive(env *Env, from sim.NodeID, m protocol.Msg) {
 	if env.Tracing() {
 		env.Step(c.cur.String() + " -> " + Answer(c.cur, r))
 	}
-	env.Return(sim.Ret{ID: c.cur.Seq, OK: r.OK, Value: r.Value, HasValue: c.cur.Op == protocol.Get, Err: r.Err})
+	env.Record(protocol.Msg{Kind: protocol.Reply, Cmd: c.cur, Result: r}) // the answer, for the history
 	c.next(env)
 }
 
@@ -212,7 +212,7 @@ func (c *Client) next(env *Env) {
 	if env.Tracing() {
 		env.Step("request " + strconv.FormatUint(cmd.Seq, 10) + "/" + strconv.Itoa(n) + ": " + cmd.String() + " -> " + env.Name(c.Targets[c.target]))
 	}
-	env.Invoke(sim.Op{ID: cmd.Seq, Op: cmd.Op.String(), Key: cmd.Key, Value: cmd.Value})
+	env.Record(protocol.Msg{Kind: protocol.Request, Cmd: cmd}) // the invocation, for the history
 	c.send(env)
 }
 
