@@ -85,6 +85,9 @@ func Parse(data []byte, file string) (Scenario, error) {
 	if s.Name == "" {
 		s.Name = SafeName(baseName(file))
 	}
+	if len(s.Bugs) == 0 {
+		s.Bugs = nil // bugs = [] is the default: none
+	}
 	for i := range s.Faults {
 		s.Faults[i].Line = ix.line(fmt.Sprintf("faults[%d]", i))
 	}
