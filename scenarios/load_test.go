@@ -266,6 +266,10 @@ var badFiles = []struct {
 }{
 	{"unknown top-level key", "seed = 2\nnodez = 1\n",
 		`bad.toml:2: unknown key "nodez" (expected one of: name, description, seed, protocol, time_limit, max_events, liveness, pipeline, bugs, nodes, workload, network, timeouts, faults)`},
+	{"unknown bug", "seed = 2\nbugs = [\"no-sessions\", \"local-reads\"]\n",
+		"bad.toml:2: bugs[1]: unknown bug \"local-reads\" (expected one of: accept-below-promise, promise-without-accepted, acceptor-amnesia, recover-first-value, forget-round, same-ballot, minority-quorum, count-duplicate-votes, count-stale-votes, count-stale-promises, replica-unordered, no-sessions, reply-before-chosen; `multipaxos-kv bugs` describes them)"},
+	{"bugs is a list of names", "bugs = \"no-sessions\"\n",
+		"bad.toml:1: bugs: expected an array, got string \"no-sessions\""},
 	{"key in the wrong case", "Seed = 2\n",
 		`bad.toml:1: unknown key "Seed" (expected one of: name, description, seed, protocol, time_limit, max_events, liveness, pipeline, bugs, nodes, workload, network, timeouts, faults)`},
 	{"unknown nested key", "[network]\nlag = 1\n",
