@@ -42,7 +42,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 	depth := fs.Int("depth", 0, "longest path in events, `N` (0: no limit)")
 	states := fs.Int("states", 2_000_000, "distinct states at most, `N`")
 	wall := fs.Duration("time", 10*time.Minute, "wall time at most (cuts the search, never changes a verdict)")
-	memory := fs.Int("memory", 512, "memory at most for the states waiting to be explored, in `MiB` (estimated from their contents, so a search is cut at the same state on every machine; the process needs up to about twice that)")
+	memory := fs.Int("memory", 192, "memory at most for the states waiting to be explored, in `MiB` (estimated from their contents, so a search is cut at the same state on every machine; the process needs up to about twice that)")
 	var b sim.Budget
 	fs.IntVar(&b.Timers, "timers", 0, "timer firings per path, `N`")
 	fs.IntVar(&b.Losses, "losses", 0, "messages lost per path, `N`")
