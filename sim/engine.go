@@ -103,6 +103,15 @@ type nodeSlot[M Message] struct {
 	// every handler call clears it.
 	hash   uint64
 	hashed bool
+	// life is the node's crashes and restarts so far, for summaries.
+	life Life
+}
+
+// Life is what happened to a node's process in a run: how often it crashed
+// and restarted, and when last.
+type Life struct {
+	Crashes, Restarts      int
+	LastCrash, LastRestart Time
 }
 
 // own makes node n this engine's own before a change: a shared node is
@@ -237,7 +246,7 @@ func (e *Engine[M]) Reset(seed uint64) {
 	e.decider = SeedDecider{R: e.network.r}
 	for i := range e.nodes {
 		n := &e.nodes[i]
-		n.up, n.group, n.sent, n.timers = true, 0, 0, [MaxTimerKinds]int32{}
+		n.up, n.group, n.sent, n.timers, n.life = true, 0, 0, [MaxTimerKinds]int32{}, Life{}
 		n.rng.reseed(seed)
 		e.q.push(0, event[M]{kind: evStart, to: NodeID(i)})
 	}
@@ -335,6 +344,20 @@ func (e *Engine[M]) Lookup(name string) (NodeID, bool) {
 
 // NumNodes is the number of nodes added.
 func (e *Engine[M]) NumNodes() int { return len(e.nodes) }
+
+// Life is what happened to node id's process so far: crashes and restarts.
+func (e *Engine[M]) Life(id NodeID) Life { return e.nodes[id].life }
+
+// InFlight counts the messages sent but neither delivered nor lost yet.
+func (e *Engine[M]) InFlight() int {
+	n := 0
+	for i := range e.q.slab {
+		if e.q.slab[i].kind == evDeliver {
+			n++
+		}
+	}
+	return n
+}
 
 // Up reports whether node id is running (not crashed).
 func (e *Engine[M]) Up(id NodeID) bool { return e.nodes[id].up }
@@ -767,10 +790,15 @@ func (e *Engine[M]) crash(id NodeID) {
 	}
 	n.own()
 	n.node.Crash()
+	n.life.Crashes++
+	n.life.LastCrash = e.now
 }
 
 func (e *Engine[M]) restart(id NodeID) {
-	e.nodes[id].up = true
+	n := &e.nodes[id]
+	n.up = true
+	n.life.Restarts++
+	n.life.LastRestart = e.now
 	e.call(id, &event[M]{kind: evStart, to: id})
 }
 

@@ -2,12 +2,14 @@ package cluster
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
@@ -74,4 +76,28 @@ func stripLines(recs []sim.Record) []sim.Record {
 		out[i] = r
 	}
 	return out
+}
+
+// TestMessagesAddUp: every message sent, and every network duplicate, is
+// delivered, dropped, or still in flight when the run ends, in every
+// embedded scenario and on a few seeds each, swarm draws included; the
+// summary says so in those words.
+func TestMessagesAddUp(t *testing.T) {
+	for _, name := range scenarios.Names() {
+		base := load(t, name)
+		for seed := uint64(1); seed <= 5; seed++ {
+			s := base
+			s.Seed = seed
+			if seed > 3 {
+				s = scenarios.Swarm(base, seed)
+			}
+			c := New(s, Options{SkipLin: true})
+			o := c.Run()
+			r := o.Result
+			require.Equal(t, r.Sent+r.Duplicated, r.Delivered+r.Dropped+c.Engine.InFlight(), "%s seed %d", name, seed)
+			var sum bytes.Buffer
+			require.NoError(t, c.WriteSummary(&sum, o))
+			assert.Contains(t, sum.String(), fmt.Sprintf("messages:  %d sent + %d duplicated = %d delivered + %d dropped + %d in flight\n", r.Sent, r.Duplicated, r.Delivered, r.Dropped, c.Engine.InFlight()))
+		}
+	}
 }

@@ -7,8 +7,11 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/multipaxos"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
@@ -22,11 +25,11 @@ func (c *Cluster) WriteSummary(w io.Writer, o Outcome) error {
 	fmt.Fprintf(&b, "scenario:  %s (seed %d, protocol %s)\n", s.Name, s.Seed, s.Protocol)
 	fmt.Fprintf(&b, "ended:     at %v virtual time: %s\n", r.End, r.Describe(cfg))
 	fmt.Fprintf(&b, "events:    %d\n", r.Events)
-	fmt.Fprintf(&b, "messages:  %d sent, %d delivered, %d dropped, %d duplicated\n", r.Sent, r.Delivered, r.Dropped, r.Duplicated)
+	fmt.Fprintf(&b, "messages:  %d sent + %d duplicated = %d delivered + %d dropped + %d in flight\n", r.Sent, r.Duplicated, r.Delivered, r.Dropped, c.Engine.InFlight())
 	fmt.Fprintf(&b, "clients:   %d x %d requests, %d unfinished\n", s.Nodes.Clients, s.Workload.RequestsPerClient, o.Unanswered)
-	fmt.Fprintf(&b, "stores:\n")
-	for _, st := range o.Stores {
-		fmt.Fprintf(&b, "  %-10s %s\n", st.Name, kv.FormatMap(st.Store))
+	fmt.Fprintf(&b, "nodes:\n")
+	for id, name := range c.Topology.Names {
+		fmt.Fprintf(&b, "  %-10s %s\n", name, c.nodeState(sim.NodeID(id)))
 	}
 	if r.Reason == sim.StopDivergence {
 		fmt.Fprintf(&b, "checks:    not run: the replay diverged, so this is a run of neither the schedule nor the code\n")
@@ -60,6 +63,51 @@ const (
 	SummaryChecks   = "checks"   // each check's verdict text, by check.Name
 	SummaryOK       = "ok"       // whether every check held
 )
+
+// nodeState says in words what node id ended as: crashed or restarted,
+// its role, promise or progress, and a learner's store.
+func (c *Cluster) nodeState(id sim.NodeID) string {
+	var parts []string
+	life := c.Engine.Life(id)
+	switch {
+	case !c.Engine.Up(id):
+		parts = append(parts, fmt.Sprintf("crashed at %v", life.LastCrash))
+	case life.Restarts > 0:
+		parts = append(parts, fmt.Sprintf("restarted at %v", life.LastRestart))
+	}
+	switch n := c.Engine.Node(id).(type) {
+	case *multipaxos.Leader:
+		role := n.Role()
+		if b := n.Ballot(); b != (protocol.Ballot{}) {
+			role += " at ballot " + b.String()
+		}
+		parts = append(parts, role, applied(n.Machine()))
+	case *multipaxos.Acceptor:
+		accepted := 0
+		for _, e := range n.Accepted {
+			if e.Ballot != (protocol.Ballot{}) {
+				accepted++
+			}
+		}
+		parts = append(parts, "promised "+n.Promised.String(), fmt.Sprintf("%d slots accepted", accepted))
+	case *multipaxos.Replica:
+		parts = append(parts, applied(n.Machine()))
+	case *kv.Server:
+		parts = append(parts, applied(n.Machine()))
+	case *kv.Client:
+		sent, answered := n.Progress()
+		parts = append(parts, fmt.Sprintf("%d of %d requests answered", answered, len(n.Script)))
+		if n.Done() && !n.Finished() {
+			parts = append(parts, fmt.Sprintf("gave up on request %d", sent))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// applied is a learner's progress and store.
+func applied(m *kv.Machine) string {
+	return fmt.Sprintf("%d slots applied, store %s", m.Len(), kv.FormatMap(m.Store().Map()))
+}
 
 // WriteSummaryJSON writes the summary record, the JSON trace's last line, to
 // w. Its seq follows the trace's last record.

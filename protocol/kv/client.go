@@ -185,6 +185,16 @@ func (c *Client) Done() bool {
 	return !c.pending && (c.gaveUp || c.sent >= uint64(len(c.Script)))
 }
 
+// Progress is how many requests the client sent and how many of them were
+// answered, for summaries.
+func (c *Client) Progress() (sent, answered int) {
+	answered = int(c.sent)
+	if c.pending || c.gaveUp {
+		answered--
+	}
+	return int(c.sent), answered
+}
+
 // Finished reports whether every request was sent and answered: a client
 // that gave up is done but not finished.
 func (c *Client) Finished() bool {

@@ -262,6 +262,9 @@ func (l *Leader) Leading() (bool, int) {
 	return l.role == leading, len(l.slots) - int(l.applied)
 }
 
+// Ballot is the node's own ballot (zero before its first campaign).
+func (l *Leader) Ballot() protocol.Ballot { return l.ballot }
+
 // Role names the node's role: standby, candidate or leading.
 func (l *Leader) Role() string { return roleNames[l.role] }
 
