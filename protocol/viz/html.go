@@ -121,13 +121,14 @@ func writeSummary(w *bufio.Writer, t *Trace) {
 }
 
 // verdictClass colours a check's text: "ok" is ok; a note (a check skipped,
-// a stall the scenario allows) is not a failure. The summary only says
+// a stall the scenario allows, a check that does not apply) is not a
+// failure. The summary only says
 // which when the whole run is ok, so otherwise the known notes are named.
 func verdictClass(text string, allOK bool) string {
 	switch {
 	case text == "ok":
 		return "ok"
-	case allOK, text == "skipped", strings.HasPrefix(text, "stalled as allowed"):
+	case allOK, text == "skipped", strings.HasPrefix(text, "stalled as allowed"), strings.HasPrefix(text, "n/a"):
 		return "note"
 	}
 	return "fail"
