@@ -2,7 +2,6 @@ package kv
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -31,80 +30,26 @@ func steeredStore() *sim.Engine[protocol.Msg] {
 	return e
 }
 
-// TestCloneIndependence clones the Server and the Clients of a run mid-way,
-// into nothing (Clone(nil)) and into older clones (Clone(into)), drives the
-// original further, and checks that the clones still encode what the
-// original encoded when they were made; then that each clone, put in its
-// node's place in a run brought to the same point and driven by the same
-// actions, encodes as the original. The same holds of a whole engine's copy
-// (CloneInto), however the engine shares or copies its nodes.
+// TestCloneIndependence clones the Server and the Clients of a run mid-way
+// (steertest.CheckClones); the server's store, which AppendState does not
+// encode (it is a function of the log), is checked directly.
 func TestCloneIndependence(t *testing.T) {
-	e := steeredStore()
-	n := e.NumNodes()
-	rng := rand.New(rand.NewPCG(3, 3))
-
-	prefix := steertest.Drive(e, rng, 8, nil)
-	older := make([]sim.Node[protocol.Msg], n)
-	for i := range older {
-		older[i] = steertest.Held(e, i).Clone(nil)
-	}
-	mid := func() bool {
-		return steertest.Held(e, 0).(*Server).Machine().Len() >= 3 && !steertest.Held(e, 1).(*Client).Done() && !steertest.Held(e, 2).(*Client).Done()
-	}
-	prefix = append(prefix, steertest.Drive(e, rng, 1000, mid)...)
-	require.True(t, mid(), "the run reaches a mid-run state")
-
-	before := steertest.NodeStates(e)
-	store := steertest.Held(e, 0).(*Server).Machine().Store().Map()
-	fresh := make([]sim.Node[protocol.Msg], n)
-	reused := make([]sim.Node[protocol.Msg], n)
-	for i := range n {
-		name := e.Name(sim.NodeID(i))
-		fresh[i] = steertest.Held(e, i).Clone(nil)
-		reused[i] = steertest.Held(e, i).Clone(older[i])
-		require.Same(t, older[i], reused[i], "%s: Clone(into) reuses into", name)
-		assert.Equal(t, before[i], fresh[i].AppendState(nil), "%s: a clone encodes as the original", name)
-		assert.Equal(t, before[i], reused[i].AppendState(nil), "%s: a clone into an older clone encodes as the original", name)
-	}
-	copied := e.CloneInto(nil)
-
-	post := steertest.Drive(e, rng, 400, nil)
-	after := steertest.NodeStates(e)
-	for i := range n {
-		name := e.Name(sim.NodeID(i))
-		assert.NotEqual(t, before[i], after[i], "%s changed after the clone: the test drives the original too little", name)
-		assert.Equal(t, before[i], fresh[i].AppendState(nil), "%s: driving the original changed its clone", name)
-		assert.Equal(t, before[i], reused[i].AppendState(nil), "%s: driving the original changed its clone into an older clone", name)
-		assert.Equal(t, before[i], copied.Node(sim.NodeID(i)).AppendState(nil), "%s: driving the original changed the engine's copy", name)
-	}
-	for _, c := range []sim.Node[protocol.Msg]{fresh[0], reused[0]} {
-		assert.Equal(t, store, c.(*Server).Machine().Store().Map(), "driving the original changed its clone's store")
-	}
-
-	var s1, s2 sim.StateScratch
-	want := e.AppendState(nil, &s1)
-	final := steertest.Held(e, 0).(*Server).Machine().Store().Map()
-	for _, c := range []struct {
-		name   string
-		clones []sim.Node[protocol.Msg]
-	}{{"Clone(nil)", fresh}, {"Clone(into)", reused}} {
-		e2 := steeredStore()
-		steertest.Replay(t, e2, prefix)
-		require.Equal(t, before, steertest.NodeStates(e2), "the run replayed to the same point")
-		for i := range n {
-			e2.Node(sim.NodeID(i)).(*steertest.Holder).N = c.clones[i]
-		}
-		steertest.Replay(t, e2, post)
-		got := steertest.NodeStates(e2)
-		for i := range n {
-			assert.Equal(t, after[i], got[i], "%s: %s driven as the original encodes differently", c.name, e.Name(sim.NodeID(i)))
-		}
-		assert.Equal(t, want, e2.AppendState(nil, &s2), "%s: the whole run encodes as the original", c.name)
-		assert.Equal(t, final, steertest.Held(e2, 0).(*Server).Machine().Store().Map(), "%s: the clone's store", c.name)
-	}
-	steertest.Replay(t, copied, post)
-	assert.Equal(t, after, steertest.NodeStates(copied), "the engine's copy driven as the original")
-	assert.Equal(t, want, copied.AppendState(nil, &s2), "the engine's copy encodes as the original")
+	steertest.CheckClones(t, steertest.CloneCheck{
+		Build: steeredStore, Seed: 3, Warm: 8, MidSteps: 1000,
+		Mid: func(e *sim.Engine[protocol.Msg]) bool {
+			return steertest.Held(e, 0).(*Server).Machine().Len() >= 3 && !steertest.Held(e, 1).(*Client).Done() && !steertest.Held(e, 2).(*Client).Done()
+		},
+		Moved: func(t *testing.T, e *sim.Engine[protocol.Msg], before, after [][]byte) {
+			for i := range before {
+				assert.NotEqual(t, before[i], after[i], "%s changed after the clone: the test drives the original too little", e.Name(sim.NodeID(i)))
+			}
+		},
+		Kept: func(t *testing.T, original, clone sim.Node[protocol.Msg], i int, final bool) {
+			if s, ok := original.(*Server); ok {
+				assert.Equal(t, s.Machine().Store().Map(), clone.(*Server).Machine().Store().Map(), "the clone's store (final %v)", final)
+			}
+		},
+	})
 }
 
 // TestMachineCloneIndependence: AppendState encodes only a machine's log,

@@ -2,7 +2,6 @@ package multipaxos
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -52,101 +51,36 @@ func steeredCluster() *sim.Engine[protocol.Msg] {
 	return e
 }
 
-// TestCloneIndependence clones every node of a cluster mid-run, twice: into
-// nothing (Clone(nil), a new node) and into an older clone of the same node
-// (Clone(into), reusing its memory). Driving the original further must not
-// change either clone: each keeps encoding what the original encoded when
-// it was cloned, which is what lets the explorer keep a state and come back
-// to it. Each clone, put in its node's place in a run brought to the same
-// point and driven by the same actions as the original, must then encode as
-// the original does. The same holds of a whole engine's copy (CloneInto),
-// however the engine shares or copies its nodes.
+// TestCloneIndependence clones every node of a MultiPaxos run mid-way
+// (steertest.CheckClones), once every kind of node has something to copy.
 func TestCloneIndependence(t *testing.T) {
-	e := steeredCluster()
-	n := e.NumNodes()
-	rng := rand.New(rand.NewPCG(7, 7))
-
-	// Older clones, whose memory the Clone(into) copies below reuse.
-	prefix := steertest.Drive(e, rng, 15, nil)
-	older := make([]sim.Node[protocol.Msg], n)
-	for i := range older {
-		older[i] = steertest.Held(e, i).Clone(nil)
-	}
-
-	// Mid-run: a leader leads with two slots applied, the replica has
-	// learnt one, and client1 still has requests to make.
-	mid := func() bool {
-		var applied bool
-		for i := range 2 {
-			if l := steertest.Held(e, i).(*Leader); l.role == leading && l.applied >= 2 {
-				applied = true
+	steertest.CheckClones(t, steertest.CloneCheck{
+		Build: steeredCluster, Seed: 7, Warm: 15, MidSteps: 5000,
+		// Mid-run: a leader leads with two slots applied, the replica has
+		// learnt one, and client1 still has requests to make.
+		Mid: func(e *sim.Engine[protocol.Msg]) bool {
+			var applied bool
+			for i := range 2 {
+				if l := steertest.Held(e, i).(*Leader); l.role == leading && l.applied >= 2 {
+					applied = true
+				}
 			}
-		}
-		return applied && steertest.Held(e, 5).(*Replica).applied >= 1 && !steertest.Held(e, 6).(*kv.Client).Done()
-	}
-	prefix = append(prefix, steertest.Drive(e, rng, 5000, mid)...)
-	require.True(t, mid(), "the run reaches a mid-run state")
-
-	before := steertest.NodeStates(e)
-	fresh := make([]sim.Node[protocol.Msg], n)
-	reused := make([]sim.Node[protocol.Msg], n)
-	for i := range n {
-		name := e.Name(sim.NodeID(i))
-		fresh[i] = steertest.Held(e, i).Clone(nil)
-		reused[i] = steertest.Held(e, i).Clone(older[i])
-		require.Same(t, older[i], reused[i], "%s: Clone(into) reuses into", name)
-		assert.Equal(t, before[i], fresh[i].AppendState(nil), "%s: a clone encodes as the original", name)
-		assert.Equal(t, before[i], reused[i].AppendState(nil), "%s: a clone into an older clone encodes as the original", name)
-	}
-	copied := e.CloneInto(nil)
-
-	post := steertest.Drive(e, rng, 400, nil)
-	require.NotEmpty(t, post)
-	after := steertest.NodeStates(e)
-
-	// The original moved on: every kind of node changed, so the checks
-	// below are not vacuous.
-	changed := map[string]bool{}
-	for i := range n {
-		if string(before[i]) != string(after[i]) {
-			changed[fmt.Sprintf("%T", steertest.Held(e, i))] = true
-		}
-	}
-	for _, typ := range []string{"*multipaxos.Leader", "*multipaxos.Acceptor", "*multipaxos.Replica", "*kv.Client"} {
-		assert.True(t, changed[typ], "some %s changed after the clone: the test drives the original too little", typ)
-	}
-
-	for i := range n {
-		name := e.Name(sim.NodeID(i))
-		assert.Equal(t, before[i], fresh[i].AppendState(nil), "%s: driving the original changed its clone", name)
-		assert.Equal(t, before[i], reused[i].AppendState(nil), "%s: driving the original changed its clone into an older clone", name)
-		assert.Equal(t, before[i], copied.Node(sim.NodeID(i)).AppendState(nil), "%s: driving the original changed the engine's copy", name)
-	}
-
-	var s1, s2 sim.StateScratch
-	want := e.AppendState(nil, &s1)
-	for _, c := range []struct {
-		name   string
-		clones []sim.Node[protocol.Msg]
-	}{{"Clone(nil)", fresh}, {"Clone(into)", reused}} {
-		// The same run, brought to the point of the clones, with the
-		// clones in its nodes' places.
-		e2 := steeredCluster()
-		steertest.Replay(t, e2, prefix)
-		require.Equal(t, before, steertest.NodeStates(e2), "the run replayed to the same point")
-		for i := range n {
-			e2.Node(sim.NodeID(i)).(*steertest.Holder).N = c.clones[i]
-		}
-		steertest.Replay(t, e2, post)
-		got := steertest.NodeStates(e2)
-		for i := range n {
-			assert.Equal(t, after[i], got[i], "%s: %s driven as the original encodes differently", c.name, e.Name(sim.NodeID(i)))
-		}
-		assert.Equal(t, want, e2.AppendState(nil, &s2), "%s: the whole run encodes as the original", c.name)
-	}
-	steertest.Replay(t, copied, post)
-	assert.Equal(t, after, steertest.NodeStates(copied), "the engine's copy driven as the original")
-	assert.Equal(t, want, copied.AppendState(nil, &s2), "the engine's copy encodes as the original")
+			return applied && steertest.Held(e, 5).(*Replica).applied >= 1 && !steertest.Held(e, 6).(*kv.Client).Done()
+		},
+		// The original moved on: every kind of node changed, so the checks
+		// are not vacuous.
+		Moved: func(t *testing.T, e *sim.Engine[protocol.Msg], before, after [][]byte) {
+			changed := map[string]bool{}
+			for i := range before {
+				if string(before[i]) != string(after[i]) {
+					changed[fmt.Sprintf("%T", steertest.Held(e, i))] = true
+				}
+			}
+			for _, typ := range []string{"*multipaxos.Leader", "*multipaxos.Acceptor", "*multipaxos.Replica", "*kv.Client"} {
+				assert.True(t, changed[typ], "some %s changed after the clone: the test drives the original too little", typ)
+			}
+		},
+	})
 }
 
 // TestCloneLeaderDeep clones a leader whose every slice holds something

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
@@ -113,4 +114,106 @@ func (h *Holder) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
 // before changing it).
 func Held(e *sim.Engine[protocol.Msg], i int) sim.Node[protocol.Msg] {
 	return e.Node(sim.NodeID(i)).(*Holder).N
+}
+
+// CloneCheck describes a clone-independence test of a steered run: how to
+// build it (twice: it must be the same run), how far to warm it up, when it
+// is mid-way, and checks of the caller's own.
+type CloneCheck struct {
+	Build    func() *sim.Engine[protocol.Msg]
+	Seed     uint64 // of the action picks
+	Warm     int    // actions before the older clones (those Clone(into) reuses) are made
+	MidSteps int    // actions at most to reach Mid
+	Mid      func(e *sim.Engine[protocol.Msg]) bool
+	// Moved, when set, checks that driving the original after the clones
+	// changed what the test needs changed (so the checks are not vacuous).
+	Moved func(t *testing.T, e *sim.Engine[protocol.Msg], before, after [][]byte)
+	// Kept, when set, checks what AppendState cannot see of a clone (a
+	// store, say), once the original was driven on (final false: the
+	// clone's at clone time) and once the clone was driven as the original
+	// (final true).
+	Kept func(t *testing.T, original sim.Node[protocol.Msg], clone sim.Node[protocol.Msg], i int, final bool)
+}
+
+// CheckClones clones every node of the run mid-way, twice: into nothing
+// (Clone(nil), a new node) and into an older clone of the same node
+// (Clone(into), reusing its memory). Driving the original further must not
+// change either clone: each keeps encoding what the original encoded when
+// it was cloned, which is what lets the explorer keep a state and come back
+// to it. Each clone, put in its node's place in a run brought to the same
+// point and driven by the same actions as the original, must then encode as
+// the original does. The same holds of a whole engine's copy (CloneInto),
+// however the engine shares or copies its nodes.
+func CheckClones(t *testing.T, c CloneCheck) {
+	t.Helper()
+	e := c.Build()
+	n := e.NumNodes()
+	rng := rand.New(rand.NewPCG(c.Seed, c.Seed))
+	prefix := Drive(e, rng, c.Warm, nil)
+	older := make([]sim.Node[protocol.Msg], n)
+	for i := range older {
+		older[i] = Held(e, i).Clone(nil)
+	}
+	prefix = append(prefix, Drive(e, rng, c.MidSteps, func() bool { return c.Mid(e) })...)
+	require.True(t, c.Mid(e), "the run reaches a mid-run state")
+
+	before := NodeStates(e)
+	snapshot := make([]sim.Node[protocol.Msg], n)
+	fresh := make([]sim.Node[protocol.Msg], n)
+	reused := make([]sim.Node[protocol.Msg], n)
+	for i := range n {
+		name := e.Name(sim.NodeID(i))
+		snapshot[i] = Held(e, i).Clone(nil)
+		fresh[i] = Held(e, i).Clone(nil)
+		reused[i] = Held(e, i).Clone(older[i])
+		require.Same(t, older[i], reused[i], "%s: Clone(into) reuses into", name)
+		assert.Equal(t, before[i], fresh[i].AppendState(nil), "%s: a clone encodes as the original", name)
+		assert.Equal(t, before[i], reused[i].AppendState(nil), "%s: a clone into an older clone encodes as the original", name)
+	}
+	copied := e.CloneInto(nil)
+
+	post := Drive(e, rng, 400, nil)
+	require.NotEmpty(t, post)
+	after := NodeStates(e)
+	if c.Moved != nil {
+		c.Moved(t, e, before, after)
+	}
+	for i := range n {
+		name := e.Name(sim.NodeID(i))
+		assert.Equal(t, before[i], fresh[i].AppendState(nil), "%s: driving the original changed its clone", name)
+		assert.Equal(t, before[i], reused[i].AppendState(nil), "%s: driving the original changed its clone into an older clone", name)
+		assert.Equal(t, before[i], copied.Node(sim.NodeID(i)).AppendState(nil), "%s: driving the original changed the engine's copy", name)
+		if c.Kept != nil {
+			c.Kept(t, snapshot[i], fresh[i], i, false)
+			c.Kept(t, snapshot[i], reused[i], i, false)
+		}
+	}
+
+	var s1, s2 sim.StateScratch
+	want := e.AppendState(nil, &s1)
+	for _, k := range []struct {
+		name   string
+		clones []sim.Node[protocol.Msg]
+	}{{"Clone(nil)", fresh}, {"Clone(into)", reused}} {
+		// The same run, brought to the point of the clones, with the
+		// clones in its nodes' places.
+		e2 := c.Build()
+		Replay(t, e2, prefix)
+		require.Equal(t, before, NodeStates(e2), "the run replayed to the same point")
+		for i := range n {
+			e2.Node(sim.NodeID(i)).(*Holder).N = k.clones[i]
+		}
+		Replay(t, e2, post)
+		got := NodeStates(e2)
+		for i := range n {
+			assert.Equal(t, after[i], got[i], "%s: %s driven as the original encodes differently", k.name, e.Name(sim.NodeID(i)))
+			if c.Kept != nil {
+				c.Kept(t, Held(e, i), Held(e2, i), i, true)
+			}
+		}
+		assert.Equal(t, want, e2.AppendState(nil, &s2), "%s: the whole run encodes as the original", k.name)
+	}
+	Replay(t, copied, post)
+	assert.Equal(t, after, NodeStates(copied), "the engine's copy driven as the original")
+	assert.Equal(t, want, copied.AppendState(nil, &s2), "the engine's copy encodes as the original")
 }
