@@ -89,6 +89,20 @@ func (e *Engine[M]) Enabled(dst []Action) []Action {
 	return dst
 }
 
+// PendingEvents lists, sorted, the identities of the pending events (as a
+// schedule names them, without times): every message in flight, every
+// timer, every node still to start and every scheduled fault.
+func (e *Engine[M]) PendingEvents() []string {
+	var out []string
+	for i := range e.q.slab {
+		if ev := &e.q.slab[i]; ev.kind != evFree && ev.kind != evCancel {
+			out = append(out, e.identity(ev))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // TimerOf reports whether action a fires a timer, and whose and which.
 func (e *Engine[M]) TimerOf(a Action) (NodeID, TimerKind, bool) {
 	if a.Kind != ActRun {

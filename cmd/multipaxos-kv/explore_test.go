@@ -125,3 +125,31 @@ func TestBugGoldens(t *testing.T) {
 		})
 	}
 }
+
+// TestDiffCommand: diff of two schedules of the same seed, one with a bug,
+// names the first differing event and exits 1; of a schedule with itself,
+// exits 0; a missing file is exit 2 with one line.
+func TestDiffCommand(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.sched"), filepath.Join(dir, "b.sched")
+	code, _, errs := cli(t, "run", "-q", "-seed", "2", "-schedule", a, "leader-failover")
+	require.Equal(t, exitOK, code, errs)
+	code, _, _ = cli(t, "run", "-q", "-seed", "2", "-bug", "reply-before-chosen", "-schedule", b, "leader-failover")
+	require.Equal(t, exitFail, code)
+
+	code, out, errs := cli(t, "diff", a, b)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, out, "events:    the same for 18 events; event 19 differs:\n")
+	assert.Contains(t, out, "deliver leader1#9 client3 Reply")
+	assert.Equal(t, "multipaxos-kv diff: the runs differ (first at event 19)\n", errs)
+
+	code, out, errs = cli(t, "diff", a, a)
+	assert.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "events:    the same\n")
+
+	code, _, errs = cli(t, "diff", a, filepath.Join(dir, "none.sched"))
+	assert.Equal(t, exitUsage, code)
+	assert.Equal(t, 1, strings.Count(errs, "\n"), errs)
+	code, _, _ = cli(t, "diff", a)
+	assert.Equal(t, exitUsage, code)
+}

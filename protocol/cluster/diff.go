@@ -1,0 +1,236 @@
+package cluster
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
+)
+
+// Run names one run to compare: a scenario and its schedule.
+type RunFile struct {
+	Name     string // the file it came from, for the report
+	Scenario scenarios.Scenario
+	Records  []sim.Record
+}
+
+// Divergence is where two runs part, in layers: the scenarios, then the
+// first event that differs, then (just before it) the nodes whose states
+// differ, the messages and timers pending in one run only, and the first
+// difference of the client histories.
+type Divergence struct {
+	Scenario string   // how the resolved scenarios differ, or ""
+	Step     int      // the number of the first differing event (from 1); 0: none
+	A, B     string   // that event in each run ("" past its end)
+	Nodes    []string // "name: A ... | B ..." for each node whose state differs
+	OnlyA    []string // pending in A only, just before the step
+	OnlyB    []string // pending in B only
+	History  string   // the first differing history event, or ""
+}
+
+// Same reports whether the runs did not part.
+func (d Divergence) Same() bool { return d.Scenario == "" && d.Step == 0 }
+
+// Diff compares two runs by the logical identity of their events (a message
+// by its sender and number, a timer by node and kind), not by line: it
+// finds the first event that differs, replays both runs to just before it,
+// and reports what differs there.
+func Diff(a, b RunFile) (Divergence, error) {
+	var d Divergence
+	if ea, eb := mustEncode(a.Scenario), mustEncode(b.Scenario); ea != eb {
+		d.Scenario = firstLineDiff(ea, eb)
+	}
+	eva, evb := events(a.Records), events(b.Records)
+	k := 0
+	for k < len(eva) && k < len(evb) && eva[k].Text == evb[k].Text {
+		k++
+	}
+	if k == len(eva) && k == len(evb) {
+		return d, nil
+	}
+	d.Step = k + 1
+	if k < len(eva) {
+		d.A = "e " + eva[k].Text
+	}
+	if k < len(evb) {
+		d.B = "e " + evb[k].Text
+	}
+	ca, err := upTo(a, k)
+	if err != nil {
+		return d, err
+	}
+	cb, err := upTo(b, k)
+	if err != nil {
+		return d, err
+	}
+	if len(ca.Topology.Names) == len(cb.Topology.Names) {
+		for i, name := range ca.Topology.Names {
+			id := sim.NodeID(i)
+			if string(ca.Engine.Node(id).AppendState(nil)) != string(cb.Engine.Node(id).AppendState(nil)) || ca.Engine.Up(id) != cb.Engine.Up(id) {
+				d.Nodes = append(d.Nodes, fmt.Sprintf("%s: A %s | B %s", name, ca.nodeState(id), cb.nodeState(id)))
+			}
+		}
+	}
+	pa, pb := ca.Engine.PendingEvents(), cb.Engine.PendingEvents()
+	d.OnlyA, d.OnlyB = minus(pa, pb), minus(pb, pa)
+	ha, hb := ca.History(), cb.History()
+	for i := 0; i < len(ha) || i < len(hb); i++ {
+		switch {
+		case i >= len(ha):
+			d.History = fmt.Sprintf("history event %d: A has none, B %s", i+1, describeHistory(cb, i))
+		case i >= len(hb):
+			d.History = fmt.Sprintf("history event %d: A %s, B has none", i+1, describeHistory(ca, i))
+		case ha[i].Invoke != hb[i].Invoke || ha[i].Client != hb[i].Client || ha[i].Op != hb[i].Op || ha[i].Ret != hb[i].Ret:
+			d.History = fmt.Sprintf("history event %d: A %s, B %s", i+1, describeHistory(ca, i), describeHistory(cb, i))
+		default:
+			continue
+		}
+		break
+	}
+	return d, nil
+}
+
+// events is the event records of a schedule.
+func events(recs []sim.Record) []sim.Record {
+	var out []sim.Record
+	for _, r := range recs {
+		if r.Kind == sim.RecEvent {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// upTo replays r's first k events (and the decisions they took), then stops.
+func upTo(r RunFile, k int) (*Cluster, error) {
+	var recs []sim.Record
+	n := 0
+	for _, rec := range r.Records {
+		if rec.Kind == sim.RecEvent {
+			if n == k {
+				break
+			}
+			n++
+		}
+		recs = append(recs, rec)
+	}
+	recs = append(recs, sim.Record{Kind: sim.RecStop, Text: "diff"})
+	c := New(r.Scenario, Options{Replay: recs, SkipLin: true})
+	c.Engine.Run()
+	if div := c.Engine.Result().Diverge; div != nil {
+		return nil, fmt.Errorf("%s does not replay (%v): compare schedules of this build", r.Name, div)
+	}
+	return c, nil
+}
+
+func describeHistory(c *Cluster, i int) string {
+	h := c.History()[i]
+	who := c.Topology.Names[h.Client]
+	if h.Invoke {
+		return fmt.Sprintf("%s invokes #%d %s %q at %v", who, h.Op.ID, h.Op.Op, h.Op.Key, h.T)
+	}
+	answer := "ok"
+	if !h.Ret.OK {
+		answer = h.Ret.Err
+	} else if h.Ret.HasValue {
+		answer = fmt.Sprintf("%q", h.Ret.Value)
+	}
+	return fmt.Sprintf("%s gets #%d: %s at %v", who, h.Ret.ID, answer, h.T)
+}
+
+// minus is the elements of a not in b (both sorted), counting repeats.
+func minus(a, b []string) []string {
+	var out []string
+	i, j := 0, 0
+	for i < len(a) {
+		switch {
+		case j < len(b) && a[i] == b[j]:
+			i++
+			j++
+		case j < len(b) && b[j] < a[i]:
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+		}
+	}
+	return out
+}
+
+func mustEncode(s scenarios.Scenario) string {
+	enc, err := s.Encode()
+	if err != nil {
+		return "unencodable: " + err.Error()
+	}
+	return string(enc)
+}
+
+// firstLineDiff names the first line at which two texts differ.
+func firstLineDiff(a, b string) string {
+	la, lb := strings.Split(a, "\n"), strings.Split(b, "\n")
+	for i := 0; i < len(la) || i < len(lb); i++ {
+		var x, y string
+		if i < len(la) {
+			x = la[i]
+		}
+		if i < len(lb) {
+			y = lb[i]
+		}
+		if x != y {
+			return fmt.Sprintf("A has %q, B has %q", x, y)
+		}
+	}
+	return ""
+}
+
+// WriteDiff writes the report of a divergence.
+func WriteDiff(w io.Writer, a, b string, d Divergence) error {
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "A: %s\nB: %s\n", a, b)
+	if d.Scenario != "" {
+		fmt.Fprintf(&sb, "scenarios differ: %s\n", d.Scenario)
+	}
+	if d.Step == 0 {
+		fmt.Fprintf(&sb, "events:    the same\n")
+	} else {
+		fmt.Fprintf(&sb, "events:    the same for %d events; event %d differs:\n", d.Step-1, d.Step)
+		fmt.Fprintf(&sb, "  A: %s\n  B: %s\n", orEnd(d.A), orEnd(d.B))
+		if len(d.Nodes) == 0 {
+			fmt.Fprintf(&sb, "nodes:     the same just before it\n")
+		} else {
+			fmt.Fprintf(&sb, "nodes:     just before it, these differ:\n")
+			for _, n := range d.Nodes {
+				fmt.Fprintf(&sb, "  %s\n", n)
+			}
+		}
+		if len(d.OnlyA) == 0 && len(d.OnlyB) == 0 {
+			fmt.Fprintf(&sb, "pending:   the same messages and timers\n")
+		} else {
+			fmt.Fprintf(&sb, "pending:   only in A: %s; only in B: %s\n", list(d.OnlyA), list(d.OnlyB))
+		}
+		if d.History == "" {
+			fmt.Fprintf(&sb, "history:   the same so far\n")
+		} else {
+			fmt.Fprintf(&sb, "history:   %s\n", d.History)
+		}
+	}
+	_, err := io.WriteString(w, sb.String())
+	return err
+}
+
+func orEnd(s string) string {
+	if s == "" {
+		return "(the schedule has ended)"
+	}
+	return s
+}
+
+func list(xs []string) string {
+	if len(xs) == 0 {
+		return "none"
+	}
+	return strings.Join(slices.Clone(xs), ", ")
+}
