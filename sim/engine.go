@@ -62,6 +62,8 @@ type Result struct {
 	// Invariant says which node broke which invariant, when Reason is
 	// StopInvariant.
 	Invariant string
+	// Skipped counts the events a lenient replay skipped (not pending).
+	Skipped int
 
 	settledWhy string
 }
@@ -295,6 +297,17 @@ func (e *Engine[M]) ReplayFrom(recs []Record) {
 	e.replay = &replayer{recs: recs}
 	e.decider = e.replay
 	e.Steer()
+}
+
+// ReplayLenient replays a schedule leniently, for regression files and
+// the minimizer: an event the schedule names that is not pending (the code,
+// or the schedule, changed) is skipped, a decision the schedule does not
+// have where one is asked is taken at its least (the least latency, no
+// loss, no jitter), times are not checked, and the run ends with the
+// schedule. Result.Skipped counts the skipped events.
+func (e *Engine[M]) ReplayLenient(recs []Record) {
+	e.ReplayFrom(recs)
+	e.replay.lenient = true
 }
 
 // Steer switches the engine to steered mode: events run only when Do names
@@ -551,7 +564,7 @@ func (e *Engine[M]) Result() Result {
 	}
 	res := Result{Stats: e.stats, End: e.now, Reason: e.stop, settledWhy: e.settledWhy, Pending: e.q.Len(), Invariant: e.invariant}
 	if e.replay != nil {
-		res.Diverge = e.replay.div
+		res.Diverge, res.Skipped = e.replay.div, e.replay.skipped
 	}
 	return res
 }

@@ -153,3 +153,28 @@ func TestDiffCommand(t *testing.T) {
 	code, _, _ = cli(t, "diff", a)
 	assert.Equal(t, exitUsage, code)
 }
+
+// TestMinimizeCommand: minimize writes a smaller schedule and its trace;
+// replay of it fails the same check; a schedule that fails nothing is exit 2.
+func TestMinimizeCommand(t *testing.T) {
+	dir := t.TempDir()
+	fail := filepath.Join(dir, "fail.sched")
+	code, _, _ := cli(t, "run", "-q", "-seed", "2", "-bug", "reply-before-chosen", "-schedule", fail, "leader-failover")
+	require.Equal(t, exitFail, code)
+	code, out, errs := cli(t, "minimize", "-q", fail)
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "minimize:  linearizability fails in both\n")
+	assert.Regexp(t, `events:    \d+ -> \d+\n`, out)
+	min := filepath.Join(dir, "fail.min.sched")
+	assert.FileExists(t, filepath.Join(dir, "fail.min.txt"))
+	code, _, errs = cli(t, "replay", "-q", min)
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errs, "check failed: linearizability;")
+
+	good := filepath.Join(dir, "good.sched")
+	code, _, _ = cli(t, "run", "-q", "-schedule", good, "default")
+	require.Equal(t, exitOK, code)
+	code, _, errs = cli(t, "minimize", "-q", good)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, "fails no safety check")
+}

@@ -39,6 +39,7 @@ Usage:
   multipaxos-kv explore [flags] [SCENARIO] search every ordering of a small scenario's events
   multipaxos-kv bugs                       list the catalogued protocol bugs (-bug NAME)
   multipaxos-kv diff A B                   the first event where two runs (schedules) part, and why
+  multipaxos-kv minimize [flags] SCHEDULE  shrink a failing schedule to one that fails the same check
   multipaxos-kv scenarios -show NAME       print an embedded scenario's TOML
   multipaxos-kv version                    the build: module version and VCS revision (also --version)
   multipaxos-kv help [COMMAND]             this text, or a command's flags and an example
@@ -57,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmd := "run"
 	if len(args) > 0 {
 		switch args[0] {
-		case "run", "scenarios", "replay", "sweep", "explore", "bugs", "diff", "version":
+		case "run", "scenarios", "replay", "sweep", "explore", "bugs", "diff", "minimize", "version":
 			cmd, args = args[0], args[1:]
 		case "-version", "--version":
 			cmd, args = "version", args[1:]
@@ -82,6 +83,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return report(stderr, "bugs", cmdBugs(args, stdout))
 	case "diff":
 		return cmdDiff(args, stdout, stderr)
+	case "minimize":
+		return cmdMinimize(args, stdout, stderr)
 	default:
 		return cmdRun(args, stdout, stderr)
 	}
@@ -147,10 +150,10 @@ func cmdHelp(args []string, stdout, stderr io.Writer) int {
 		return report(stderr, "help", usageError{fmt.Errorf("expected at most one command, got %d arguments: %s", len(args), strings.Join(args, " "))})
 	}
 	switch args[0] {
-	case "run", "scenarios", "replay", "sweep", "explore", "bugs", "diff", "version":
+	case "run", "scenarios", "replay", "sweep", "explore", "bugs", "diff", "minimize", "version":
 		return run([]string{args[0], "-h"}, stdout, stderr)
 	}
-	return report(stderr, "help", usageError{fmt.Errorf("unknown command %q (commands: run, replay, sweep, explore, bugs, diff, scenarios, version, help)", args[0])})
+	return report(stderr, "help", usageError{fmt.Errorf("unknown command %q (commands: run, replay, sweep, explore, bugs, diff, minimize, scenarios, version, help)", args[0])})
 }
 
 // cmdVersion prints the build of the binary on one line.

@@ -268,7 +268,7 @@ func TestReadmeMatchesBinary(t *testing.T) {
 	mmd, err := os.ReadFile(filepath.Join("..", "..", "protocol", "viz", "testdata", "default.mmd"))
 	require.NoError(t, err)
 	assert.True(t, strings.Contains(string(readme), "```mermaid\n"+string(mmd)), "README embeds the golden Mermaid diagram of the default run")
-	for _, cmd := range []string{"run", "replay", "sweep", "explore", "diff"} {
+	for _, cmd := range []string{"run", "replay", "sweep", "explore", "diff", "minimize"} {
 		_, usage, _ := cli(t, cmd, "-h")
 		for _, m := range regexp.MustCompile(`(?m)^  -([a-z-]+)`).FindAllStringSubmatch(usage, -1) {
 			assert.True(t, strings.Contains(string(readme), "`-"+m[1]), "README documents %s -%s", cmd, m[1])

@@ -31,6 +31,7 @@ type outputFlags struct {
 	// The linearizability check's switches (sweep has the same).
 	linCheck  bool
 	linBudget int
+	lenient   bool // replay leniently (replay -lenient)
 }
 
 func (o *outputFlags) register(fs *flag.FlagSet) {
@@ -206,6 +207,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	var out outputFlags
 	out.register(fs)
+	lenient := fs.Bool("lenient", false, "skip events the schedule names that are no longer pending (after a code change), take missing decisions at their least, do not check times; the run ends with the schedule")
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), replayUsage, flagDefaults(fs)) }
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -229,7 +231,12 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return report(stderr, "replay", usageError{err})
 	}
-	return report(stderr, "replay", execute(s, recs, out, "", "multipaxos-kv replay "+file, stdout))
+	repro := "multipaxos-kv replay " + file
+	if *lenient {
+		repro = "multipaxos-kv replay -lenient " + file
+	}
+	out.lenient = *lenient
+	return report(stderr, "replay", execute(s, recs, out, "", repro, stdout))
 }
 
 // execute runs s (replaying recs when non-nil), writes the traces, the
@@ -237,7 +244,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 // failed or the replay diverged.
 // The output flags have been checked (outputFlags.check) before.
 func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule, repro string, stdout io.Writer) error {
-	opt := cluster.Options{Replay: recs, Record: schedule != "", SkipLin: !out.linCheck, LinBudget: out.linBudget}
+	opt := cluster.Options{Replay: recs, Lenient: out.lenient, Record: schedule != "", SkipLin: !out.linCheck, LinBudget: out.linBudget}
 	var jsonOut []io.Writer
 	if out.json && !out.quiet {
 		jsonOut = append(jsonOut, stdout)

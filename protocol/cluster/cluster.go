@@ -23,6 +23,9 @@ type Options struct {
 	// Replay runs the events a recorded schedule names, with its decisions,
 	// instead of the seed's, and checks every event against it.
 	Replay []sim.Record
+	// Lenient replays Replay leniently (sim.Engine.ReplayLenient): events
+	// no longer pending are skipped.
+	Lenient bool
 	// Decider, when set, makes every decision (fuzzing). Ignored on replay.
 	Decider sim.Decider
 	// SkipLin skips the linearizability check (it is the costliest).
@@ -81,6 +84,8 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 		e.SetTracer(c.tracer)
 	}
 	switch {
+	case opt.Replay != nil && opt.Lenient:
+		e.ReplayLenient(opt.Replay)
 	case opt.Replay != nil:
 		e.ReplayFrom(opt.Replay)
 	case opt.Decider != nil:

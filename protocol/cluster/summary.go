@@ -25,6 +25,9 @@ func (c *Cluster) WriteSummary(w io.Writer, o Outcome) error {
 	fmt.Fprintf(&b, "scenario:  %s (seed %d, protocol %s)\n", s.Name, s.Seed, s.Protocol)
 	fmt.Fprintf(&b, "ended:     at %v virtual time: %s\n", r.End, r.Describe(cfg))
 	fmt.Fprintf(&b, "events:    %d\n", r.Events)
+	if r.Skipped > 0 {
+		fmt.Fprintf(&b, "lenient:   %d events of the schedule were no longer pending and were skipped\n", r.Skipped)
+	}
 	fmt.Fprintf(&b, "messages:  %d sent + %d duplicated = %d delivered + %d dropped + %d in flight\n", r.Sent, r.Duplicated, r.Delivered, r.Dropped, c.Engine.InFlight())
 	fmt.Fprintf(&b, "clients:   %d x %d requests, %d unfinished\n", s.Nodes.Clients, s.Workload.RequestsPerClient, o.Unanswered)
 	fmt.Fprintf(&b, "nodes:\n")
