@@ -1,12 +1,14 @@
 package cluster
 
 import (
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/check"
 	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
+	"github.com/multipaxos-kv/multipaxos-kv/sim/golden"
 )
 
 // bugSweep is how a seeded sweep finds one catalogued bug: an embedded
@@ -127,6 +129,23 @@ func TestSweepFindsBugs(t *testing.T) {
 				t.Errorf("first failing seed %d fails %v, want seed %d failing %s", first, failed[first], c.fails, c.check)
 			}
 			t.Logf("%s: seed %d of %s fails %v (%d of seeds %d..%d fail; the correct code passes them all)", c.bug, first, c.scenario, failed[first], len(failed), c.first, c.last)
+			// Keep the failing seed's run, minimised: with -update only, as
+			// minimising takes seconds (TestBugCounterexamples checks the
+			// kept files on every run).
+			if !*golden.Update {
+				return
+			}
+			run := recorded(t, c.scenario, first, c.bug)
+			m, err := Minimize(run.Scenario, run.Records, MinimizeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sched, trace, err := Counterexample(m.Scenario, m.Records)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, filepath.Join("..", "..", "testdata", "bugs", c.bug+".sched"), sched)
+			golden.Check(t, filepath.Join("..", "..", "testdata", "bugs", c.bug+".txt"), trace)
 		})
 	}
 }

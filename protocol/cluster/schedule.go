@@ -104,3 +104,32 @@ func ParseSchedule(data []byte, file string) (scenarios.Scenario, []sim.Record, 
 	}
 	return s, recs, nil
 }
+
+// checkedIn is the build line of a counterexample kept in the repository:
+// the file must not change with the Go version or revision that wrote it.
+const checkedIn = "# build: (a checked-in counterexample; any build replays it)"
+
+// Counterexample renders a failing schedule of scenario s for keeping in
+// the repository (testdata/bugs): the schedule file, with a build line that
+// does not depend on the build, and the text trace and summary its strict
+// replay prints.
+func Counterexample(s scenarios.Scenario, recs []sim.Record) (schedule, trace []byte, err error) {
+	var sched bytes.Buffer
+	if err := New(s, Options{}).WriteScheduleRecords(&sched, recs); err != nil {
+		return nil, nil, err
+	}
+	lines := strings.SplitAfter(sched.String(), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "# build: ") {
+			lines[i] = checkedIn + "\n"
+			break
+		}
+	}
+	var text bytes.Buffer
+	c := New(s, Options{Replay: recs, Text: &text})
+	o := c.Run()
+	if err := c.WriteSummary(&text, o); err != nil {
+		return nil, nil, err
+	}
+	return []byte(strings.Join(lines, "")), text.Bytes(), nil
+}

@@ -1,13 +1,16 @@
 package explore
 
 import (
+	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/check"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
 	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
+	"github.com/multipaxos-kv/multipaxos-kv/sim/golden"
 )
 
 // bugSearch is how the explorer finds one catalogued bug: a named embedded
@@ -133,6 +136,13 @@ func TestExploreFindsBugs(t *testing.T) {
 				t.Errorf("counterexample of %d events, want %d", v.Depth, c.depth)
 			}
 			t.Logf("%s: %s fails after %d events (%d states; correct code: %d states, complete %v): %v", c.bug, v.Check.Name, v.Depth, bad.States, good.States, good.Complete, v.Check.Err)
+			// Keep the counterexample (go test -update rewrites it).
+			sched, trace, err := cluster.Counterexample(s, v.Schedule)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden.Check(t, filepath.Join("..", "..", "testdata", "bugs", c.bug+".sched"), sched)
+			golden.Check(t, filepath.Join("..", "..", "testdata", "bugs", c.bug+".txt"), trace)
 		})
 	}
 }
