@@ -178,3 +178,21 @@ func TestMinimizeCommand(t *testing.T) {
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, errs, "fails no safety check")
 }
+
+// TestMinimizeKeep: -keep NAME writes the regression schedule and its trace
+// under testdata/regress of the current directory; a name that is a path is
+// refused.
+func TestMinimizeKeep(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	code, _, _ := cli(t, "run", "-q", "-seed", "2", "-bug", "reply-before-chosen", "-schedule", "fail.sched", "leader-failover")
+	require.Equal(t, exitFail, code)
+	code, out, errs := cli(t, "minimize", "-q", "-keep", "rbc", "fail.sched")
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "wrote:     testdata/regress/rbc.sched and its trace testdata/regress/rbc.txt\n")
+	assert.FileExists(t, filepath.Join(dir, "testdata", "regress", "rbc.sched"))
+	assert.FileExists(t, filepath.Join(dir, "testdata", "regress", "rbc.txt"))
+	code, _, errs = cli(t, "minimize", "-q", "-keep", "../x", "fail.sched")
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errs, "not a path")
+}

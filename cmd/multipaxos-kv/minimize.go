@@ -1,15 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
+	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
 )
 
 const minimizeUsage = `Usage: multipaxos-kv minimize [flags] SCHEDULE
@@ -37,6 +38,7 @@ func cmdMinimize(args []string, stdout, stderr io.Writer) int {
 	timeout := fs.Duration("timeout", 5*time.Minute, "wall time at most (cuts the minimisation short)")
 	out := fs.String("o", "", "where to write the minimal schedule, `FILE` (default: SCHEDULE with .min.sched; its text trace goes beside it as .txt)")
 	quiet := fs.Bool("q", false, "no progress on stderr")
+	keep := fs.String("keep", "", "keep the result as a regression schedule `NAME`: testdata/regress/NAME.sched and its trace, which go test replays (it must still fail with its bugs, and hold without them)")
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), minimizeUsage, flagDefaults(fs)) }
 	pos, err := parseFlags(fs, args, stdout)
 	if err != nil {
@@ -49,6 +51,18 @@ func cmdMinimize(args []string, stdout, stderr io.Writer) int {
 		return report(stderr, "minimize", usageError{fmt.Errorf("-tries %d: must be between 1 and %d", *tries, maxExploreBound)})
 	}
 	file := pos[0]
+	if *keep != "" {
+		if scenarios.SafeName(*keep) != *keep || strings.HasPrefix(*keep, ".") {
+			return report(stderr, "minimize", usageError{fmt.Errorf("-keep %q: a name of letters, digits, '-', '_' and '.', not a path", *keep)})
+		}
+		if *out != "" {
+			return report(stderr, "minimize", usageError{fmt.Errorf("-keep and -o both name the output: give one")})
+		}
+		if err := os.MkdirAll(filepath.Join("testdata", "regress"), 0o755); err != nil {
+			return report(stderr, "minimize", usageError{err})
+		}
+		*out = filepath.Join("testdata", "regress", *keep+".sched")
+	}
 	if *out == "" {
 		*out = strings.TrimSuffix(file, ".sched") + ".min.sched"
 	}
@@ -74,21 +88,14 @@ func cmdMinimize(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return report(stderr, "minimize", usageError{fmt.Errorf("%s: %v", file, err)})
 	}
-	c := cluster.New(m.Scenario, cluster.Options{})
-	var sched bytes.Buffer
-	if err := c.WriteScheduleRecords(&sched, m.Records); err != nil {
+	sched, trace, err := cluster.Counterexample(m.Scenario, m.Records)
+	if err != nil {
 		return report(stderr, "minimize", err)
 	}
-	if err := os.WriteFile(*out, sched.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(*out, sched, 0o644); err != nil {
 		return report(stderr, "minimize", usageError{err})
 	}
-	var trace bytes.Buffer
-	r := cluster.New(m.Scenario, cluster.Options{Replay: m.Records, Text: &trace})
-	o := r.Run()
-	if err := r.WriteSummary(&trace, o); err != nil {
-		return report(stderr, "minimize", err)
-	}
-	if err := os.WriteFile(text, trace.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(text, trace, 0o644); err != nil {
 		return report(stderr, "minimize", usageError{err})
 	}
 	fmt.Fprintf(stdout, "minimize:  %s fails in both\n", m.Check)

@@ -337,19 +337,26 @@ func writeLin(path string, c *cluster.Cluster, o cluster.Outcome) error {
 func checkDeterminism(s scenarios.Scenario, stderr io.Writer) error {
 	var traces [2]bytes.Buffer
 	var sums [2][sha256.Size]byte
+	var runs [2]cluster.RunFile
 	for i := range traces {
-		c := cluster.New(s, cluster.Options{JSON: &traces[i]})
+		c := cluster.New(s, cluster.Options{JSON: &traces[i], Record: true})
 		o := c.Run()
 		if err := c.WriteSummaryJSON(&traces[i], o); err != nil {
 			return err
 		}
 		sums[i] = sha256.Sum256(traces[i].Bytes())
+		runs[i] = cluster.RunFile{Name: fmt.Sprintf("run %d", i+1), Scenario: s, Records: c.Schedule}
 	}
 	if sums[0] == sums[1] {
 		fmt.Fprintf(stderr, "multipaxos-kv run: determinism: two runs gave identical JSON traces (%d bytes, sha256 %x)\n", traces[0].Len(), sums[0][:8])
 		return nil
 	}
-	return failure{fmt.Errorf("determinism broken: two runs of seed %d differ at %s", s.Seed, textdiff.FirstDiff(traces[0].Bytes(), traces[1].Bytes()))}
+	// Say where the runs part by their events, as diff does, when they do.
+	where := "at " + textdiff.FirstDiff(traces[0].Bytes(), traces[1].Bytes())
+	if d, err := cluster.Diff(runs[0], runs[1]); err == nil && !d.Same() {
+		where = fmt.Sprintf("at event %d (%s / %s)", d.Step, d.A, d.B)
+	}
+	return failure{fmt.Errorf("determinism broken: two runs of seed %d differ %s", s.Seed, where)}
 }
 
 // flagDefaults renders the flag set's defaults as text.
