@@ -5,8 +5,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/check"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/internal/steertest"
 	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
 	"github.com/multipaxos-kv/multipaxos-kv/sim/golden"
 )
@@ -58,25 +58,11 @@ var exploredBugs = []string{
 // TestEveryBugHasATest: every catalogued bug is swept here or explored
 // there, never both, and every name is a catalogued bug.
 func TestEveryBugHasATest(t *testing.T) {
-	seen := map[string]string{}
+	var mine []string
 	for _, c := range sweepBugs {
-		seen[c.bug] = "sweep"
+		mine = append(mine, c.bug)
 	}
-	for _, name := range exploredBugs {
-		if _, dup := seen[name]; dup {
-			t.Errorf("%s is both swept and explored", name)
-		}
-		seen[name] = "explore"
-	}
-	for _, b := range protocol.Catalogue {
-		if _, ok := seen[b.Name]; !ok {
-			t.Errorf("catalogued bug %s has no test that finds it: add a row to sweepBugs (here) or to exploreBugs (protocol/explore/bugs_test.go, and its name to exploredBugs)", b.Name)
-		}
-		delete(seen, b.Name)
-	}
-	for name := range seen {
-		t.Errorf("%s is not a catalogued bug", name)
-	}
+	steertest.CheckCatalogueCovered(t, mine, exploredBugs)
 }
 
 // sweepSeeds runs seeds first..last of s serially, one cluster reset for

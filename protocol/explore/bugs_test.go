@@ -5,9 +5,9 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/check"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/internal/steertest"
 	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 	"github.com/multipaxos-kv/multipaxos-kv/sim/golden"
@@ -71,25 +71,11 @@ var sweptBugs = []string{
 // TestEveryBugHasASearch: every catalogued bug is found by a search here or
 // by a sweep, never both, and every name is a catalogued bug.
 func TestEveryBugHasASearch(t *testing.T) {
-	seen := map[string]string{}
+	var mine []string
 	for _, c := range exploreBugs {
-		seen[c.bug] = "explore"
+		mine = append(mine, c.bug)
 	}
-	for _, name := range sweptBugs {
-		if _, dup := seen[name]; dup {
-			t.Errorf("%s is both explored and swept", name)
-		}
-		seen[name] = "sweep"
-	}
-	for _, b := range protocol.Catalogue {
-		if _, ok := seen[b.Name]; !ok {
-			t.Errorf("catalogued bug %s has no test that finds it: add a row to exploreBugs (here) or to sweepBugs (protocol/cluster/bugs_test.go, and its name to sweptBugs)", b.Name)
-		}
-		delete(seen, b.Name)
-	}
-	for name := range seen {
-		t.Errorf("%s is not a catalogued bug", name)
-	}
+	steertest.CheckCatalogueCovered(t, mine, sweptBugs)
 }
 
 // TestExploreFindsBugs runs each search with the bug switched on, which

@@ -1,7 +1,8 @@
-// Package steertest drives steered engines for the node packages' tests:
-// random but replayable action picks, and a holder node so that a test can
-// put a clone in a node's place. It is test support, shared by the tests of
-// protocol/kv and protocol/multipaxos.
+// Package steertest is test support shared by the protocol packages' tests:
+// random but replayable action picks over a steered engine, a holder node
+// so that a test can put a clone in a node's place, the clone-independence
+// check (protocol/kv, protocol/multipaxos), and the check that the bug
+// searches cover the catalogue (protocol/explore, protocol/cluster).
 package steertest
 
 import (
@@ -216,4 +217,28 @@ func CheckClones(t *testing.T, c CloneCheck) {
 	Replay(t, copied, post)
 	assert.Equal(t, after, NodeStates(copied), "the engine's copy driven as the original")
 	assert.Equal(t, want, copied.AppendState(nil, &s2), "the engine's copy encodes as the original")
+}
+
+// CheckCatalogueCovered checks that the bugs one package's tests find
+// (mine) and those another package's tests find (theirs, as that package
+// lists them) partition protocol.Catalogue: every catalogued bug is found by
+// exactly one of the two, and every name is a catalogued bug.
+func CheckCatalogueCovered(t *testing.T, mine, theirs []string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, name := range append(append([]string(nil), mine...), theirs...) {
+		if seen[name] {
+			t.Errorf("%s is found by both packages' tests (or listed twice)", name)
+		}
+		seen[name] = true
+	}
+	for _, b := range protocol.Catalogue {
+		if !seen[b.Name] {
+			t.Errorf("catalogued bug %s has no test that finds it: add a search to protocol/explore/bugs_test.go or a sweep to protocol/cluster/bugs_test.go (and its name to the other file's list)", b.Name)
+		}
+		delete(seen, b.Name)
+	}
+	for name := range seen {
+		t.Errorf("%s is not a catalogued bug", name)
+	}
 }
