@@ -6,8 +6,8 @@ import "strconv"
 // owns it. Ballots are totally ordered, round first, then leader id, so two
 // leaders never share one. The zero Ballot is below every real ballot.
 type Ballot struct {
-	Round    int64
-	LeaderID int64
+	Round    int32
+	LeaderID int32
 }
 
 // Compare returns -1, 0 or +1 as b is below, equal to or above o.
@@ -32,13 +32,13 @@ func (b Ballot) Less(o Ballot) bool { return b.Compare(o) < 0 }
 
 // String renders the ballot as the original did: (round,leader).
 func (b Ballot) String() string {
-	return "(" + strconv.FormatInt(b.Round, 10) + "," + strconv.FormatInt(b.LeaderID, 10) + ")"
+	return "(" + strconv.FormatInt(int64(b.Round), 10) + "," + strconv.FormatInt(int64(b.LeaderID), 10) + ")"
 }
 
 func (b Ballot) appendJSON(dst []byte) []byte {
 	dst = append(dst, '[')
-	dst = strconv.AppendInt(dst, b.Round, 10)
+	dst = strconv.AppendInt(dst, int64(b.Round), 10)
 	dst = append(dst, ',')
-	dst = strconv.AppendInt(dst, b.LeaderID, 10)
+	dst = strconv.AppendInt(dst, int64(b.LeaderID), 10)
 	return append(dst, ']')
 }

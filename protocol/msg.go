@@ -53,8 +53,8 @@ func ParseMsgType(name string) (MsgType, bool) {
 // Entry is one accepted log entry, as an acceptor reports it in a Promise.
 type Entry struct {
 	Slot   int64
-	Ballot Ballot
 	Cmd    Command
+	Ballot Ballot
 }
 
 // Msg is the single message type of a run: a tagged union whose Type says
@@ -74,12 +74,12 @@ type Entry struct {
 //	Fetch           Slot (first missing)   replica -> leader: send me commits from Slot
 //	Redirect        Ballot, Cmd            standby leader -> client: Ballot.LeaderID leads, ask it
 type Msg struct {
-	Kind    MsgType
-	Ballot  Ballot
 	Slot    int64
 	Cmd     Command
+	Entries []Entry // Promise only
+	Ballot  Ballot
 	Result  Result
-	Entries []Entry
+	Kind    MsgType
 }
 
 // Type implements sim.Message.
@@ -87,7 +87,7 @@ func (m Msg) Type() string { return m.Kind.String() }
 
 // AppendJSON implements sim.Message: the message as a JSON object with only
 // the fields its type uses.
-func (m Msg) AppendJSON(b []byte) []byte {
+func (m Msg) AppendJSON(b []byte, n sim.Names) []byte {
 	b = append(b, `{"type":`...)
 	b = sim.AppendJSONString(b, m.Kind.String())
 	switch m.Kind {
@@ -104,10 +104,10 @@ func (m Msg) AppendJSON(b []byte) []byte {
 	switch m.Kind {
 	case Request, Reply, Accept, Commit, Redirect:
 		b = append(b, `,"cmd":`...)
-		b = m.Cmd.AppendJSON(b)
+		b = m.Cmd.AppendJSON(b, n)
 	}
 	if m.Kind == Reply {
-		b = m.Result.AppendJSON(b, m.Cmd.Op)
+		b = m.Result.AppendJSON(b, m.Cmd, n)
 	}
 	if m.Kind == Promise {
 		b = append(b, `,"accepted":[`...)
@@ -120,7 +120,7 @@ func (m Msg) AppendJSON(b []byte) []byte {
 			b = append(b, `,"ballot":`...)
 			b = e.Ballot.appendJSON(b)
 			b = append(b, `,"cmd":`...)
-			b = e.Cmd.AppendJSON(b)
+			b = e.Cmd.AppendJSON(b, n)
 			b = append(b, '}')
 		}
 		b = append(b, ']')

@@ -41,16 +41,16 @@ var NoteNames = [NoteCount]string{"phase1", "preempted", "recovery", "recovered-
 
 // AppendState appends the ballot's canonical encoding.
 func (b Ballot) AppendState(dst []byte) []byte {
-	dst = binary.AppendVarint(dst, b.Round)
-	return binary.AppendVarint(dst, b.LeaderID)
+	dst = binary.AppendVarint(dst, int64(b.Round))
+	return binary.AppendVarint(dst, int64(b.LeaderID))
 }
 
 // AppendState appends the command's canonical encoding.
 func (c Command) AppendState(b []byte) []byte {
 	b = append(b, byte(c.Op))
-	b = sim.AppendStateString(b, c.Key)
-	b = sim.AppendStateString(b, c.Value)
-	b = sim.AppendStateString(b, c.Client)
+	b = binary.AppendUvarint(b, uint64(c.Key))
+	b = binary.AppendUvarint(b, uint64(c.Value))
+	b = binary.AppendVarint(b, int64(c.Client))
 	return binary.AppendUvarint(b, c.Seq)
 }
 
@@ -61,8 +61,8 @@ func (r Result) AppendState(b []byte) []byte {
 	} else {
 		b = append(b, 0)
 	}
-	b = sim.AppendStateString(b, r.Value)
-	return sim.AppendStateString(b, r.Err)
+	b = binary.AppendUvarint(b, uint64(r.Value))
+	return append(b, byte(r.Err))
 }
 
 // AppendState appends the entry's canonical encoding.

@@ -16,7 +16,7 @@ type hop struct {
 
 func (hop) Type() string { return "hop" }
 
-func (m hop) AppendJSON(b []byte) []byte {
+func (m hop) AppendJSON(b []byte, _ Names) []byte {
 	b = append(b, `{"type":"hop"`...)
 	b = AppendJSONInt(b, "n", int64(m.N))
 	return append(b, '}')

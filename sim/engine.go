@@ -177,6 +177,8 @@ type Budget struct {
 type Engine[M Message] struct {
 	cfg        Config
 	now        Time
+	syms       *Symbols
+	names      Names // resolves node ids the engine does not have (SetNames)
 	q          queue[M]
 	nodes      []nodeSlot[M]
 	faults     []fault
@@ -221,7 +223,7 @@ type Engine[M Message] struct {
 // New returns an engine with the given configuration, drawing its decisions
 // from the "network" stream of the root seed.
 func New[M Message](cfg Config) *Engine[M] {
-	e := &Engine[M]{cfg: cfg, network: newStream(cfg.Seed, "network"), handling: NoNode}
+	e := &Engine[M]{cfg: cfg, network: newStream(cfg.Seed, "network"), handling: NoNode, syms: &Symbols{}}
 	e.decider = SeedDecider{R: e.network.r}
 	e.env.e = e
 	return e
@@ -340,6 +342,9 @@ func (e *Engine[M]) Node(id NodeID) Node[M] { return e.nodes[id].node }
 // Name returns the name of node id.
 func (e *Engine[M]) Name(id NodeID) string {
 	if id < 0 || int(id) >= len(e.nodes) {
+		if e.names != nil {
+			return e.names.Name(id)
+		}
 		return "?"
 	}
 	return e.nodes[id].name
@@ -1005,7 +1010,7 @@ func (e *Engine[M]) traceMsg(ev TraceEv, mid uint64, from, to NodeID, msg *M, re
 		b = AppendJSONField(b, FieldFrom, e.nodes[from].name)
 		b = AppendJSONField(b, FieldTo, e.nodes[to].name)
 		b = append(b, `,"`+FieldMsg+`":`...)
-		b = (*msg).AppendJSON(b)
+		b = (*msg).AppendJSON(b, e)
 		if reason != "" {
 			key := FieldReason
 			if ev == EvDeliver {

@@ -16,8 +16,9 @@ const NoNode NodeID = -1
 type Message interface {
 	// Type names the message kind, e.g. "Accept".
 	Type() string
-	// AppendJSON appends the message as a JSON object with a "type" member.
-	AppendJSON(b []byte) []byte
+	// AppendJSON appends the message as a JSON object with a "type" member,
+	// resolving node ids and symbols with n.
+	AppendJSON(b []byte, n Names) []byte
 	// AppendState appends a canonical binary encoding of the message: equal
 	// messages encode to equal bytes.
 	AppendState(b []byte) []byte

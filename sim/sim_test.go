@@ -25,7 +25,7 @@ type tmsg struct {
 
 func (m tmsg) Type() string { return m.Kind }
 
-func (m tmsg) AppendJSON(b []byte) []byte {
+func (m tmsg) AppendJSON(b []byte, _ Names) []byte {
 	b = append(b, `{"type":`...)
 	b = AppendJSONString(b, m.Kind)
 	b = AppendJSONInt(b, "n", m.N)

@@ -336,7 +336,7 @@ func (e *Engine[M]) CloneInto(d *Engine[M]) *Engine[M] {
 	if d == nil {
 		d = &Engine[M]{}
 	}
-	d.cfg, d.now = e.cfg, e.now
+	d.cfg, d.now, d.syms = e.cfg, e.now, e.syms
 	e.q.cloneInto(&d.q)
 	if cap(d.nodes) < len(e.nodes) {
 		d.nodes = append(d.nodes[:cap(d.nodes)], make([]nodeSlot[M], len(e.nodes)-cap(d.nodes))...)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
 // Learner is what a checker sees of a node that applies the log: its name,
@@ -51,7 +52,7 @@ func (v Verdict) Text() string {
 
 // Agreement checks that every learner that applied slot N applied the same
 // command there: no two nodes ever disagree on the log.
-func Agreement(ls []Learner) error {
+func Agreement(ls []Learner, n sim.Names) error {
 	var longest []protocol.Command
 	var who string
 	for _, l := range ls {
@@ -60,8 +61,8 @@ func Agreement(ls []Learner) error {
 				break
 			}
 			if !cmd.Same(longest[i]) {
-				return fmt.Errorf("slot %d: %s applied %v (%s #%d) but %s applied %v (%s #%d)",
-					i+1, who, longest[i], longest[i].Client, longest[i].Seq, l.Name, cmd, cmd.Client, cmd.Seq)
+				return fmt.Errorf("slot %d: %s applied %s but %s applied %s",
+					i+1, who, longest[i].Tagged(n), l.Name, cmd.Tagged(n))
 			}
 		}
 		if len(l.Applied) > len(longest) {

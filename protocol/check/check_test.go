@@ -1,7 +1,6 @@
 package check
 
 import (
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,9 +14,9 @@ import (
 var _ = golden.Update
 
 var (
-	put1 = protocol.Command{Op: protocol.Put, Key: "a", Value: "v1", Client: "client1", Seq: 1}
-	put2 = protocol.Command{Op: protocol.Put, Key: "a", Value: "v2", Client: "client2", Seq: 1}
-	get3 = protocol.Command{Op: protocol.Get, Key: "a", Client: "client3", Seq: 1}
+	put1 = protocol.Command{Op: protocol.Put, Key: sym("a"), Value: sym("v1"), Client: clientNamed("client1"), Seq: 1}
+	put2 = protocol.Command{Op: protocol.Put, Key: sym("a"), Value: sym("v2"), Client: clientNamed("client2"), Seq: 1}
+	get3 = protocol.Command{Op: protocol.Get, Key: sym("a"), Client: clientNamed("client3"), Seq: 1}
 )
 
 func TestAgreement(t *testing.T) {
@@ -33,12 +32,12 @@ func TestAgreement(t *testing.T) {
 			`slot 1: leader1 applied PUT "a" = "v1" (client1 #1) but replica1 applied PUT "a" = "v2" (client2 #1)`},
 		{"disagreement behind a longer log", []Learner{{Name: "r1", Applied: []protocol.Command{put1}}, {Name: "r2", Applied: []protocol.Command{put1, get3}}, {Name: "r3", Applied: []protocol.Command{put1, put2}}},
 			`slot 2: r2 applied GET "a" (client3 #1) but r3 applied PUT "a" = "v2" (client2 #1)`},
-		{"same op from another request", []Learner{{Name: "a", Applied: []protocol.Command{put1}}, {Name: "b", Applied: []protocol.Command{{Op: protocol.Put, Key: "a", Value: "v1", Client: "client1", Seq: 2}}}},
+		{"same op from another request", []Learner{{Name: "a", Applied: []protocol.Command{put1}}, {Name: "b", Applied: []protocol.Command{{Op: protocol.Put, Key: sym("a"), Value: sym("v1"), Client: clientNamed("client1"), Seq: 2}}}},
 			`slot 1: a applied PUT "a" = "v1" (client1 #1) but b applied PUT "a" = "v1" (client1 #2)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := Agreement(c.ls)
+			err := Agreement(c.ls, linClientName)
 			if c.err == "" {
 				assert.NoError(t, err)
 			} else {
@@ -74,24 +73,25 @@ func TestConvergence(t *testing.T) {
 
 func TestVerdictText(t *testing.T) {
 	assert.Equal(t, "ok", Verdict{Name: "x"}.Text())
-	assert.Equal(t, Agreement([]Learner{{Name: "a", Applied: []protocol.Command{put1}}, {Name: "b", Applied: []protocol.Command{put2}}}).Error(),
-		Verdict{Name: "agreement", Err: Agreement([]Learner{{Name: "a", Applied: []protocol.Command{put1}}, {Name: "b", Applied: []protocol.Command{put2}}})}.Text())
+	assert.Equal(t, Agreement([]Learner{{Name: "a", Applied: []protocol.Command{put1}}, {Name: "b", Applied: []protocol.Command{put2}}}, linClientName).Error(),
+		Verdict{Name: "agreement", Err: Agreement([]Learner{{Name: "a", Applied: []protocol.Command{put1}}, {Name: "b", Applied: []protocol.Command{put2}}}, linClientName)}.Text())
 }
 
 func TestExactlyOnce(t *testing.T) {
 	noop := protocol.Command{Op: protocol.Noop}
-	assert.NoError(t, ExactlyOnce([]Learner{{Name: "l", Effects: []protocol.Command{put1, noop, get3, noop}}}), "noops are not requests")
-	assert.NoError(t, ExactlyOnce([]Learner{{Name: "a", Effects: []protocol.Command{put1}}, {Name: "b", Effects: []protocol.Command{put1}}}), "one effect in each learner")
-	assert.NoError(t, ExactlyOnce([]Learner{{Name: "l", Applied: []protocol.Command{put1, get3, put1}, Effects: []protocol.Command{put1, get3}}}),
+	assert.NoError(t, ExactlyOnce([]Learner{{Name: "l", Effects: []protocol.Command{put1, noop, get3, noop}}}, linClientName), "noops are not requests")
+	assert.NoError(t, ExactlyOnce([]Learner{{Name: "a", Effects: []protocol.Command{put1}}, {Name: "b", Effects: []protocol.Command{put1}}}, linClientName), "one effect in each learner")
+	assert.NoError(t, ExactlyOnce([]Learner{{Name: "l", Applied: []protocol.Command{put1, get3, put1}, Effects: []protocol.Command{put1, get3}}}, linClientName),
 		"a retry may reach the log twice if it takes effect once")
-	err := ExactlyOnce([]Learner{{Name: "replica1", Effects: []protocol.Command{put1, get3, put1}}})
+	err := ExactlyOnce([]Learner{{Name: "replica1", Effects: []protocol.Command{put1, get3, put1}}}, linClientName)
 	assert.EqualError(t, err, `client1 #1 took effect twice on replica1: effects 1 and 3 (PUT "a" = "v1")`)
 }
 
 func TestLiveness(t *testing.T) {
-	name := func(id sim.NodeID) string { return "client" + strconv.Itoa(int(id)) }
+	name := linClientName
 	inv := func(c sim.NodeID, id uint64, op, key string) kv.HistoryEvent {
-		return kv.HistoryEvent{Client: c, Invoke: true, Op: kv.Op{ID: id, Op: op, Key: key}}
+		o, _ := protocol.ParseOp(op)
+		return kv.HistoryEvent{Client: c, Invoke: true, Op: kv.Op{ID: id, Op: o, Key: sym(key)}}
 	}
 	ret := func(c sim.NodeID, id uint64) kv.HistoryEvent {
 		return kv.HistoryEvent{Client: c, Ret: kv.Ret{ID: id, OK: true}}
@@ -117,7 +117,7 @@ func TestLiveness(t *testing.T) {
 func TestChosen(t *testing.T) {
 	b1 := protocol.Ballot{Round: 1, LeaderID: 1}
 	b2 := protocol.Ballot{Round: 2, LeaderID: 2}
-	c := NewChosen(2)
+	c := NewChosen(2, linClientName)
 	c.Accepted(0, 1, b1, put1)
 	c.Accepted(0, 1, b1, put1) // a duplicate vote counts once
 	assert.Equal(t, 0, c.Slots())

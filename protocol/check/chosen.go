@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
 // Chosen watches the run as it goes and checks Paxos' safety property at its
@@ -15,6 +16,7 @@ import (
 // fed every Accepted vote, with the command the acceptor holds for that slot.
 type Chosen struct {
 	quorum int
+	names  sim.Names   // for the text of a failure
 	slots  []slotVotes // slot s at index s-1
 	err    error
 	// state caches AppendState's encoding while stateOK; Accepted clears it.
@@ -42,8 +44,9 @@ type choice struct {
 	cmd    protocol.Command
 }
 
-// NewChosen watches acceptors with the given quorum size.
-func NewChosen(quorum int) *Chosen { return &Chosen{quorum: quorum} }
+// NewChosen watches acceptors with the given quorum size; names resolves
+// the commands' symbols in the text of a failure.
+func NewChosen(quorum int, names sim.Names) *Chosen { return &Chosen{quorum: quorum, names: names} }
 
 // Reset forgets everything, keeping the memory, for another run.
 func (c *Chosen) Reset() {
@@ -97,8 +100,8 @@ func (c *Chosen) Accepted(acceptor int, slot int64, b protocol.Ballot, cmd proto
 		// A ballot proposes one command per slot: two are a broken
 		// proposer, and could let two commands be chosen.
 		if c.err == nil {
-			c.err = fmt.Errorf("slot %d: ballot %v proposed two commands: %v (%s #%d) and %v (%s #%d), the latter accepted by acceptor%d",
-				slot, b, bv.cmd, bv.cmd.Client, bv.cmd.Seq, cmd, cmd.Client, cmd.Seq, acceptor+1)
+			c.err = fmt.Errorf("slot %d: ballot %v proposed two commands: %s and %s, the latter accepted by acceptor%d",
+				slot, b, bv.cmd.Tagged(c.names), cmd.Tagged(c.names), acceptor+1)
 		}
 		return
 	}
@@ -116,8 +119,8 @@ func (c *Chosen) Accepted(acceptor int, slot int64, b protocol.Ballot, cmd proto
 		return
 	}
 	if prev := sv.choice; !prev.cmd.Same(cmd) && c.err == nil {
-		c.err = fmt.Errorf("slot %d: %v (%s #%d) was chosen at ballot %v, then %v (%s #%d) at ballot %v",
-			slot, prev.cmd, prev.cmd.Client, prev.cmd.Seq, prev.ballot, cmd, cmd.Client, cmd.Seq, b)
+		c.err = fmt.Errorf("slot %d: %s was chosen at ballot %v, then %s at ballot %v",
+			slot, prev.cmd.Tagged(c.names), prev.ballot, cmd.Tagged(c.names), b)
 	}
 }
 
@@ -148,9 +151,9 @@ func (c *Chosen) Applied(ls []Learner) error {
 			}
 			switch {
 			case !ok:
-				return fmt.Errorf("%s applied %v at slot %d, where nothing was chosen", l.Name, cmd, slot)
+				return fmt.Errorf("%s applied %s at slot %d, where nothing was chosen", l.Name, cmd.Text(c.names), slot)
 			case !ch.cmd.Same(cmd):
-				return fmt.Errorf("%s applied %v (%s #%d) at slot %d, where %v (%s #%d) was chosen", l.Name, cmd, cmd.Client, cmd.Seq, slot, ch.cmd, ch.cmd.Client, ch.cmd.Seq)
+				return fmt.Errorf("%s applied %s at slot %d, where %s was chosen", l.Name, cmd.Tagged(c.names), slot, ch.cmd.Tagged(c.names))
 			}
 		}
 	}
@@ -162,7 +165,7 @@ func (c *Chosen) CloneInto(d *Chosen) *Chosen {
 	if d == nil {
 		d = &Chosen{}
 	}
-	d.quorum, d.err, d.stateOK = c.quorum, c.err, false
+	d.quorum, d.names, d.err, d.stateOK = c.quorum, c.names, c.err, false
 	old := d.slots[:cap(d.slots)]
 	d.slots = d.slots[:0]
 	for i := range c.slots {

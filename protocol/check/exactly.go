@@ -4,11 +4,12 @@ import (
 	"fmt"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
 // requestID names one client request across retries.
 type requestID struct {
-	client string
+	client sim.NodeID
 	seq    uint64
 }
 
@@ -16,7 +17,7 @@ type requestID struct {
 // commands that took effect on each learner, each (client, request number)
 // appears at most once. A request may reach the log twice (a client's retry
 // to a new leader); the state machine must then apply it once.
-func ExactlyOnce(ls []Learner) error {
+func ExactlyOnce(ls []Learner, n sim.Names) error {
 	for _, l := range ls {
 		if len(l.Effects) <= 16 {
 			// Short logs (the explorer checks one at every state): compare
@@ -24,8 +25,8 @@ func ExactlyOnce(ls []Learner) error {
 			for i, cmd := range l.Effects {
 				for j := range i {
 					if o := l.Effects[j]; cmd.Op != protocol.Noop && o.Client == cmd.Client && o.Seq == cmd.Seq {
-						return fmt.Errorf("%s #%d took effect twice on %s: effects %d and %d (%v)",
-							cmd.Client, cmd.Seq, l.Name, j+1, i+1, cmd)
+						return fmt.Errorf("%s #%d took effect twice on %s: effects %d and %d (%s)",
+							n.Name(cmd.Client), cmd.Seq, l.Name, j+1, i+1, cmd.Text(n))
 					}
 				}
 			}
@@ -43,8 +44,8 @@ func ExactlyOnce(ls []Learner) error {
 			}
 			id := requestID{cmd.Client, cmd.Seq}
 			if first, dup := seen[id]; dup {
-				return fmt.Errorf("%s #%d took effect twice on %s: effects %d and %d (%v)",
-					cmd.Client, cmd.Seq, l.Name, first, i+1, cmd)
+				return fmt.Errorf("%s #%d took effect twice on %s: effects %d and %d (%s)",
+					n.Name(cmd.Client), cmd.Seq, l.Name, first, i+1, cmd.Text(n))
 			}
 			seen[id] = i + 1
 		}

@@ -102,15 +102,15 @@ func (r LinResult) Err() error {
 // orders tried, and no answer constrains it; if it did not, linearizing it
 // after every other operation is the same as leaving it out, since nothing
 // observes the state after the last point. (The witness may leave it out.)
-func Linearizable(h []kv.HistoryEvent, name func(sim.NodeID) string, log []protocol.Command, budget int) LinResult {
-	if name == nil {
-		name = func(id sim.NodeID) string { return "node" + strconv.Itoa(int(id)) }
+func Linearizable(h []kv.HistoryEvent, n sim.Names, log []protocol.Command, budget int) LinResult {
+	if n == nil {
+		n = &sim.Table{}
 	}
 	if budget < 1 {
 		budget = DefaultLinBudget
 	}
 	r := LinResult{Budget: budget}
-	ops, err := r.operations(h, name)
+	ops, err := r.operations(h, n)
 	r.Ops = len(ops)
 	if err != nil {
 		r.Outcome, r.err = porcupine.Illegal, err
@@ -124,7 +124,7 @@ func Linearizable(h []kv.HistoryEvent, name func(sim.NodeID) string, log []proto
 	}
 	parts := partitionByKey(ops)
 	r.Keys = len(parts)
-	orders, werrs := linWitnesses(parts, log)
+	orders, werrs := linWitnesses(parts, log, n)
 	var todo []int
 	for p, ops := range parts {
 		if werrs[p] == nil {
@@ -257,7 +257,13 @@ type linInput struct {
 // linOutput is an operation's answer; an unanswered one fits any state.
 type linOutput struct {
 	answered bool
-	res      protocol.Result // Value only for a get that succeeded
+	res      linRes // Value only for a get that succeeded
+}
+
+// linRes is an answer as the model compares it, in the history's text.
+type linRes struct {
+	ok         bool
+	value, err string
 }
 
 // linState is one key's state: absent (the zero value), or present with a
@@ -282,7 +288,7 @@ type linMeta struct {
 // return is matched to its invoke by client and request number, so that a
 // request abandoned by a crash stays unanswered while the restarted client
 // goes on.
-func (r *LinResult) operations(h []kv.HistoryEvent, name func(sim.NodeID) string) ([]porcupine.Operation, error) {
+func (r *LinResult) operations(h []kv.HistoryEvent, n sim.Names) ([]porcupine.Operation, error) {
 	r.clock = newLinClock(h)
 	var ids []sim.NodeID
 	for _, e := range h {
@@ -293,7 +299,7 @@ func (r *LinResult) operations(h []kv.HistoryEvent, name func(sim.NodeID) string
 	slices.Sort(ids)
 	r.clients = make([]string, len(ids))
 	for i, id := range ids {
-		r.clients[i] = name(id)
+		r.clients[i] = n.Name(id)
 	}
 
 	type request struct {
@@ -304,7 +310,7 @@ func (r *LinResult) operations(h []kv.HistoryEvent, name func(sim.NodeID) string
 	ops := make([]porcupine.Operation, 0, len(h)/2+1)
 	for i, e := range h {
 		bad := func(format string, args ...any) error {
-			return fmt.Errorf("malformed history: event %d at %v: %s %s", i, e.T, name(e.Client), fmt.Sprintf(format, args...))
+			return fmt.Errorf("malformed history: event %d at %v: %s %s", i, e.T, n.Name(e.Client), fmt.Sprintf(format, args...))
 		}
 		if e.T < 0 || i > 0 && e.T < h[i-1].T {
 			return nil, bad("is out of time order (after %v)", h[max(i-1, 0)].T)
@@ -318,9 +324,12 @@ func (r *LinResult) operations(h []kv.HistoryEvent, name func(sim.NodeID) string
 			}
 			seen[req] = -1
 			op := &ops[j]
-			res := protocol.Result{OK: e.Ret.OK, Err: e.Ret.Err}
+			res := linRes{ok: e.Ret.OK}
 			if e.Ret.OK && e.Ret.HasValue {
-				res.Value = e.Ret.Value
+				res.value = n.Symbol(e.Ret.Value)
+			}
+			if !e.Ret.OK {
+				res.err = e.Ret.ErrText(n)
 			}
 			op.Output = linOutput{answered: true, res: res}
 			op.Return = r.clock.event(i)
@@ -333,20 +342,15 @@ func (r *LinResult) operations(h []kv.HistoryEvent, name func(sim.NodeID) string
 		if _, ok := seen[req]; ok {
 			return nil, bad("invokes #%d a second time", e.Op.ID)
 		}
-		var op protocol.Op
-		switch e.Op.Op {
-		case "put":
-			op = protocol.Put
-		case "get":
-			op = protocol.Get
-		case "delete":
-			op = protocol.Delete
+		op := e.Op.Op
+		switch op {
+		case protocol.Put, protocol.Get, protocol.Delete:
 		default:
-			return nil, bad("invokes #%d with unknown op %q (want put, get or delete)", e.Op.ID, e.Op.Op)
+			return nil, bad("invokes #%d with unknown op %q (want put, get or delete)", e.Op.ID, op.String())
 		}
-		in := linInput{op: op, key: e.Op.Key}
+		in := linInput{op: op, key: n.Symbol(e.Op.Key)}
 		if op == protocol.Put {
-			in.value = e.Op.Value
+			in.value = n.Symbol(e.Op.Value)
 		}
 		seen[req] = len(ops)
 		ops = append(ops, porcupine.Operation{
@@ -392,23 +396,23 @@ var linModel = porcupine.Model{
 
 // linApply is kv.Store.Apply for the one key in.key whose state is s: it
 // returns the new state (s itself is never changed) and the answer.
-func linApply(s linState, in linInput) (linState, protocol.Result) {
+func linApply(s linState, in linInput) (linState, linRes) {
 	switch in.op {
 	case protocol.Put:
 		if s.present {
-			return s, protocol.Result{Err: "key already exists: " + in.key}
+			return s, linRes{err: protocol.ErrExists.Text(in.key)}
 		}
-		return linState{key: in.key, value: in.value, present: true}, protocol.Result{OK: true}
+		return linState{key: in.key, value: in.value, present: true}, linRes{ok: true}
 	case protocol.Get:
 		if s.present {
-			return s, protocol.Result{OK: true, Value: s.value}
+			return s, linRes{ok: true, value: s.value}
 		}
-		return s, protocol.Result{Err: "key not found: " + in.key}
+		return s, linRes{err: protocol.ErrNotFound.Text(in.key)}
 	case protocol.Delete:
 		if s.present {
-			return linState{}, protocol.Result{OK: true}
+			return linState{}, linRes{ok: true}
 		}
-		return s, protocol.Result{Err: "key not found: " + in.key}
+		return s, linRes{err: protocol.ErrNotFound.Text(in.key)}
 	}
 	panic(fmt.Sprintf("check: linearizability model given op %v", in.op))
 }
@@ -546,11 +550,27 @@ func explainIllegal(parts [][]porcupine.Operation, failing []int, best []int) er
 // GET "a" -> "val_3", PUT "a" = "v" -> key already exists: a, and
 // DELETE "a" -> no answer for an indeterminate one.
 func describeIO(in linInput, out linOutput) string {
-	cmd := protocol.Command{Op: in.op, Key: in.key, Value: in.value}
 	if !out.answered {
-		return cmd.String() + " -> no answer"
+		return in.text() + " -> no answer"
 	}
-	return cmd.String() + " -> " + kv.Answer(cmd, out.res)
+	return in.text() + " -> " + out.res.text(in.op)
+}
+
+// text renders the request as Command.Text does.
+func (in linInput) text() string {
+	var t sim.Table
+	return protocol.Command{Op: in.op, Key: t.Intern(in.key), Value: t.Intern(in.value)}.Text(&t)
+}
+
+// text renders the answer to an op as kv.Answer does.
+func (r linRes) text(op protocol.Op) string {
+	switch {
+	case !r.ok:
+		return r.err
+	case op == protocol.Get:
+		return strconv.Quote(r.value)
+	}
+	return "OK"
 }
 
 // describeOp renders an operation for a message: client1 #2 GET "a" ->

@@ -24,14 +24,16 @@ type linHist []kv.HistoryEvent
 
 const linMs = sim.Millisecond
 
-func linClientName(id sim.NodeID) string { return "client" + strconv.Itoa(int(id)) }
-
 // inv invokes request id of client c: "put a v1", "get a", "delete a".
 func (h linHist) inv(t sim.Time, c sim.NodeID, id uint64, op string) linHist {
 	f := strings.Fields(op)
-	o := kv.Op{ID: id, Op: f[0], Key: f[1]}
+	kind, ok := protocol.ParseOp(f[0])
+	if !ok {
+		kind = protocol.Op(9) // no such op
+	}
+	o := kv.Op{ID: id, Op: kind, Key: sym(f[1])}
 	if len(f) > 2 {
-		o.Value = f[2]
+		o.Value = sym(f[2])
 	}
 	return append(h, kv.HistoryEvent{T: t, Client: c, Invoke: true, Op: o})
 }
@@ -43,12 +45,13 @@ func (h linHist) ok(t sim.Time, c sim.NodeID, id uint64) linHist {
 
 // val returns a get's value.
 func (h linHist) val(t sim.Time, c sim.NodeID, id uint64, v string) linHist {
-	return append(h, kv.HistoryEvent{T: t, Client: c, Ret: kv.Ret{ID: id, OK: true, Value: v, HasValue: true}})
+	return append(h, kv.HistoryEvent{T: t, Client: c, Ret: kv.Ret{ID: id, OK: true, Value: sym(v), HasValue: true}})
 }
 
 // fail returns an error.
 func (h linHist) fail(t sim.Time, c sim.NodeID, id uint64, err string) linHist {
-	return append(h, kv.HistoryEvent{T: t, Client: c, Ret: kv.Ret{ID: id, Err: err}})
+	code, key := errOf(err)
+	return append(h, kv.HistoryEvent{T: t, Client: c, Ret: kv.Ret{ID: id, Err: code, Key: key}})
 }
 
 // checkLin checks h with no log, so every key with an answered operation
@@ -94,9 +97,9 @@ func TestLinearizable(t *testing.T) {
 			inv(0, 2, 1, "put a v2").
 			ok(2*linMs, 1, 1).
 			ok(2*linMs, 2, 1), `key "a": no linearization of 2 operations`},
-		{"wrong error text", linHist{}.
-			inv(0, 1, 1, "get a").fail(1*linMs, 1, 1, "key not found"),
-			`key "a": no linearization of 1 operations: from the initial state {}, none of these can come next: client1 #1 GET "a" -> key not found [0s, 1ms]`},
+		{"error text naming another key", linHist{}.
+			inv(0, 1, 1, "get a").fail(1*linMs, 1, 1, "key not found: b"),
+			`key "a": no linearization of 1 operations: from the initial state {}, none of these can come next: client1 #1 GET "a" -> key not found: b [0s, 1ms]`},
 		{"put answered with the wrong error", linHist{}.
 			inv(0, 1, 1, "put a v1").ok(1*linMs, 1, 1).
 			inv(1*linMs, 1, 2, "put a v2").fail(2*linMs, 1, 2, "key not found: a"), `key "a"`},
@@ -218,8 +221,8 @@ func TestLinearizableTies(t *testing.T) {
 
 	// Porcupine by itself, on the raw virtual times, misses it.
 	raw := []porcupine.Operation{
-		{ClientId: 0, Input: linInput{op: protocol.Put, key: "a", value: "v1"}, Call: 0, Output: linOutput{answered: true, res: protocol.Result{OK: true}}, Return: int64(3 * linMs)},
-		{ClientId: 1, Input: linInput{op: protocol.Get, key: "a"}, Call: int64(3 * linMs), Output: linOutput{answered: true, res: protocol.Result{Err: "key not found: a"}}, Return: int64(3 * linMs)},
+		{ClientId: 0, Input: linInput{op: protocol.Put, key: "a", value: "v1"}, Call: 0, Output: linOutput{answered: true, res: linRes{ok: true}}, Return: int64(3 * linMs)},
+		{ClientId: 1, Input: linInput{op: protocol.Get, key: "a"}, Call: int64(3 * linMs), Output: linOutput{answered: true, res: linRes{err: "key not found: a"}}, Return: int64(3 * linMs)},
 	}
 	assert.True(t, porcupine.CheckOperations(linModel, raw))
 
@@ -294,7 +297,7 @@ func TestLinearizableMalformed(t *testing.T) {
 		{"request number reused", linHist{}.inv(0, 1, 1, "put a v").ok(1*linMs, 1, 1).inv(2*linMs, 1, 1, "get a"),
 			"malformed history: event 2 at 2ms: client1 invokes #1 a second time"},
 		{"unknown op", linHist{}.inv(0, 1, 1, "cas a v"),
-			`malformed history: event 0 at 0s: client1 invokes #1 with unknown op "cas" (want put, get or delete)`},
+			`malformed history: event 0 at 0s: client1 invokes #1 with unknown op "op9" (want put, get or delete)`},
 		{"time goes back", linHist{}.inv(2*linMs, 1, 1, "get a").fail(1*linMs, 1, 1, "key not found: a"),
 			"malformed history: event 1 at 1ms: client1 is out of time order (after 2ms)"},
 	}
@@ -372,19 +375,23 @@ func TestLinApplyMatchesStore(t *testing.T) {
 			var st kv.Store
 			s := linState{}
 			if present {
-				st.Apply(protocol.Command{Op: protocol.Put, Key: "k", Value: "old"})
+				st.Apply(protocol.Command{Op: protocol.Put, Key: sym("k"), Value: sym("old")})
 				s = linState{key: "k", value: "old", present: true}
 			}
 			before := s
-			cmd := protocol.Command{Op: op, Key: "k", Value: "new"}
+			cmd := protocol.Command{Op: op, Key: sym("k"), Value: sym("new")}
 			in := linInput{op: op, key: "k"}
 			if op == protocol.Put {
 				in.value = "new"
 			}
-			want := st.Apply(cmd)
+			res := st.Apply(cmd)
+			want := linRes{ok: res.OK, err: res.ErrText(linClientName, cmd)}
+			if res.OK && op == protocol.Get {
+				want.value = linClientName.Symbol(res.Value)
+			}
 			next, got := linApply(s, in)
 			assert.Equal(t, want, got, "%v on present=%v", cmd, present)
-			v, ok := st.Map()["k"]
+			v, ok := st.Map(linClientName)["k"]
 			assert.Equal(t, ok, next.present, "%v on present=%v", cmd, present)
 			assert.Equal(t, v, next.value, "%v on present=%v", cmd, present)
 			assert.Equal(t, before, s, "Step must not change its input")
@@ -410,7 +417,7 @@ func linGenRun(r *rand.Rand, clients, requests int, keys []string, step int, cra
 	var st kv.Store
 	var log []protocol.Command
 	apply := func(c sim.NodeID, seq int, cmd protocol.Command) protocol.Result {
-		cmd.Client, cmd.Seq = linClientName(c), uint64(seq)
+		cmd.Client, cmd.Seq = c, uint64(seq)
 		log = append(log, cmd)
 		return st.Apply(cmd)
 	}
@@ -438,12 +445,12 @@ func linGenRun(r *rand.Rand, clients, requests int, keys []string, step int, cra
 		now += sim.Time(r.IntN(step + 1))
 		if !c.pending {
 			c.sent++
-			cmd := protocol.Command{Op: protocol.Op(1 + r.IntN(3)), Key: keys[r.IntN(len(keys))]}
+			cmd := protocol.Command{Op: protocol.Op(1 + r.IntN(3)), Key: sym(keys[r.IntN(len(keys))])}
 			if cmd.Op == protocol.Put {
-				cmd.Value = "v" + strconv.Itoa(r.IntN(3))
+				cmd.Value = sym("v" + strconv.Itoa(r.IntN(3)))
 			}
 			c.cmd, c.pending = cmd, true
-			h = append(h, kv.HistoryEvent{T: now, Client: id, Invoke: true, Op: kv.Op{ID: uint64(c.sent), Op: cmd.Op.String(), Key: cmd.Key, Value: cmd.Value}})
+			h = append(h, kv.HistoryEvent{T: now, Client: id, Invoke: true, Op: kv.Op{ID: uint64(c.sent), Op: cmd.Op, Key: cmd.Key, Value: cmd.Value}})
 			continue
 		}
 		c.pending = false
@@ -454,7 +461,7 @@ func linGenRun(r *rand.Rand, clients, requests int, keys []string, step int, cra
 			continue
 		}
 		res := apply(id, c.sent, c.cmd)
-		h = append(h, kv.HistoryEvent{T: now, Client: id, Ret: kv.Ret{ID: uint64(c.sent), OK: res.OK, Value: res.Value, HasValue: c.cmd.Op == protocol.Get, Err: res.Err}})
+		h = append(h, kv.HistoryEvent{T: now, Client: id, Ret: kv.Ret{ID: uint64(c.sent), OK: res.OK, Value: res.Value, HasValue: c.cmd.Op == protocol.Get, Err: res.Err, Key: c.cmd.Key}})
 	}
 }
 
@@ -472,12 +479,12 @@ func linMutate(r *rand.Rand, h linHist) {
 	e := &h[rets[r.IntN(len(rets))]]
 	switch r.IntN(3) {
 	case 0:
-		e.Ret.OK, e.Ret.Value, e.Ret.Err = true, "", ""
+		e.Ret.OK, e.Ret.Value, e.Ret.Err = true, 0, protocol.ErrNone
 	case 1:
-		e.Ret.OK, e.Ret.Value, e.Ret.HasValue, e.Ret.Err = true, "v"+strconv.Itoa(r.IntN(3)), true, ""
+		e.Ret.OK, e.Ret.Value, e.Ret.HasValue, e.Ret.Err = true, sym("v"+strconv.Itoa(r.IntN(3))), true, protocol.ErrNone
 	case 2:
-		e.Ret.OK, e.Ret.Value = false, ""
-		e.Ret.Err = []string{"key not found: ", "key already exists: "}[r.IntN(2)] + "a"
+		e.Ret.OK, e.Ret.Value = false, 0
+		e.Ret.Err, e.Ret.Key = []protocol.ErrCode{protocol.ErrNotFound, protocol.ErrExists}[r.IntN(2)], sym("a")
 	}
 }
 
@@ -490,6 +497,7 @@ func linReference(h linHist) bool {
 		inv, ret int // indices in h; ret -1 when unanswered
 		cmd      protocol.Command
 		res      protocol.Result
+		errKey   sim.Sym // the key the error text names
 	}
 	var ops []op
 	open := map[sim.NodeID]int{}
@@ -503,6 +511,7 @@ func linReference(h linHist) bool {
 		j := open[e.Client]
 		ops[j].ret = i
 		ops[j].res = protocol.Result{OK: e.Ret.OK, Err: e.Ret.Err}
+		ops[j].errKey = e.Ret.Key
 		if e.Ret.OK && e.Ret.HasValue {
 			ops[j].res.Value = e.Ret.Value
 		}
@@ -527,10 +536,11 @@ func linReference(h linHist) bool {
 			}
 			var st kv.Store
 			for k, v := range store {
-				st.Apply(protocol.Command{Op: protocol.Put, Key: k, Value: v})
+				st.Apply(protocol.Command{Op: protocol.Put, Key: sym(k), Value: sym(v)})
 			}
 			res := st.Apply(o.cmd)
-			if (o.ret < 0 || res == o.res) && search(done|1<<i, st.Map()) {
+			same := res == o.res && (res.OK || o.errKey == o.cmd.Key)
+			if (o.ret < 0 || same) && search(done|1<<i, st.Map(linClientName)) {
 				return true
 			}
 			if o.ret < 0 && search(done|1<<i, store) { // it never took effect
@@ -543,10 +553,9 @@ func linReference(h linHist) bool {
 }
 
 func linParseOp(o kv.Op) (protocol.Command, bool) {
-	for _, p := range []protocol.Op{protocol.Put, protocol.Get, protocol.Delete} {
-		if p.String() == o.Op {
-			return protocol.Command{Op: p, Key: o.Key, Value: o.Value}, true
-		}
+	switch o.Op {
+	case protocol.Put, protocol.Get, protocol.Delete:
+		return protocol.Command{Op: o.Op, Key: o.Key, Value: o.Value}, true
 	}
 	return protocol.Command{}, false
 }

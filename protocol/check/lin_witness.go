@@ -6,7 +6,7 @@ import (
 	"github.com/anishathalye/porcupine"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
-	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
 // linWitnesses reads a candidate linearization of every key out of the
@@ -18,7 +18,7 @@ import (
 // fit the history (a command nobody invoked, or another command than the
 // one invoked) makes its key's witness fail, with the reason in errs;
 // linVerifyWitness checks the rest.
-func linWitnesses(parts [][]porcupine.Operation, log []protocol.Command) (orders [][]int, errs []error) {
+func linWitnesses(parts [][]porcupine.Operation, log []protocol.Command, n sim.Names) (orders [][]int, errs []error) {
 	type request struct {
 		client int // index in clients
 		seq    uint64
@@ -47,22 +47,26 @@ func linWitnesses(parts [][]porcupine.Operation, log []protocol.Command) (orders
 		}
 	}
 	last := make([]uint64, len(clients)) // the last request applied; 0: none yet (requests count from 1)
-	var lastName string
-	lastClient := -1
+	lastID, lastClient := sim.NoNode, -1
 	for slot, cmd := range log {
 		if cmd.Op == protocol.Noop {
 			continue
 		}
-		if cmd.Client != lastName || lastClient < 0 {
-			c, ok := clients[cmd.Client]
+		key := n.Symbol(cmd.Key)
+		if !cmd.HasClient() {
+			fail(key, fmt.Errorf("slot %d holds %s #%d %s, which was never invoked", slot+1, "", cmd.Seq, cmd.Text(n)))
+			continue
+		}
+		if cmd.Client != lastID || lastClient < 0 {
+			c, ok := clients[n.Name(cmd.Client)]
 			if !ok {
 				c = -1
 			}
-			lastName, lastClient = cmd.Client, c
+			lastID, lastClient = cmd.Client, c
 		}
 		c := lastClient
-		if c < 0 || cmd.Client == "" {
-			fail(cmd.Key, fmt.Errorf("slot %d holds %s #%d %v, which was never invoked", slot+1, cmd.Client, cmd.Seq, cmd))
+		if c < 0 {
+			fail(key, fmt.Errorf("slot %d holds %s #%d %s, which was never invoked", slot+1, n.Name(cmd.Client), cmd.Seq, cmd.Text(n)))
 			continue
 		}
 		if cmd.Seq <= last[c] {
@@ -71,14 +75,14 @@ func linWitnesses(parts [][]porcupine.Operation, log []protocol.Command) (orders
 		last[c] = cmd.Seq
 		at, ok := where[request{c, cmd.Seq}]
 		if !ok {
-			fail(cmd.Key, fmt.Errorf("slot %d holds %s #%d %v, which was never invoked", slot+1, cmd.Client, cmd.Seq, cmd))
+			fail(key, fmt.Errorf("slot %d holds %s #%d %s, which was never invoked", slot+1, n.Name(cmd.Client), cmd.Seq, cmd.Text(n)))
 			continue
 		}
 		op := parts[at.part][at.i]
 		in := op.Input.(linInput)
-		if in.op != cmd.Op || in.key != cmd.Key || in.value != cmd.Value {
-			err := fmt.Errorf("slot %d holds %s #%d %v, but %s was invoked", slot+1, cmd.Client, cmd.Seq, cmd, describeOp(op))
-			fail(cmd.Key, err)
+		if in.op != cmd.Op || in.key != key || in.value != n.Symbol(cmd.Value) {
+			err := fmt.Errorf("slot %d holds %s #%d %s, but %s was invoked", slot+1, n.Name(cmd.Client), cmd.Seq, cmd.Text(n), describeOp(op))
+			fail(key, err)
 			fail(in.key, err)
 			continue
 		}
@@ -124,8 +128,7 @@ func linVerifyWitness(ops []porcupine.Operation, order []int) error {
 		in, out := ops[i].Input.(linInput), ops[i].Output.(linOutput)
 		next, res := linApply(state, in)
 		if out.answered && out.res != res {
-			cmd := protocol.Command{Op: in.op, Key: in.key, Value: in.value}
-			return fmt.Errorf("in log order, %s gets %s", describeOp(ops[i]), kv.Answer(cmd, res))
+			return fmt.Errorf("in log order, %s gets %s", describeOp(ops[i]), res.text(in.op))
 		}
 		state = next
 	}

@@ -17,7 +17,7 @@ import (
 func linCmd(c sim.NodeID, seq uint64, op string) protocol.Command {
 	o := linHist{}.inv(0, c, seq, op)[0].Op
 	cmd, _ := linParseOp(o)
-	cmd.Client, cmd.Seq = linClientName(c), seq
+	cmd.Client, cmd.Seq = c, seq
 	return cmd
 }
 
@@ -76,10 +76,10 @@ func TestLinWitness(t *testing.T) {
 			[]protocol.Command{linCmd(1, 1, "put a v1"), linCmd(1, 2, "get a")},
 			`in log order, client1 #2 GET "a" -> "v2" [2ms, 3ms] gets "v1"`,
 			`not linearizable: key "a": no linearization of 2 operations: after client1 #1 PUT "a" = "v1" -> OK [0s, 1ms] (leaving {a=v1}), none of these can come next: client1 #2 GET "a" -> "v2" [2ms, 3ms]`},
-		{"wrong error text", linHist{}.
-			inv(0, 1, 1, "get a").fail(1*linMs, 1, 1, "key not found"),
+		{"error text naming another key", linHist{}.
+			inv(0, 1, 1, "get a").fail(1*linMs, 1, 1, "key not found: b"),
 			[]protocol.Command{linCmd(1, 1, "get a")},
-			`in log order, client1 #1 GET "a" -> key not found [0s, 1ms] gets key not found: a`,
+			`in log order, client1 #1 GET "a" -> key not found: b [0s, 1ms] gets key not found: a`,
 			`not linearizable: key "a"`},
 		{"real-time violation, yet linearizable", linHist{}.
 			inv(0, 1, 1, "get a").fail(1*linMs, 1, 1, "key not found: a").
@@ -118,7 +118,7 @@ func TestLinWitness(t *testing.T) {
 			require.NoError(t, err)
 			parts := partitionByKey(ops)
 			require.Len(t, parts, 1)
-			orders, errs := linWitnesses(parts, c.log)
+			orders, errs := linWitnesses(parts, c.log, linClientName)
 			werr := errs[0]
 			if werr == nil {
 				werr = linVerifyWitness(parts[0], orders[0])

@@ -11,7 +11,7 @@ import (
 // Liveness checks that every client request in the history got its answer.
 // When the scenario does not require it (liveness = false, for runs meant to
 // stall), unanswered requests are reported in the note instead of failing.
-func Liveness(h []kv.HistoryEvent, name func(sim.NodeID) string, required bool, end string) (err error, note string) {
+func Liveness(h []kv.HistoryEvent, n sim.Names, required bool, end string) (err error, note string) {
 	open := map[sim.NodeID]kv.Op{}
 	var order []sim.NodeID // clients in order of their first invoke
 	total := 0
@@ -28,8 +28,8 @@ func Liveness(h []kv.HistoryEvent, name func(sim.NodeID) string, required bool, 
 	}
 	var stuck []string
 	for _, c := range order {
-		if op := open[c]; op.Op != "" {
-			stuck = append(stuck, fmt.Sprintf("%s #%d (%s %s)", name(c), op.ID, op.Op, op.Key))
+		if op := open[c]; op.ID != 0 {
+			stuck = append(stuck, fmt.Sprintf("%s #%d (%s %s)", n.Name(c), op.ID, op.Op, n.Symbol(op.Key)))
 		}
 	}
 	if len(stuck) == 0 {

@@ -94,14 +94,8 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 	if opt.Record {
 		e.RecordTo(&c.Schedule)
 	}
-	c.workload = &kv.Workload{
-		Requests: s.Workload.RequestsPerClient,
-		Keys:     s.Workload.Keys,
-		Values:   kv.Values(s.Workload.Values),
-		Get:      s.Workload.Mix.Get,
-		Put:      s.Workload.Mix.Put,
-		Delete:   s.Workload.Mix.Delete,
-	}
+	w := s.Workload
+	c.workload = kv.NewWorkload(e.Symbols(), w.RequestsPerClient, w.Keys, w.Values, w.Mix.Get, w.Mix.Put, w.Mix.Delete)
 	bugs := s.BugSet()
 	machine := kv.Machine{NoSessions: bugs.Has(protocol.BugNoSessions)}
 	targets := t.Leaders // leader1 first: with one leader, the original's direct handle
@@ -116,7 +110,7 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 		}
 		for i, id := range t.Leaders {
 			peers := append(append([]sim.NodeID(nil), t.Leaders[:i]...), t.Leaders[i+1:]...)
-			l := &multipaxos.Leader{ID: int64(i + 1), Acceptors: t.Acceptors, Replicas: t.Replicas, Peers: peers, Timeouts: timeouts, Pipeline: s.Pipeline, Bugs: bugs}
+			l := &multipaxos.Leader{ID: int32(i + 1), Acceptors: t.Acceptors, Replicas: t.Replicas, Peers: peers, Timeouts: timeouts, Pipeline: s.Pipeline, Bugs: bugs}
 			*l.Machine() = machine
 			e.AddNode(t.Names[id], l)
 		}
@@ -128,7 +122,7 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 			*r.Machine() = machine
 			e.AddNode(t.Names[id], r)
 		}
-		c.chosen = check.NewChosen(t.Quorum())
+		c.chosen = check.NewChosen(t.Quorum(), e)
 	}
 	for _, id := range t.Clients {
 		e.AddNode(t.Names[id], &kv.Client{Targets: targets, Timeout: sim.Duration(s.Timeouts.Client.D()), Retries: s.Timeouts.ClientRetries})
@@ -172,7 +166,7 @@ func (c *Cluster) scripts() {
 		} else {
 			c.streams[i].Reseed(c.Scenario.Seed)
 		}
-		cl.Script = c.workload.Script(name, c.streams[i].Rand(), cl.Script)
+		cl.Script = c.workload.Script(id, c.streams[i].Rand(), cl.Script)
 	}
 }
 
@@ -205,10 +199,10 @@ func (c *Cluster) record(client sim.NodeID, m protocol.Msg) {
 		c.tracer.JSONRecord(h.T, sim.EvInvoke, func(b []byte) []byte {
 			b = sim.AppendJSONField(b, sim.FieldClient, name)
 			b = sim.AppendJSONInt(b, sim.FieldID, int64(op.ID))
-			b = sim.AppendJSONField(b, sim.FieldOp, op.Op)
-			b = sim.AppendJSONField(b, sim.FieldKey, op.Key)
-			if op.Op == "put" {
-				b = sim.AppendJSONField(b, sim.FieldValue, op.Value)
+			b = sim.AppendJSONField(b, sim.FieldOp, op.Op.String())
+			b = sim.AppendJSONField(b, sim.FieldKey, c.Engine.Symbol(op.Key))
+			if op.Op == protocol.Put {
+				b = sim.AppendJSONField(b, sim.FieldValue, c.Engine.Symbol(op.Value))
 			}
 			return b
 		})
@@ -220,10 +214,10 @@ func (c *Cluster) record(client sim.NodeID, m protocol.Msg) {
 		b = sim.AppendJSONInt(b, sim.FieldID, int64(r.ID))
 		b = sim.AppendJSONBool(b, sim.FieldOK, r.OK)
 		if r.OK && r.HasValue {
-			b = sim.AppendJSONField(b, sim.FieldValue, r.Value)
+			b = sim.AppendJSONField(b, sim.FieldValue, c.Engine.Symbol(r.Value))
 		}
 		if !r.OK {
-			b = sim.AppendJSONField(b, sim.FieldError, r.Err)
+			b = sim.AppendJSONField(b, sim.FieldError, r.ErrText(c.Engine))
 		}
 		return b
 	})
@@ -303,6 +297,7 @@ func (c *Cluster) Reset(seed uint64) {
 	for i := range c.Topology.Names {
 		c.Engine.Node(sim.NodeID(i)).(resetter).Reset()
 	}
+	c.workload.Redraw()
 	c.scripts()
 	if c.chosen != nil {
 		c.chosen.Reset()
@@ -352,16 +347,16 @@ func appendHistory(b []byte, h []kv.HistoryEvent) []byte {
 		if e.Invoke {
 			b = append(b, 1)
 			b = binary.AppendUvarint(b, e.Op.ID)
-			b = sim.AppendStateString(b, e.Op.Op)
-			b = sim.AppendStateString(b, e.Op.Key)
-			b = sim.AppendStateString(b, e.Op.Value)
+			b = append(b, byte(e.Op.Op))
+			b = binary.AppendUvarint(b, uint64(e.Op.Key))
+			b = binary.AppendUvarint(b, uint64(e.Op.Value))
 			continue
 		}
 		b = append(b, 0)
 		b = binary.AppendUvarint(b, e.Ret.ID)
 		b = append(b, boolByte(e.Ret.OK), boolByte(e.Ret.HasValue))
-		b = sim.AppendStateString(b, e.Ret.Value)
-		b = sim.AppendStateString(b, e.Ret.Err)
+		b = binary.AppendUvarint(b, uint64(e.Ret.Value))
+		b = append(b, byte(e.Ret.Err))
 	}
 	return b
 }

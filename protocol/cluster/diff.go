@@ -130,13 +130,13 @@ func describeHistory(c *Cluster, i int) string {
 	h := c.History()[i]
 	who := c.Topology.Names[h.Client]
 	if h.Invoke {
-		return fmt.Sprintf("%s invokes #%d %s %q at %v", who, h.Op.ID, h.Op.Op, h.Op.Key, h.T)
+		return fmt.Sprintf("%s invokes #%d %s %q at %v", who, h.Op.ID, h.Op.Op, c.Engine.Symbol(h.Op.Key), h.T)
 	}
 	answer := "ok"
 	if !h.Ret.OK {
-		answer = h.Ret.Err
+		answer = h.Ret.ErrText(c.Engine)
 	} else if h.Ret.HasValue {
-		answer = fmt.Sprintf("%q", h.Ret.Value)
+		answer = fmt.Sprintf("%q", c.Engine.Symbol(h.Ret.Value))
 	}
 	return fmt.Sprintf("%s gets #%d: %s at %v", who, h.Ret.ID, answer, h.T)
 }

@@ -127,7 +127,7 @@ func (c *Cluster) learners(dst []check.Learner, withStores bool) []check.Learner
 		m := c.machine(id)
 		l := check.Learner{Name: c.Topology.Names[id], Applied: m.Applied(), Effects: m.Effects()}
 		if withStores {
-			l.Store = m.Store().Map()
+			l.Store = m.Store().Map(c.Engine)
 		}
 		dst = append(dst, l)
 	}
@@ -137,7 +137,7 @@ func (c *Cluster) learners(dst []check.Learner, withStores bool) []check.Learner
 // agreement is the agreement check: the chosen-value watch, then the
 // learners' logs against each other and against what was chosen.
 func (c *Cluster) agreement(ls []check.Learner) error {
-	agreement := check.Agreement(ls)
+	agreement := check.Agreement(ls, c.Engine)
 	if c.chosen != nil {
 		if err := c.chosen.Err(); err != nil {
 			return err
@@ -160,7 +160,7 @@ func (c *Cluster) Safety() (v check.Verdict, failed bool) {
 	if err := c.agreement(ls); err != nil {
 		return check.Verdict{Name: check.NameAgreement, Err: err}, true
 	}
-	if err := check.ExactlyOnce(ls); err != nil {
+	if err := check.ExactlyOnce(ls, c.Engine); err != nil {
 		return check.Verdict{Name: check.NameExactlyOnce, Err: err}, true
 	}
 	return check.Verdict{}, false
@@ -179,7 +179,7 @@ func (c *Cluster) Finished() bool {
 // Linearizability checks the client history so far; failed is true when it
 // is not linearizable (or the check could not decide).
 func (c *Cluster) Linearizability() (v check.Verdict, failed bool) {
-	r := check.Linearizable(c.History(), c.Engine.Name, check.Longest(c.learners(nil, false)), c.opt.LinBudget)
+	r := check.Linearizable(c.History(), c.Engine, check.Longest(c.learners(nil, false)), c.opt.LinBudget)
 	v = check.Verdict{Name: check.NameLinearizability, Err: r.Err()}
 	return v, v.Err != nil
 }
@@ -230,7 +230,7 @@ func (c *Cluster) Check() Outcome {
 		return out // the checks would judge a hybrid of two runs
 	}
 	h := c.History()
-	name := c.Engine.Name
+	name := c.Engine
 	lin := check.Verdict{Name: check.NameLinearizability}
 	if c.opt.SkipLin {
 		lin.Note = "skipped"
@@ -247,7 +247,7 @@ func (c *Cluster) Check() Outcome {
 		c.applies(check.Verdict{Name: check.NameAgreement, Err: c.agreement(ls)}),
 		c.applies(check.Verdict{Name: check.NameConvergence, Err: check.Convergence(ls)}),
 		lin,
-		{Name: check.NameExactlyOnce, Err: check.ExactlyOnce(ls)},
+		{Name: check.NameExactlyOnce, Err: check.ExactlyOnce(ls, c.Engine)},
 		{Name: check.NameInvariants, Err: inv},
 		{Name: check.NameLiveness, Err: live, Note: note},
 	}

@@ -84,7 +84,7 @@ func (c *Cluster) nodeState(id sim.NodeID) string {
 		if b := n.Ballot(); b != (protocol.Ballot{}) {
 			role += " at ballot " + b.String()
 		}
-		parts = append(parts, role, applied(n.Machine()))
+		parts = append(parts, role, c.applied(n.Machine()))
 	case *multipaxos.Acceptor:
 		accepted := 0
 		for _, e := range n.Accepted {
@@ -94,9 +94,9 @@ func (c *Cluster) nodeState(id sim.NodeID) string {
 		}
 		parts = append(parts, "promised "+n.Promised.String(), fmt.Sprintf("%d slots accepted", accepted))
 	case *multipaxos.Replica:
-		parts = append(parts, applied(n.Machine()))
+		parts = append(parts, c.applied(n.Machine()))
 	case *kv.Server:
-		parts = append(parts, applied(n.Machine()))
+		parts = append(parts, c.applied(n.Machine()))
 	case *kv.Client:
 		sent, answered := n.Progress()
 		parts = append(parts, fmt.Sprintf("%d of %d requests answered", answered, len(n.Script)))
@@ -108,8 +108,8 @@ func (c *Cluster) nodeState(id sim.NodeID) string {
 }
 
 // applied is a learner's progress and store.
-func applied(m *kv.Machine) string {
-	return fmt.Sprintf("%d slots applied, store %s", m.Len(), kv.FormatMap(m.Store().Map()))
+func (c *Cluster) applied(m *kv.Machine) string {
+	return fmt.Sprintf("%d slots applied, store %s", m.Len(), m.Store().Text(c.Engine))
 }
 
 // WriteSummaryJSON writes the summary record, the JSON trace's last line, to

@@ -40,7 +40,7 @@ func TestMachineBugs(t *testing.T) {
 			rule: "a put applied twice takes effect once and gets its first answer; with the bug it is applied again and fails with key exists",
 			log:  []protocol.Command{putx, putx},
 			off:  outcome{results: []protocol.Result{ok, ok}, dups: []bool{false, true}, effects: []protocol.Command{putx}, store: "{x=1}", answered: true},
-			on:   outcome{results: []protocol.Result{ok, {Err: "key already exists: x"}}, dups: []bool{false, false}, effects: []protocol.Command{putx, putx}, store: "{x=1}"},
+			on:   outcome{results: []protocol.Result{ok, {Err: protocol.ErrExists}}, dups: []bool{false, false}, effects: []protocol.Command{putx, putx}, store: "{x=1}"},
 		},
 		{
 			name: "a retried delete",
@@ -48,7 +48,7 @@ func TestMachineBugs(t *testing.T) {
 			rule: "a delete applied twice answers OK both times; with the bug the second is applied again and finds no key",
 			log:  []protocol.Command{putx, delx, delx},
 			off:  outcome{results: []protocol.Result{ok, ok, ok}, dups: []bool{false, false, true}, effects: []protocol.Command{putx, delx}, store: "{}", answered: true},
-			on:   outcome{results: []protocol.Result{ok, ok, {Err: "key not found: x"}}, dups: []bool{false, false, false}, effects: []protocol.Command{putx, delx, delx}, store: "{}"},
+			on:   outcome{results: []protocol.Result{ok, ok, {Err: protocol.ErrNotFound}}, dups: []bool{false, false, false}, effects: []protocol.Command{putx, delx, delx}, store: "{}"},
 		},
 	}
 	covered := map[protocol.Bug]bool{}
@@ -68,7 +68,7 @@ func TestMachineBugs(t *testing.T) {
 					got.dups = append(got.dups, dup)
 				}
 				got.effects = m.Effects()
-				got.store = m.Store().String()
+				got.store = m.Store().Text(names)
 				last := c.log[len(c.log)-1]
 				_, got.answered = m.Answered(last.Client, last.Seq)
 				assert.Equal(t, want, got, "bug on: %v: %s", on, c.rule)

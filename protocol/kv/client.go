@@ -11,33 +11,58 @@ import (
 
 // Workload is what a client draws its requests from.
 type Workload struct {
-	Requests int      // how many requests each client sends
-	Keys     []string // the key pool
-	Values   []string // the value pool, val_0..val_{n-1}
-	Get      int      // relative weight of get
-	Put      int      // relative weight of put
-	Delete   int      // relative weight of delete
+	Requests int          // how many requests each client sends
+	Keys     []sim.Sym    // the key pool, as symbols of the run
+	Values   int          // the size of the value pool, val_0..val_{Values-1}
+	Syms     *sim.Symbols // the run's symbols: a value is interned when first drawn
+	Get      int          // relative weight of get
+	Put      int          // relative weight of put
+	Delete   int          // relative weight of delete
+
+	vals  []sim.Sym // the symbol of val_i once drawn (0: not yet)
+	texts []string  // val_i's name once drawn, kept across Redraw
+	mark  int       // the symbols before the first value (Redraw)
 }
 
-// Values returns the value pool val_0 .. val_{n-1}, so that drawing a value
-// allocates nothing. Pools of up to 1000 values share one read-only table
-// built at start-up, so that a sweep does not rebuild it for every seed.
-func Values(n int) []string {
-	if n <= len(valueTable) {
-		return valueTable[:n:n]
+// NewWorkload is a workload on keys, interned in syms, with values
+// val_0..val_{values-1}.
+func NewWorkload(syms *sim.Symbols, requests int, keys []string, values, get, put, del int) *Workload {
+	w := &Workload{Requests: requests, Values: values, Syms: syms, Get: get, Put: put, Delete: del}
+	for _, k := range keys {
+		w.Keys = append(w.Keys, syms.Intern(k))
 	}
-	return makeValues(n)
+	w.mark = syms.Len()
+	return w
 }
 
-var valueTable = makeValues(1000)
-
-func makeValues(n int) []string {
-	v := make([]string, n)
-	for i := range v {
-		v[i] = "val_" + strconv.Itoa(i)
+// Redraw forgets the values drawn so far and their symbols, for scripts
+// drawn anew with another seed: the values then get the symbols they would
+// get in a new run, so that a reused cluster is the same state as a new one.
+func (w *Workload) Redraw() {
+	if w.mark > 0 {
+		w.Syms.Truncate(w.mark)
 	}
-	return v
+	clear(w.vals)
 }
+
+// value is the symbol of val_i, interned on first use: a pool of a million
+// values costs only what is drawn from it.
+func (w *Workload) value(i int) sim.Sym {
+	if len(w.vals) < w.Values {
+		w.vals = append(w.vals, make([]sim.Sym, w.Values-len(w.vals))...)
+		w.texts = append(w.texts, make([]string, w.Values-len(w.texts))...)
+	}
+	if w.vals[i] == 0 {
+		if w.texts[i] == "" {
+			w.texts[i] = ValueName(i)
+		}
+		w.vals[i] = w.Syms.Intern(w.texts[i])
+	}
+	return w.vals[i]
+}
+
+// ValueName is the name of the i-th value of a pool: val_i.
+func ValueName(i int) string { return "val_" + strconv.Itoa(i) }
 
 // Client is the original's random client, closed loop: it sends one request
 // to its target (the leader, or the kvstore server), waits for the answer,
@@ -72,7 +97,7 @@ type Client struct {
 // Script draws n requests of client from r, in the order and with the draws
 // the client would make them: the operation by the mix's weights, a key,
 // and for a put a value. Requests are numbered from 1.
-func (w *Workload) Script(client string, r *rand.Rand, dst []protocol.Command) []protocol.Command {
+func (w *Workload) Script(client sim.NodeID, r *rand.Rand, dst []protocol.Command) []protocol.Command {
 	dst = dst[:0]
 	for seq := 1; seq <= w.Requests; seq++ {
 		cmd := protocol.Command{Client: client, Seq: uint64(seq)}
@@ -86,7 +111,7 @@ func (w *Workload) Script(client string, r *rand.Rand, dst []protocol.Command) [
 		}
 		cmd.Key = w.Keys[r.IntN(len(w.Keys))]
 		if cmd.Op == protocol.Put {
-			cmd.Value = w.Values[r.IntN(len(w.Values))]
+			cmd.Value = w.value(r.IntN(w.Values))
 		}
 		dst = append(dst, cmd)
 	}
@@ -122,7 +147,7 @@ func (c *Client) Receive(env *Env, from sim.NodeID, m protocol.Msg) {
 	env.CancelTimer(protocol.TimerRequest)
 	r := m.Result
 	if env.Tracing() {
-		env.Step(c.cur.String() + " -> " + Answer(c.cur, r))
+		env.Step(c.cur.Text(env) + " -> " + Answer(env, c.cur, r))
 	}
 	env.Record(protocol.Msg{Kind: protocol.Reply, Cmd: c.cur, Result: r}) // the answer, for the history
 	c.next(env)
@@ -157,8 +182,8 @@ func (c *Client) Timer(env *Env, _ sim.TimerKind) {
 // redirect follows a standby leader's hint: it sends the request now to
 // leader number hint, counting it as a retry so that stale hints cannot
 // bounce a request forever.
-func (c *Client) redirect(env *Env, from sim.NodeID, hint int64) {
-	if hint < 1 || hint > int64(len(c.Targets)) || int(hint-1) == c.target || from != c.Targets[c.target] {
+func (c *Client) redirect(env *Env, from sim.NodeID, hint int32) {
+	if hint < 1 || int(hint) > len(c.Targets) || int(hint-1) == c.target || from != c.Targets[c.target] {
 		return
 	}
 	env.CancelTimer(protocol.TimerRequest)
@@ -220,7 +245,7 @@ func (c *Client) next(env *Env) {
 	c.sent++
 	c.cur, c.pending, c.tries, c.stayed = cmd, true, 0, false
 	if env.Tracing() {
-		env.Step("request " + strconv.FormatUint(cmd.Seq, 10) + "/" + strconv.Itoa(n) + ": " + cmd.String() + " -> " + env.Name(c.Targets[c.target]))
+		env.Step("request " + strconv.FormatUint(cmd.Seq, 10) + "/" + strconv.Itoa(n) + ": " + cmd.Text(env) + " -> " + env.Name(c.Targets[c.target]))
 	}
 	env.Record(protocol.Msg{Kind: protocol.Request, Cmd: cmd}) // the invocation, for the history
 	c.send(env)

@@ -19,10 +19,10 @@ import (
 func steeredStore() *sim.Engine[protocol.Msg] {
 	e := sim.New[protocol.Msg](sim.Config{Seed: 1, LatencyMin: sim.Millisecond, LatencyMax: sim.Millisecond, TimeLimit: sim.Second, MaxEvents: 100000, TimerNames: protocol.TimerNames})
 	sid := e.AddNode("kvstore", &steertest.Holder{N: &Server{}})
-	w := &Workload{Requests: 6, Keys: []string{"x", "y"}, Values: Values(3), Get: 1, Put: 2, Delete: 1}
+	w := NewWorkload(e.Symbols(), 6, []string{"x", "y"}, 3, 1, 2, 1)
 	for i := 1; i <= 2; i++ {
 		name := fmt.Sprintf("client%d", i)
-		e.AddNode(name, &steertest.Holder{N: &Client{Targets: []sim.NodeID{sid}, Script: w.Script(name, sim.Stream(1, "node/"+name), nil), Timeout: 10 * sim.Millisecond, Retries: 3}})
+		e.AddNode(name, &steertest.Holder{N: &Client{Targets: []sim.NodeID{sid}, Script: w.Script(sim.NodeID(i), sim.Stream(1, "node/"+name), nil), Timeout: 10 * sim.Millisecond, Retries: 3}})
 	}
 	e.Steer()
 	e.SetDecider(sim.FirstDecider{})
@@ -46,7 +46,7 @@ func TestCloneIndependence(t *testing.T) {
 		},
 		Kept: func(t *testing.T, original, clone sim.Node[protocol.Msg], i int, final bool) {
 			if s, ok := original.(*Server); ok {
-				assert.Equal(t, s.Machine().Store().Map(), clone.(*Server).Machine().Store().Map(), "the clone's store (final %v)", final)
+				assert.Equal(t, s.Machine().Store().Map(names), clone.(*Server).Machine().Store().Map(names), "the clone's store (final %v)", final)
 			}
 		},
 	})
@@ -70,24 +70,24 @@ func TestMachineCloneIndependence(t *testing.T) {
 			m.CloneInto(&d)
 			want := m.AppendState(nil)
 			require.Equal(t, want, d.AppendState(nil))
-			require.Equal(t, map[string]string{"x": "1"}, d.Store().Map())
-			_, ok := d.Answered("client9", 4)
+			require.Equal(t, map[string]string{"x": "1"}, d.Store().Map(names))
+			_, ok := d.Answered(node("client9"), 4)
 			require.False(t, ok, "the clone keeps none of into's sessions")
 
 			m.Apply(asRequest("client1", 2, del("x")))
 			m.Apply(asRequest("client2", 1, put("y", "2")))
 			assert.Equal(t, want, d.AppendState(nil))
-			assert.Equal(t, map[string]string{"x": "1"}, d.Store().Map(), "applying to the original changed the clone's store")
-			_, ok = d.Answered("client1", 2)
+			assert.Equal(t, map[string]string{"x": "1"}, d.Store().Map(names), "applying to the original changed the clone's store")
+			_, ok = d.Answered(node("client1"), 2)
 			assert.False(t, ok, "applying to the original changed the clone's session of client1")
-			_, ok = d.Answered("client2", 1)
+			_, ok = d.Answered(node("client2"), 1)
 			assert.False(t, ok, "applying to the original gave the clone a session of client2")
 			assert.Equal(t, []protocol.Command{asRequest("client1", 1, put("x", "1"))}, d.Effects())
 
 			// And the other way round.
 			d.Apply(asRequest("client3", 1, put("w", "3")))
-			assert.Equal(t, map[string]string{"y": "2"}, m.Store().Map(), "applying to the clone changed the original")
-			_, ok = m.Answered("client3", 1)
+			assert.Equal(t, map[string]string{"y": "2"}, m.Store().Map(names), "applying to the clone changed the original")
+			_, ok = m.Answered(node("client3"), 1)
 			assert.False(t, ok)
 		})
 	}

@@ -7,19 +7,28 @@ import (
 
 // Op is a client operation as recorded in the history.
 type Op struct {
-	ID    uint64 // the client's sequence number for the request
-	Op    string // "put", "get" or "delete"
-	Key   string
-	Value string // put only
+	ID    uint64      // the client's sequence number for the request
+	Op    protocol.Op // put, get or delete
+	Key   sim.Sym
+	Value sim.Sym // put only
 }
 
 // Ret is the answer to a client operation.
 type Ret struct {
 	ID       uint64
+	Value    sim.Sym // get's value, when OK
 	OK       bool
-	Value    string // get's value, when OK
-	HasValue bool   // whether Value is part of the answer (get)
-	Err      string // the error text, when not OK
+	HasValue bool             // whether Value is part of the answer (get)
+	Err      protocol.ErrCode // the error, when not OK (its text names Key)
+	Key      sim.Sym          // the operation's key
+}
+
+// ErrText is the answer's error text ("" when OK).
+func (r Ret) ErrText(n sim.Names) string {
+	if r.OK {
+		return ""
+	}
+	return r.Err.Text(n.Symbol(r.Key))
 }
 
 // HistoryEvent is one invoke or return of the client history, with the
@@ -42,9 +51,9 @@ func History(t sim.Time, client sim.NodeID, m protocol.Msg) (h HistoryEvent, ok 
 	switch m.Kind {
 	case protocol.Request:
 		h.Invoke = true
-		h.Op = Op{ID: m.Cmd.Seq, Op: m.Cmd.Op.String(), Key: m.Cmd.Key, Value: m.Cmd.Value}
+		h.Op = Op{ID: m.Cmd.Seq, Op: m.Cmd.Op, Key: m.Cmd.Key, Value: m.Cmd.Value}
 	case protocol.Reply:
-		h.Ret = Ret{ID: m.Cmd.Seq, OK: m.Result.OK, Value: m.Result.Value, HasValue: m.Cmd.Op == protocol.Get, Err: m.Result.Err}
+		h.Ret = Ret{ID: m.Cmd.Seq, OK: m.Result.OK, Value: m.Result.Value, HasValue: m.Cmd.Op == protocol.Get, Err: m.Result.Err, Key: m.Cmd.Key}
 	default:
 		return h, false
 	}

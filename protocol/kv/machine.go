@@ -2,9 +2,9 @@ package kv
 
 import (
 	"encoding/binary"
-	"maps"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
 // Machine is the replicated state machine: the kv Store plus, per client,
@@ -20,7 +20,7 @@ type Machine struct {
 	NoSessions bool
 
 	store    Store
-	sessions map[string]session
+	sessions []session          // by client node id
 	log      []protocol.Command // every command applied, in order
 	effects  []protocol.Command // the ones that took effect (not Noop, not a retry)
 }
@@ -43,9 +43,9 @@ func (m *Machine) Apply(cmd protocol.Command) (r protocol.Result, dup bool) {
 		return prev, true
 	}
 	r = m.store.Apply(cmd)
-	if cmd.Client != "" {
-		if m.sessions == nil {
-			m.sessions = make(map[string]session)
+	if cmd.HasClient() && cmd.Client >= 0 {
+		if int(cmd.Client) >= len(m.sessions) {
+			m.sessions = append(m.sessions, make([]session, int(cmd.Client)+1-len(m.sessions))...)
 		}
 		m.sessions[cmd.Client] = session{seq: cmd.Seq, result: r}
 	}
@@ -56,16 +56,16 @@ func (m *Machine) Apply(cmd protocol.Command) (r protocol.Result, dup bool) {
 // Answered reports whether request seq of client was already applied, and
 // its result. A client has one request outstanding at a time, so only its
 // latest request can be retried; an older one gets an empty result.
-func (m *Machine) Answered(client string, seq uint64) (protocol.Result, bool) {
-	if m.NoSessions {
+func (m *Machine) Answered(client sim.NodeID, seq uint64) (protocol.Result, bool) {
+	if m.NoSessions || seq == 0 || client < 0 || int(client) >= len(m.sessions) {
 		return protocol.Result{}, false
 	}
-	s, ok := m.sessions[client]
-	if client == "" || !ok || seq > s.seq {
+	s := m.sessions[client]
+	if seq > s.seq {
 		return protocol.Result{}, false
 	}
 	if seq < s.seq {
-		return protocol.Result{Err: "request superseded"}, true
+		return protocol.Result{Err: protocol.ErrSuperseded}, true
 	}
 	return s.result, true
 }
@@ -94,15 +94,7 @@ func (m *Machine) Reset() {
 func (m *Machine) CloneInto(d *Machine) {
 	d.NoSessions = m.NoSessions
 	d.store.cloneFrom(&m.store)
-	if len(m.sessions) == 0 {
-		clear(d.sessions)
-	} else {
-		if d.sessions == nil {
-			d.sessions = make(map[string]session, len(m.sessions))
-		}
-		clear(d.sessions)
-		maps.Copy(d.sessions, m.sessions)
-	}
+	d.sessions = append(d.sessions[:0], m.sessions...)
 	d.log = append(d.log[:0], m.log...)
 	d.effects = append(d.effects[:0], m.effects...)
 }

@@ -11,7 +11,7 @@ import (
 
 // asRequest is cmd as request seq of client.
 func asRequest(client string, seq uint64, cmd protocol.Command) protocol.Command {
-	cmd.Client, cmd.Seq = client, seq
+	cmd.Client, cmd.Seq = node(client), seq
 	return cmd
 }
 
@@ -36,18 +36,18 @@ func TestMachineApply(t *testing.T) {
 		// Applied to the store again it would fail with "key already
 		// exists": the answer is the remembered one, not a recomputed one.
 		{"the same request again is a retry: first answer, no effect", asRequest("client1", 1, put("x", "1")), ok, true, false, "{x=1}"},
-		{"the client's next request takes effect", asRequest("client1", 2, get("x")), protocol.Result{OK: true, Value: "1"}, false, true, "{x=1}"},
-		{"an older request is superseded", asRequest("client1", 1, put("x", "1")), protocol.Result{Err: "request superseded"}, true, false, "{x=1}"},
-		{"a retry of the latest request after that still gets its answer", asRequest("client1", 2, get("x")), protocol.Result{OK: true, Value: "1"}, true, false, "{x=1}"},
+		{"the client's next request takes effect", asRequest("client1", 2, get("x")), protocol.Result{OK: true, Value: sym("1")}, false, true, "{x=1}"},
+		{"an older request is superseded", asRequest("client1", 1, put("x", "1")), protocol.Result{Err: protocol.ErrSuperseded}, true, false, "{x=1}"},
+		{"a retry of the latest request after that still gets its answer", asRequest("client1", 2, get("x")), protocol.Result{OK: true, Value: sym("1")}, true, false, "{x=1}"},
 		{"a noop has no effect", noop, ok, false, false, "{x=1}"},
 		{"a second noop is not a retry either", noop, ok, false, false, "{x=1}"},
 		{"a noop carrying a client has no effect", asRequest("client1", 3, noop), ok, false, false, "{x=1}"},
-		{"another client's session is separate", asRequest("client2", 1, get("y")), protocol.Result{Err: "key not found: y"}, false, true, "{x=1}"},
+		{"another client's session is separate", asRequest("client2", 1, get("y")), protocol.Result{Err: protocol.ErrNotFound}, false, true, "{x=1}"},
 		{"a command without a client takes effect", put("y", "2"), ok, false, true, "{x=1, y=2}"},
-		{"the same command without a client takes effect again", put("y", "2"), protocol.Result{Err: "key already exists: y"}, false, true, "{x=1, y=2}"},
-		{"a failed answer is remembered too, even once the key exists", asRequest("client2", 1, get("y")), protocol.Result{Err: "key not found: y"}, true, false, "{x=1, y=2}"},
+		{"the same command without a client takes effect again", put("y", "2"), protocol.Result{Err: protocol.ErrExists}, false, true, "{x=1, y=2}"},
+		{"a failed answer is remembered too, even once the key exists", asRequest("client2", 1, get("y")), protocol.Result{Err: protocol.ErrNotFound}, true, false, "{x=1, y=2}"},
 		{"a command without a client but with a seq takes effect", asRequest("", 1, del("y")), ok, false, true, "{x=1}"},
-		{"and again, with the store's answer", asRequest("", 1, del("y")), protocol.Result{Err: "key not found: y"}, false, true, "{x=1}"},
+		{"and again, with the store's answer", asRequest("", 1, del("y")), protocol.Result{Err: protocol.ErrNotFound}, false, true, "{x=1}"},
 		{"the noop did not advance client1's session", asRequest("client1", 3, del("x")), ok, false, true, "{}"},
 	}
 	var m Machine
@@ -63,7 +63,7 @@ func TestMachineApply(t *testing.T) {
 		assert.Equal(t, applied, m.Applied(), "step %d (%s): every command is in the applied log", i+1, s.name)
 		assert.Equal(t, effects, m.Effects(), "step %d (%s): effects", i+1, s.name)
 		assert.Equal(t, len(applied), m.Len(), "step %d (%s)", i+1, s.name)
-		assert.Equal(t, s.store, m.Store().String(), "step %d (%s): store", i+1, s.name)
+		assert.Equal(t, s.store, m.Store().Text(names), "step %d (%s): store", i+1, s.name)
 	}
 }
 
@@ -73,7 +73,7 @@ func TestMachineApply(t *testing.T) {
 // command without a client never is.
 func TestMachineAnswered(t *testing.T) {
 	var m Machine
-	_, ok := m.Answered("client1", 1)
+	_, ok := m.Answered(node("client1"), 1)
 	assert.False(t, ok, "a zero Machine has answered nothing")
 
 	m.Apply(asRequest("client1", 1, put("x", "1")))
@@ -88,18 +88,18 @@ func TestMachineAnswered(t *testing.T) {
 		want   protocol.Result
 		ok     bool
 	}{
-		{"client1", 2, protocol.Result{Err: "key already exists: x"}, true},
-		{"client1", 1, protocol.Result{Err: "request superseded"}, true},
+		{"client1", 2, protocol.Result{Err: protocol.ErrExists}, true},
+		{"client1", 1, protocol.Result{Err: protocol.ErrSuperseded}, true},
 		{"client1", 3, protocol.Result{}, false},
-		{"client2", 5, protocol.Result{OK: true, Value: "1"}, true},
-		{"client2", 4, protocol.Result{Err: "request superseded"}, true},
+		{"client2", 5, protocol.Result{OK: true, Value: sym("1")}, true},
+		{"client2", 4, protocol.Result{Err: protocol.ErrSuperseded}, true},
 		{"client2", 6, protocol.Result{}, false},
 		{"client3", 1, protocol.Result{}, false},
 		{"", 0, protocol.Result{}, false},
 		{"", 1, protocol.Result{}, false},
 	}
 	for _, c := range cases {
-		r, ok := m.Answered(c.client, c.seq)
+		r, ok := m.Answered(node(c.client), c.seq)
 		assert.Equal(t, c.ok, ok, "Answered(%q, %d)", c.client, c.seq)
 		assert.Equal(t, c.want, r, "Answered(%q, %d)", c.client, c.seq)
 	}
@@ -120,8 +120,8 @@ func TestMachineReset(t *testing.T) {
 	assert.Empty(t, m.Applied())
 	assert.Empty(t, m.Effects())
 	assert.Equal(t, 0, m.Store().Len())
-	assert.Equal(t, map[string]string{}, m.Store().Map())
-	_, ok := m.Answered("client1", 1)
+	assert.Equal(t, map[string]string{}, m.Store().Map(names))
+	_, ok := m.Answered(node("client1"), 1)
 	assert.False(t, ok, "Reset forgets the sessions")
 
 	r, dup := m.Apply(x)
@@ -129,5 +129,5 @@ func TestMachineReset(t *testing.T) {
 	assert.False(t, dup, "after Reset the request is new: it takes effect")
 	assert.Equal(t, []protocol.Command{x}, m.Applied())
 	assert.Equal(t, []protocol.Command{x}, m.Effects())
-	assert.Equal(t, "{x=1}", m.Store().String())
+	assert.Equal(t, "{x=1}", m.Store().Text(names))
 }

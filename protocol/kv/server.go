@@ -27,9 +27,9 @@ func (s *Server) Receive(env *Env, from sim.NodeID, m protocol.Msg) {
 	r, dup := s.m.Apply(m.Cmd)
 	if env.Tracing() {
 		if dup {
-			env.Step(Retried(m.Cmd))
+			env.Step(Retried(env, m.Cmd))
 		} else {
-			env.Step(Describe(m.Cmd, r))
+			env.Step(Describe(env, m.Cmd, r))
 		}
 	}
 	env.Send(from, protocol.Msg{Kind: protocol.Reply, Cmd: m.Cmd, Result: r})

@@ -11,7 +11,7 @@ import (
 
 var _ = golden.Update
 
-func b(round, id int64) protocol.Ballot { return protocol.Ballot{Round: round, LeaderID: id} }
+func b(round, id int32) protocol.Ballot { return protocol.Ballot{Round: round, LeaderID: id} }
 
 func TestBallotOrder(t *testing.T) {
 	// Round first, then leader id (the original's compare_ballots).
@@ -37,8 +37,8 @@ func TestBallotOrder(t *testing.T) {
 // Simple", section 2.2, Phase 1(b) and Phase 2(b)), each row from a given
 // state.
 func TestAcceptorRules(t *testing.T) {
-	x := protocol.Command{Op: protocol.Put, Key: "x", Value: "1", Client: "client1", Seq: 1}
-	y := protocol.Command{Op: protocol.Get, Key: "y", Client: "client2", Seq: 1}
+	x := protocol.Command{Op: protocol.Put, Key: sym("x"), Value: sym("1"), Client: clientID("client1"), Seq: 1}
+	y := protocol.Command{Op: protocol.Get, Key: sym("y"), Client: clientID("client2"), Seq: 1}
 	entry := func(slot int64, bal protocol.Ballot, c protocol.Command) protocol.Entry {
 		return protocol.Entry{Slot: slot, Ballot: bal, Cmd: c}
 	}
@@ -112,7 +112,7 @@ func TestAcceptorRules(t *testing.T) {
 func TestAcceptorCrashKeepsDurableState(t *testing.T) {
 	a := &Acceptor{}
 	a.Prepare(b(1, 1))
-	a.Accept(b(1, 1), 1, protocol.Command{Op: protocol.Get, Key: "k"})
+	a.Accept(b(1, 1), 1, protocol.Command{Op: protocol.Get, Key: sym("k")})
 	a.Crash()
 	assert.Equal(t, b(1, 1), a.Promised)
 	assert.Len(t, a.Accepted, 1)

@@ -32,7 +32,7 @@ type replicaState struct {
 
 func stateOfReplica(n sim.Node[protocol.Msg]) any {
 	r := n.(*Replica)
-	return replicaState{append([]protocol.Command(nil), r.Machine().Applied()...), r.Machine().Store().Map()}
+	return replicaState{append([]protocol.Command(nil), r.Machine().Applied()...), r.Machine().Store().Map(names)}
 }
 
 // stepNode runs node, named name, on an engine with no latency and a
@@ -76,9 +76,9 @@ func TestNodeBugs(t *testing.T) {
 	commit := func(slot int64, c protocol.Command) protocol.Msg {
 		return protocol.Msg{Kind: protocol.Commit, Slot: slot, Cmd: c}
 	}
-	put3 := protocol.Command{Op: protocol.Put, Key: "x", Value: "3"}
-	put1 := protocol.Command{Op: protocol.Put, Key: "x", Value: "1"}
-	delx := protocol.Command{Op: protocol.Delete, Key: "x"}
+	put3 := protocol.Command{Op: protocol.Put, Key: sym("x"), Value: sym("3")}
+	put1 := protocol.Command{Op: protocol.Put, Key: sym("x"), Value: sym("1")}
+	delx := protocol.Command{Op: protocol.Delete, Key: sym("x")}
 
 	type outcome struct {
 		replies []protocol.Msg

@@ -24,7 +24,7 @@ func steeredCluster() *sim.Engine[protocol.Msg] {
 	var ls []*Leader
 	var lids, aids, rids []sim.NodeID
 	for i := 1; i <= leaders; i++ {
-		l := &Leader{ID: int64(i), Timeouts: recoveryTimeouts, Pipeline: 2}
+		l := &Leader{ID: int32(i), Timeouts: recoveryTimeouts, Pipeline: 2}
 		ls = append(ls, l)
 		lids = append(lids, e.AddNode(fmt.Sprintf("leader%d", i), &steertest.Holder{N: l}))
 	}
@@ -40,10 +40,10 @@ func steeredCluster() *sim.Engine[protocol.Msg] {
 			}
 		}
 	}
-	w := &kv.Workload{Requests: 4, Keys: []string{"x", "y"}, Values: kv.Values(3), Get: 1, Put: 2, Delete: 1}
+	w := kv.NewWorkload(e.Symbols(), 4, []string{"x", "y"}, 3, 1, 2, 1)
 	for i := 1; i <= 2; i++ {
 		name := fmt.Sprintf("client%d", i)
-		e.AddNode(name, &steertest.Holder{N: &kv.Client{Targets: lids, Script: w.Script(name, sim.Stream(1, "node/"+name), nil), Timeout: 100 * sim.Millisecond, Retries: 5}})
+		e.AddNode(name, &steertest.Holder{N: &kv.Client{Targets: lids, Script: w.Script(sim.NodeID(e.NumNodes()), sim.Stream(1, "node/"+name), nil), Timeout: 100 * sim.Millisecond, Retries: 5}})
 	}
 	e.Steer()
 	e.SetDecider(sim.FirstDecider{})
@@ -173,7 +173,7 @@ func TestCloneAcceptorReplica(t *testing.T) {
 			rc := rep.Clone(rinto).(*Replica)
 			want = rep.AppendState(nil)
 			require.Equal(t, want, rc.AppendState(nil))
-			rep.log[2].Key = "changed"
+			rep.log[2].Key = sym("changed")
 			rep.have[1] = true
 			rep.Machine().Apply(y)
 			assert.Equal(t, want, rc.AppendState(nil), "changing the original replica changed the clone")

@@ -39,6 +39,9 @@ func (l *Leader) standBy(env *kv.Env, why string) {
 	}
 	l.role = standby
 	l.inflight = 0
+	for _, p := range l.queue[l.head:] {
+		l.waits.remove(p.cmd)
+	}
 	l.queue, l.head = l.queue[:0], 0
 	l.cancelRetry(env)
 	env.CancelTimer(protocol.TimerHeartbeat)
@@ -127,11 +130,11 @@ func (l *Leader) checkMajority(env *kv.Env) {
 func (l *Leader) redirect(env *kv.Env, from sim.NodeID, cmd protocol.Command) {
 	if hint := l.seen.LeaderID; hint != 0 && hint != l.ID {
 		env.Note(protocol.NoteRedirect)
-		env.Stepf("not leading: redirecting %s's request %d to leader%d", cmd.Client, cmd.Seq, hint)
+		env.Stepf("not leading: redirecting %s to leader%d", cmd.Request(env), hint)
 		env.Send(from, protocol.Msg{Kind: protocol.Redirect, Ballot: l.seen, Cmd: cmd})
 		return
 	}
-	env.Stepf("not leading and no leader heard from: ignoring %s's request %d (the client will try another leader)", cmd.Client, cmd.Seq)
+	env.Stepf("not leading and no leader heard from: ignoring %s (the client will try another leader)", cmd.Request(env))
 }
 
 // maxRetryBackoff caps the doubling of the re-send interval (8 times).

@@ -13,26 +13,41 @@ import (
 func (l *Leader) request(env *kv.Env, from sim.NodeID, cmd protocol.Command) {
 	if r, ok := l.machine.Answered(cmd.Client, cmd.Seq); ok && l.recovering <= l.applied {
 		env.Note(protocol.NoteSessionAnswer)
-		env.Step(kv.Retried(cmd))
+		if env.Tracing() {
+			env.Step(kv.Retried(env, cmd))
+		}
 		env.Send(from, protocol.Msg{Kind: protocol.Reply, Cmd: cmd, Result: r})
 		return
 	}
 	if l.proposed(cmd) {
 		if env.Tracing() {
-			env.Step("ignoring a copy of " + cmd.Client + "'s request " + strconv.FormatUint(cmd.Seq, 10) + ": already queued or in Phase 2")
+			env.Step("ignoring a copy of " + cmd.Request(env) + ": already queued or in Phase 2")
 		}
 		return
 	}
 	l.queue = append(l.queue, pending{from: from, cmd: cmd})
+	l.waits.add(cmd)
 	if (l.inflight >= max(l.Pipeline, 1) || l.role != leading || l.recovering > l.applied) && env.Tracing() {
-		env.Step("queued " + cmd.Client + "'s request " + strconv.FormatUint(cmd.Seq, 10) + " (" + strconv.Itoa(len(l.queue)-l.head) + " waiting)")
+		env.Step("queued " + cmd.Request(env) + " (" + strconv.Itoa(len(l.queue)-l.head) + " waiting)")
 	}
 	l.serve(env)
 }
 
 // proposed reports whether cmd's request is already queued, or in a slot
-// not yet applied that will answer its client.
+// not yet applied that will answer its client: in constant time, from the
+// per-client counts of waits, unless the client has other requests waiting
+// too (a copy of an old one, after a restart), when the queue and the slots
+// are searched.
 func (l *Leader) proposed(cmd protocol.Command) bool {
+	found, exact := l.waits.has(cmd)
+	if exact {
+		return found
+	}
+	return l.waiting(cmd)
+}
+
+// waiting searches the queue and the unapplied slots for cmd's request.
+func (l *Leader) waiting(cmd protocol.Command) bool {
 	for _, p := range l.queue[l.head:] {
 		if p.cmd.Client == cmd.Client && p.cmd.Seq == cmd.Seq {
 			return true
@@ -59,14 +74,17 @@ func (l *Leader) serve(env *kv.Env) {
 			l.queue, l.head = l.queue[:0], 0
 		}
 		if r, ok := l.machine.Answered(p.cmd.Client, p.cmd.Seq); ok {
+			l.waits.remove(p.cmd)
 			env.Note(protocol.NoteSessionAnswer)
-			env.Step(kv.Retried(p.cmd))
+			if env.Tracing() {
+				env.Step(kv.Retried(env, p.cmd))
+			}
 			env.Send(p.from, protocol.Msg{Kind: protocol.Reply, Cmd: p.cmd, Result: r})
 			continue
 		}
 		l.inflight++
 		if env.Tracing() {
-			env.Step("Assigning slot " + strconv.Itoa(len(l.slots)+1) + " for " + p.cmd.Client + "'s request " + strconv.FormatUint(p.cmd.Seq, 10) + ": " + p.cmd.String())
+			env.Step("Assigning slot " + strconv.Itoa(len(l.slots)+1) + " for " + p.cmd.Request(env) + ": " + p.cmd.Text(env))
 		}
 		if l.Bugs.Has(protocol.BugReplyBeforeChosen) {
 			// Answer with what the command would do now, before any vote.
@@ -93,4 +111,79 @@ func (l *Leader) fetch(env *kv.Env, from sim.NodeID, first int64) {
 	for s := first; s <= last; s++ {
 		env.Send(from, protocol.Msg{Kind: protocol.Commit, Slot: s, Cmd: log[s-1]})
 	}
+}
+
+// waits counts, per client, the requests that proposed finds: queued, or in
+// a slot not yet applied that answers the client. A client has one request
+// outstanding at a time, so one count per client serves; the rare other
+// request of the same client (an old copy arriving after the client moved
+// on, or restarted) is only counted in other, and proposed then searches.
+// It is derived state: the queue and the slots determine it.
+type waits struct {
+	seq   []uint64 // by client: the request n counts
+	n     []uint32
+	other []uint32 // waiting requests of the client other than seq
+}
+
+func (w *waits) grow(c sim.NodeID) {
+	if int(c) >= len(w.seq) {
+		k := int(c) + 1 - len(w.seq)
+		w.seq = append(w.seq, make([]uint64, k)...)
+		w.n = append(w.n, make([]uint32, k)...)
+		w.other = append(w.other, make([]uint32, k)...)
+	}
+}
+
+// add counts a waiting request.
+func (w *waits) add(cmd protocol.Command) {
+	c := cmd.Client
+	if c < 0 {
+		return
+	}
+	w.grow(c)
+	switch {
+	case w.n[c] == 0:
+		w.seq[c], w.n[c] = cmd.Seq, 1
+	case w.seq[c] == cmd.Seq:
+		w.n[c]++
+	default:
+		w.other[c]++
+	}
+}
+
+// remove uncounts a request that no longer waits.
+func (w *waits) remove(cmd protocol.Command) {
+	c := cmd.Client
+	if c < 0 || int(c) >= len(w.seq) {
+		return
+	}
+	if w.n[c] > 0 && w.seq[c] == cmd.Seq {
+		w.n[c]--
+	} else if w.other[c] > 0 {
+		w.other[c]--
+	}
+}
+
+// has reports whether cmd's request waits; exact is false when only a
+// search can tell.
+func (w *waits) has(cmd protocol.Command) (found, exact bool) {
+	c := cmd.Client
+	if c < 0 || int(c) >= len(w.seq) {
+		return false, true
+	}
+	if w.n[c] > 0 && w.seq[c] == cmd.Seq {
+		return true, true
+	}
+	return false, w.other[c] == 0
+}
+
+func (w *waits) reset() {
+	clear(w.n)
+	clear(w.other)
+}
+
+func (w *waits) cloneInto(d *waits) {
+	d.seq = append(d.seq[:0], w.seq...)
+	d.n = append(d.n[:0], w.n...)
+	d.other = append(d.other[:0], w.other...)
 }

@@ -70,6 +70,7 @@ func appendMsgs(b []byte, msgs []protocol.Msg) []byte {
 // testEngine is an engine with a fixed latency, traced to text.
 func testEngine(latency sim.Time) (*sim.Engine[protocol.Msg], *bytes.Buffer) {
 	e := sim.New[protocol.Msg](sim.Config{Seed: 1, LatencyMin: latency, LatencyMax: latency, TimeLimit: sim.Second, MaxEvents: 100000, TimerNames: protocol.TimerNames})
+	useNames(e)
 	var text bytes.Buffer
 	e.SetTracer(&sim.Tracer{Text: &text})
 	return e, &text

@@ -79,7 +79,7 @@ type proposal struct {
 // (protocol.TimerRetry, ...), and what it does depends on its state and
 // input alone.
 type Leader struct {
-	ID        int64        // leader id, the tie-breaker of its ballots
+	ID        int32        // leader id, the tie-breaker of its ballots
 	Acceptors []sim.NodeID // every acceptor, in order
 	Replicas  []sim.NodeID // every replica, to send commits and heartbeats to
 	Peers     []sim.NodeID // the other leaders, to send heartbeats to
@@ -92,7 +92,7 @@ type Leader struct {
 	Bugs protocol.Bugs
 
 	// Durable.
-	round int64 // the highest round this node has used in a ballot
+	round int32 // the highest round this node has used in a ballot
 	boots int   // how many times it started
 
 	// Volatile.
@@ -107,6 +107,7 @@ type Leader struct {
 	inflight   int              // new requests in Phase 2
 	queue      []pending        // new requests waiting, from queue[head] on
 	head       int
+	waits      waits // per client, the requests queued or in an unapplied slot
 	machine    kv.Machine
 	answered   quorum // acceptors that answered anything since the last majority check
 	backoff    uint   // campaigns since this node last won: each doubles its election timeout
@@ -238,6 +239,7 @@ func (l *Leader) Crash() {
 	l.clearSlots()
 	l.applied, l.recovering = 0, 0
 	l.queue, l.head = l.queue[:0], 0
+	l.waits.reset()
 	l.machine.Reset()
 	l.retryArmed, l.backoff, l.resends = false, 0, 0
 	l.answered.clear()
@@ -276,8 +278,10 @@ func (l *Leader) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
 		d = &Leader{}
 	}
 	slots, recovered, queue, machine := d.slots, d.recovered, d.queue, d.machine
-	promises, answered := d.promises, d.answered
+	promises, answered, waits := d.promises, d.answered, d.waits
 	*d = *l
+	d.waits = waits
+	l.waits.cloneInto(&d.waits)
 	d.recovered = append(recovered[:0], l.recovered...)
 	d.queue = append(queue[:0], l.queue...)
 	d.promises = l.promises.cloneInto(promises)
@@ -302,7 +306,7 @@ func (l *Leader) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
 // state; of the start count only whether the node started more than once,
 // which decides what its next Start does.
 func (l *Leader) AppendState(b []byte) []byte {
-	b = binary.AppendVarint(b, l.round)
+	b = binary.AppendVarint(b, int64(l.round))
 	b = append(b, byte(l.role), byte(min(l.boots, 2)), byte(l.backoff), byte(l.resends))
 	if l.retryArmed {
 		b = append(b, 1)

@@ -61,8 +61,8 @@ func (l *Leader) win(env *kv.Env) {
 		env.Stepf("Phase 1 complete: %d promises received (need %d)", l.promises.count(), l.Quorum())
 	}
 	l.machine.Reset()
-	l.applied = 0
 	l.clearSlots()
+	l.applied = 0
 	l.recovering = int64(len(l.recovered))
 	if l.recovering == 0 {
 		env.Step("Phase 1 complete — leader established")
@@ -77,7 +77,7 @@ func (l *Leader) win(env *kv.Env) {
 				env.Stepf("slot %d: a hole (no acceptor of the quorum accepted anything): filling it with NOOP", e.Slot)
 			} else {
 				env.Note(protocol.NoteRecoveredValue)
-				env.Stepf("slot %d: recovering %v (%s #%d), accepted at ballot %v, the highest reported", e.Slot, cmd, cmd.Client, cmd.Seq, e.Ballot)
+				env.Stepf("slot %d: recovering %s (%s #%d), accepted at ballot %v, the highest reported", e.Slot, cmd.Text(env), env.Name(cmd.Client), cmd.Seq, e.Ballot)
 			}
 			l.propose(env, cmd, sim.NoNode)
 		}

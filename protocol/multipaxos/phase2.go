@@ -69,12 +69,13 @@ func (l *Leader) applyChosen(env *kv.Env) {
 		if env.Tracing() {
 			switch {
 			case dup:
-				env.Step(kv.Retried(p.cmd))
+				env.Step(kv.Retried(env, p.cmd))
 			case p.cmd.Op != protocol.Noop || l.applied <= l.recovering:
-				env.Step(kv.Describe(p.cmd, r))
+				env.Step(kv.Describe(env, p.cmd, r))
 			}
 		}
 		if p.from != sim.NoNode {
+			l.waits.remove(p.cmd)
 			if !l.Bugs.Has(protocol.BugReplyBeforeChosen) {
 				env.Send(p.from, protocol.Msg{Kind: protocol.Reply, Cmd: p.cmd, Result: r})
 			}
@@ -130,7 +131,13 @@ func (l *Leader) resend(env *kv.Env) {
 	}
 }
 
+// clearSlots drops every slot; the unapplied ones no longer wait.
 func (l *Leader) clearSlots() {
+	for _, p := range l.slots[min(l.applied, int64(len(l.slots))):] {
+		if p.from != sim.NoNode {
+			l.waits.remove(p.cmd)
+		}
+	}
 	l.slots = l.slots[:0]
 	l.inflight = 0
 }

@@ -69,8 +69,9 @@ func newRig(cfg sim.Config, n int, pipeline int, accs []*Acceptor, m int) *rig {
 	cfg.TimerNames = protocol.TimerNames
 	r := &rig{e: sim.New[protocol.Msg](cfg), text: &bytes.Buffer{}, accs: accs, held: map[slotBallot]protocol.Command{}}
 	r.e.SetTracer(&sim.Tracer{Text: r.text})
+	useNames(r.e)
 	for i := 1; i <= n; i++ {
-		l := &Leader{ID: int64(i), Timeouts: recoveryTimeouts, Pipeline: pipeline}
+		l := &Leader{ID: int32(i), Timeouts: recoveryTimeouts, Pipeline: pipeline}
 		r.leaders = append(r.leaders, l)
 		r.leaderIDs = append(r.leaderIDs, r.e.AddNode(fmt.Sprintf("leader%d", i), l))
 	}
@@ -261,7 +262,7 @@ var scripted = sim.Config{Seed: 1, LatencyMin: sim.Millisecond, LatencyMax: sim.
 
 // cmdOf is cmd as request seq of client.
 func cmdOf(client string, seq uint64, op protocol.Op, key, value string) protocol.Command {
-	return protocol.Command{Op: op, Key: key, Value: value, Client: client, Seq: seq}
+	return protocol.Command{Op: op, Key: sym(key), Value: sym(value), Client: clientID(client), Seq: seq}
 }
 
 func requestMsg(c protocol.Command) protocol.Msg { return protocol.Msg{Kind: protocol.Request, Cmd: c} }
@@ -319,14 +320,14 @@ func TestRecoverHighestBallot(t *testing.T) {
 	assert.LessOrEqual(t, second, 202*sim.Millisecond, "the second campaign waits at most twice the doubled election timeout")
 	assert.Equal(t, b(1, 1), prepares[0])
 	won := prepares[1]
-	assert.Greater(t, won.Round, int64(2), "the new round is above the rejection's")
-	assert.Equal(t, int64(1), won.LeaderID)
+	assert.Greater(t, won.Round, int32(2), "the new round is above the rejection's")
+	assert.Equal(t, int32(1), won.LeaderID)
 
 	leads, unchosen := l.Leading()
 	require.True(t, leads, "leader1 leads in the end\n%s", r.text)
 	assert.Zero(t, unchosen)
 	assert.Equal(t, []protocol.Command{bv}, l.Machine().Applied(), "slot 1 recovers B, accepted at the highest ballot")
-	assert.Equal(t, map[string]string{"k": "B"}, l.Machine().Store().Map())
+	assert.Equal(t, map[string]string{"k": "B"}, l.Machine().Store().Map(names))
 	assert.Equal(t, 2, r.noted(r.leaderIDs[0], protocol.NotePhase1), "two campaigns")
 	assert.Equal(t, 1, r.noted(r.leaderIDs[0], protocol.NotePreempted), "preempted once, by the first rejection; the second finds it standing by")
 	assert.Equal(t, 1, r.noted(r.leaderIDs[0], protocol.NoteRecoveredValue))
@@ -382,7 +383,7 @@ func TestRecoverHoleAsNoop(t *testing.T) {
 	require.True(t, leads, "leader2 leads\n%s", r.text)
 	assert.Equal(t, []protocol.Command{x, noopCmd, z, y}, l.Machine().Applied(), "X, a Noop in the hole, Z, then the new request in slot 4")
 	assert.Equal(t, []protocol.Command{x, z, y}, l.Machine().Effects(), "the Noop has no effect")
-	assert.Equal(t, map[string]string{"x": "1", "y": "2", "z": "3"}, l.Machine().Store().Map())
+	assert.Equal(t, map[string]string{"x": "1", "y": "2", "z": "3"}, l.Machine().Store().Map(names))
 	assert.Equal(t, l.Machine().Applied(), r.reps[0].Machine().Applied(), "the replica learns the same log")
 	require.Len(t, p.got, 1, "the new request is answered\n%s", r.text)
 	assert.Equal(t, protocol.Result{OK: true}, p.got[0].Result)
@@ -549,7 +550,7 @@ func TestRestartedLeaderNeverReusesBallot(t *testing.T) {
 		assert.Equal(t, b(1, 1), bal)
 	}
 	for _, bal := range after {
-		assert.GreaterOrEqual(t, bal.Round, int64(2), "Prepare%v after the restart reuses a round", bal)
+		assert.GreaterOrEqual(t, bal.Round, int32(2), "Prepare%v after the restart reuses a round", bal)
 	}
 	assert.Equal(t, b(1, 1), r.accs[0].Accepted[0].Ballot, "acceptor1 still holds A at (1,1)")
 	assert.Equal(t, a, r.accs[0].Accepted[0].Cmd)
@@ -591,9 +592,9 @@ func TestDuellingCandidatesTerminate(t *testing.T) {
 					for _, l := range r.leaders {
 						l.Timeouts = cf.timeouts
 					}
-					w := &kv.Workload{Requests: 1, Keys: []string{"x"}, Values: kv.Values(2), Put: 1}
+					w := kv.NewWorkload(r.e.Symbols(), 1, []string{"x"}, 2, 0, 1, 0)
 					// The client's own stream of the seed, as cluster draws it.
-					script := w.Script("client1", sim.Stream(seed, "node/client1"), nil)
+					script := w.Script(sim.NodeID(r.e.NumNodes()), sim.Stream(seed, "node/client1"), nil)
 					c := &kv.Client{Targets: r.leaderIDs, Script: script, Timeout: 100 * sim.Millisecond, Retries: 20}
 					r.e.AddNode("client1", c)
 					r.e.Crash(0, r.leaderIDs[0])
@@ -653,7 +654,7 @@ func TestPipelineAppliesInSlotOrder(t *testing.T) {
 	assert.Equal(t, cmds, l.Machine().Applied(), "applied in slot order")
 	assert.Equal(t, cmds, r.reps[0].Machine().Applied(), "the replica applies in slot order")
 	require.Len(t, p.got, 3, "every request is answered\n%s", r.text)
-	want := []protocol.Result{{OK: true}, {OK: true, Value: "1"}, {OK: true}}
+	want := []protocol.Result{{OK: true}, {OK: true, Value: sym("1")}, {OK: true}}
 	for i, m := range p.got {
 		assert.Equal(t, cmds[i], m.Cmd, "answers come in slot order")
 		assert.Equal(t, want[i], m.Result, "answer to %v", m.Cmd)

@@ -23,7 +23,7 @@ func TestStandbyRedirects(t *testing.T) {
 	r.e.Run()
 	require.Len(t, p.got, 1, "%s", r.text)
 	assert.Equal(t, protocol.Redirect, p.got[0].Kind)
-	assert.Equal(t, int64(1), p.got[0].Ballot.LeaderID, "leader1 leads")
+	assert.Equal(t, int32(1), p.got[0].Ballot.LeaderID, "leader1 leads")
 	assert.Equal(t, put, p.got[0].Cmd)
 	r.assertTrace(t, "[leader2] not leading: redirecting client1's request 1 to leader1")
 	assert.Equal(t, 1, r.noted(r.leaderIDs[1], protocol.NoteRedirect))
@@ -42,7 +42,7 @@ func TestStandbyRedirects(t *testing.T) {
 }
 
 // redirector answers every request with a Redirect to leader number hint.
-type redirector struct{ hint int64 }
+type redirector struct{ hint int32 }
 
 func (d *redirector) Start(*kv.Env) {}
 func (d *redirector) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
@@ -77,14 +77,14 @@ func (a *answerer) AppendState(b []byte) []byte { return binary.AppendUvarint(b,
 // the node it came from, or comes from a node the client did not ask, is
 // ignored, and with no retries left the client gives up.
 func TestClientFollowsRedirect(t *testing.T) {
-	w := &kv.Workload{Requests: 1, Keys: []string{"k"}, Values: kv.Values(1), Put: 1}
 	run := func(retries int, first sim.Node[protocol.Msg]) (*kv.Client, *answerer, string) {
 		e, text := testEngine(sim.Millisecond)
 		a := &answerer{}
 		ids := []sim.NodeID{e.AddNode("leader1", first), e.AddNode("leader2", a)}
 		// The client's own stream of the seed, from which it drew its
 		// requests before the redesign.
-		c := &kv.Client{Targets: ids, Script: w.Script("client1", sim.Stream(1, "node/client1"), nil), Timeout: 100 * sim.Millisecond, Retries: retries}
+		w := kv.NewWorkload(e.Symbols(), 1, []string{"k"}, 1, 0, 1, 0)
+		c := &kv.Client{Targets: ids, Script: w.Script(sim.NodeID(e.NumNodes()), sim.Stream(1, "node/client1"), nil), Timeout: 100 * sim.Millisecond, Retries: retries}
 		e.AddNode("client1", c)
 		e.Run()
 		return c, a, text.String()

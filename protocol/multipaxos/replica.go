@@ -66,7 +66,9 @@ func (r *Replica) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	if r.Bugs.Has(protocol.BugReplicaUnordered) {
 		r.applied++
 		r.machine.Apply(m.Cmd)
-		env.Stepf("slot %d: %v (applied on arrival)", m.Slot, m.Cmd)
+		if env.Tracing() {
+			env.Step("slot " + strconv.FormatInt(m.Slot, 10) + ": " + m.Cmd.Text(env) + " (applied on arrival)")
+		}
 		return
 	}
 	if m.Slot > r.applied+1 {
@@ -80,9 +82,9 @@ func (r *Replica) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 		r.applied++
 		_, dup := r.machine.Apply(cmd)
 		if env.Tracing() {
-			text := "slot " + strconv.FormatInt(r.applied, 10) + ": " + cmd.String()
+			text := "slot " + strconv.FormatInt(r.applied, 10) + ": " + cmd.Text(env)
 			if dup {
-				text += " (a retry of " + cmd.Client + "'s request " + strconv.FormatUint(cmd.Seq, 10) + ": no effect)"
+				text += " (a retry of " + cmd.Request(env) + ": no effect)"
 			}
 			env.Step(text)
 		}

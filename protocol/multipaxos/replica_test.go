@@ -20,15 +20,15 @@ func TestReplicaAppliesInSlotOrder(t *testing.T) {
 	commit := func(slot int64, c protocol.Command) protocol.Msg {
 		return protocol.Msg{Kind: protocol.Commit, Slot: slot, Cmd: c}
 	}
-	c1 := protocol.Command{Op: protocol.Put, Key: "x", Value: "1"}
-	c2 := protocol.Command{Op: protocol.Delete, Key: "x"}
-	c3 := protocol.Command{Op: protocol.Put, Key: "x", Value: "3"}
+	c1 := protocol.Command{Op: protocol.Put, Key: sym("x"), Value: sym("1")}
+	c2 := protocol.Command{Op: protocol.Delete, Key: sym("x")}
+	c3 := protocol.Command{Op: protocol.Put, Key: sym("x"), Value: sym("3")}
 	p := &probe{to: rid, burst: true, script: []protocol.Msg{commit(3, c3), commit(1, c1), commit(3, c3), commit(2, c2)}}
 	e.AddNode("leader1", p)
 	e.Run()
 
 	assert.Equal(t, []protocol.Command{c1, c2, c3}, r.Machine().Applied())
-	assert.Equal(t, map[string]string{"x": "3"}, r.Machine().Store().Map())
+	assert.Equal(t, map[string]string{"x": "3"}, r.Machine().Store().Map(names))
 	want := `[   0.000ms] [replica1] Starting
 [   0.000ms] [replica1] slot 3 buffered: waiting for slot 1
 [   0.000ms] [replica1] slot 1: PUT "x" = "1"
@@ -55,7 +55,7 @@ func TestOriginalLeaderPutGet(t *testing.T) {
 	r := &Replica{}
 	l.Replicas = append(l.Replicas, e.AddNode("replica1", r))
 	req := func(seq uint64, op protocol.Op, k, v string) protocol.Msg {
-		return protocol.Msg{Kind: protocol.Request, Cmd: protocol.Command{Op: op, Key: k, Value: v, Client: "client1", Seq: seq}}
+		return protocol.Msg{Kind: protocol.Request, Cmd: protocol.Command{Op: op, Key: sym(k), Value: sym(v), Client: clientID("client1"), Seq: seq}}
 	}
 	c := &probe{to: lid, script: []protocol.Msg{
 		req(1, protocol.Put, "x", "hello"),
@@ -70,11 +70,11 @@ func TestOriginalLeaderPutGet(t *testing.T) {
 	require.Len(t, c.got, 6, "every request is answered (run ended: %+v)", res)
 	want := []protocol.Result{
 		{OK: true},
-		{OK: true, Value: "hello"},
-		{Err: "key already exists: x"},
+		{OK: true, Value: sym("hello")},
+		{Err: protocol.ErrExists},
 		{OK: true},
-		{Err: "key not found: x"},
-		{Err: "key not found: x"},
+		{Err: protocol.ErrNotFound},
+		{Err: protocol.ErrNotFound},
 	}
 	for i, m := range c.got {
 		assert.Equal(t, protocol.Reply, m.Kind)
