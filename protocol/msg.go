@@ -26,9 +26,10 @@ const (
 	Fetch
 	Redirect
 	HeartbeatAck
+	Snapshot
 )
 
-var msgNames = [...]string{"Request", "Reply", "Prepare", "Promise", "PrepareRejected", "Accept", "Accepted", "AcceptRejected", "Commit", "Heartbeat", "Fetch", "Redirect", "HeartbeatAck"}
+var msgNames = [...]string{"Request", "Reply", "Prepare", "Promise", "PrepareRejected", "Accept", "Accepted", "AcceptRejected", "Commit", "Heartbeat", "Fetch", "Redirect", "HeartbeatAck", "Snapshot"}
 
 // String is the message type's name.
 func (t MsgType) String() string {
@@ -63,20 +64,23 @@ type Entry struct {
 //	Request         Cmd                    client -> leader or server
 //	Reply           Cmd, Result            answers the request Cmd
 //	Prepare         Ballot                 leader -> acceptor (Phase 1a)
-//	Promise         Ballot, Entries        acceptor -> leader (Phase 1b)
+//	Promise         Ballot, Payload        acceptor -> leader (Phase 1b): entries above its snapshot, and the snapshot
 //	PrepareRejected Ballot (the promised)  acceptor -> leader
 //	Accept          Ballot, Slot, Cmd      leader -> acceptor (Phase 2a)
 //	Accepted        Ballot, Slot           acceptor -> leader (Phase 2b)
 //	AcceptRejected  Ballot (promised), Slot
 //	Commit          Slot, Cmd              leader -> replica
 //	Heartbeat       Ballot, Slot (applied) leader -> other leaders, acceptors, replicas
-//	HeartbeatAck    Ballot (the promised)  acceptor -> leader: still here, and what it promised
+//	HeartbeatAck    Ballot (the promised), Slot (its snapshot's)
+//	                                       acceptor -> leader: still here, what it promised, how far it compacted
+//	Snapshot        Payload.Snap           leader -> acceptor: keep it, forget the entries it covers;
+//	                                       leader -> replica, acceptor -> leader: install it, you are behind it
 //	Fetch           Slot (first missing)   replica -> leader: send me commits from Slot
 //	Redirect        Ballot, Cmd            standby leader -> client: Ballot.LeaderID leads, ask it
 type Msg struct {
 	Slot    int64
 	Cmd     Command
-	Entries []Entry // Promise only
+	Payload *Payload // Promise and Snapshot only
 	Ballot  Ballot
 	Result  Result
 	Kind    MsgType
@@ -111,7 +115,7 @@ func (m Msg) AppendJSON(b []byte, n sim.Names) []byte {
 	}
 	if m.Kind == Promise {
 		b = append(b, `,"accepted":[`...)
-		for i, e := range m.Entries {
+		for i, e := range m.Entries() {
 			if i > 0 {
 				b = append(b, ',')
 			}
@@ -124,6 +128,15 @@ func (m Msg) AppendJSON(b []byte, n sim.Names) []byte {
 			b = append(b, '}')
 		}
 		b = append(b, ']')
+	}
+	if snap := m.Snap(); snap != nil {
+		b = append(b, `,"snapshot":{"slot":`...)
+		b = strconv.AppendInt(b, snap.Slot, 10)
+		b = sim.AppendJSONInt(b, "keys", int64(snap.Keys))
+		b = append(b, '}')
+	}
+	if m.Kind == HeartbeatAck && m.Slot > 0 {
+		b = sim.AppendJSONInt(b, "compacted", m.Slot)
 	}
 	return append(b, '}')
 }

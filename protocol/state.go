@@ -80,9 +80,10 @@ func (m Msg) AppendState(b []byte) []byte {
 	b = binary.AppendVarint(b, m.Slot)
 	b = m.Cmd.AppendState(b)
 	b = m.Result.AppendState(b)
-	b = binary.AppendUvarint(b, uint64(len(m.Entries)))
-	for _, e := range m.Entries {
+	b = binary.AppendUvarint(b, uint64(len(m.Entries())))
+	for _, e := range m.Entries() {
 		b = e.AppendState(b)
 	}
+	b = m.Snap().AppendState(b)
 	return b
 }

@@ -108,6 +108,12 @@ type Scenario struct {
 	// Pipeline is how many new requests a leader keeps in Phase 2 at once
 	// (default 1, the original's one at a time; 1..1000).
 	Pipeline int `toml:"pipeline"`
+	// SnapshotEvery is how often, in slots applied, the nodes compact their
+	// logs into a snapshot (log compaction; default 1000; 0: never): the
+	// leader sends it to the acceptors, which then forget the entries it
+	// covers, and a node behind it installs it instead of the slots. It
+	// bounds the memory of a long run.
+	SnapshotEvery int `toml:"snapshot_every"`
 	// Bugs switches on catalogued protocol bugs by name (protocol.Catalogue;
 	// `multipaxos-kv bugs` lists them), for teaching and for testing the
 	// checks; none by default. The -bug flag adds to it.
@@ -181,6 +187,9 @@ type Timeouts struct {
 	ClientRetries int `toml:"client_retries"`
 }
 
+// MaxSnapshotEvery bounds snapshot_every.
+const MaxSnapshotEvery = 1_000_000_000
+
 // MaxPipeline bounds pipeline.
 const MaxPipeline = 1000
 
@@ -236,13 +245,14 @@ func (f Fault) Kind() string {
 // over the result never changes the next call's defaults.
 func Default() Scenario {
 	return Scenario{
-		Seed:      1,
-		Protocol:  ProtocolMultiPaxos,
-		TimeLimit: Duration(60 * time.Second),
-		MaxEvents: 1_000_000,
-		Liveness:  true,
-		Pipeline:  1,
-		Nodes:     Nodes{Leaders: 1, Acceptors: 3, Replicas: 2, Clients: 3},
+		Seed:          1,
+		Protocol:      ProtocolMultiPaxos,
+		TimeLimit:     Duration(60 * time.Second),
+		MaxEvents:     1_000_000,
+		Liveness:      true,
+		Pipeline:      1,
+		SnapshotEvery: 1000,
+		Nodes:         Nodes{Leaders: 1, Acceptors: 3, Replicas: 2, Clients: 3},
 		Workload: Workload{
 			RequestsPerClient: 5,
 			Keys:              []string{"a", "b", "c", "d", "e"},

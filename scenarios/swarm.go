@@ -14,6 +14,8 @@ import (
 // the run's seed is seed too. What is drawn:
 //   - latency_min in [0, 2ms] and latency_max up to 20ms above it;
 //   - drop and duplicate: each 0 half of the time, else in [0, 0.2];
+//   - snapshot_every: half of the time 1 to 4, so that logs are compacted
+//     (and snapshots installed) all through the run;
 //   - 0 to 4 faults among: the crash of a faulty acceptor or of a replica,
 //     with or without a restart; a partition that cuts the faulty acceptors
 //     from the rest, healed or not; a partition that cuts leader1 from the
@@ -62,6 +64,11 @@ func Swarm(base Scenario, seed uint64) Scenario {
 	}
 	s.Network.Drop = chance()
 	s.Network.Duplicate = chance()
+	// Log compaction every 1 to 4 slots for half of the seeds, drawn from a
+	// stream of its own so that the other draws stay what they were.
+	if c := rand.New(rand.NewPCG(seed, 0x434f_4d50_4143_54)); s.SnapshotEvery > 0 && c.IntN(2) == 0 { // "COMPACT"
+		s.SnapshotEvery = 1 + c.IntN(4)
+	}
 	if r.IntN(8) == 0 && needsScaling(s) {
 		s.Liveness = false // misconfigured on purpose: safety only
 	} else {

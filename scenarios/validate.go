@@ -99,6 +99,9 @@ func (s *Scenario) problems() []Problem {
 	ps = append(ps, durationLimit("time_limit", s.TimeLimit)...)
 	between("max_events", s.MaxEvents, 1, MaxEventsLimit)
 	between("pipeline", s.Pipeline, 1, MaxPipeline)
+	if s.SnapshotEvery < 0 || s.SnapshotEvery > MaxSnapshotEvery {
+		add("snapshot_every", "must be 0 (never) .. %d, got %d", MaxSnapshotEvery, s.SnapshotEvery)
+	}
 	for i, name := range s.Bugs {
 		if _, err := protocol.LookupBug(name); err != nil {
 			add(fmt.Sprintf("bugs[%d]", i), "%s", err.Error())

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -19,44 +20,114 @@ var (
 	get3 = protocol.Command{Op: protocol.Get, Key: sym("a"), Client: clientNamed("client3"), Seq: 1}
 )
 
-func TestAgreement(t *testing.T) {
+// watchLogs feeds w the learners' logs, one command of each learner in turn
+// (the order of a run, roughly), each command taking effect unless listed
+// in retries.
+func watchLogs(w *LogWatch, logs [][]protocol.Command, retries map[int]bool, chosen ...*Chosen) {
+	var ch *Chosen
+	if len(chosen) > 0 {
+		ch = chosen[0]
+	}
+	for i := 0; ; i++ {
+		any := false
+		for l, log := range logs {
+			if i < len(log) {
+				any = true
+				w.Applied(l, log[i], !retries[i] && log[i].Op != protocol.Noop, ch)
+			}
+		}
+		if !any {
+			return
+		}
+	}
+}
+
+func TestLogWatchAgreement(t *testing.T) {
 	cases := []struct {
-		name string
-		ls   []Learner
-		err  string
+		name  string
+		names []string
+		logs  [][]protocol.Command
+		err   string
 	}{
-		{"empty", nil, ""},
-		{"equal logs", []Learner{{Name: "l", Applied: []protocol.Command{put1, get3}}, {Name: "r", Applied: []protocol.Command{put1, get3}}}, ""},
-		{"prefixes agree", []Learner{{Name: "l", Applied: []protocol.Command{put1, get3}}, {Name: "r", Applied: []protocol.Command{put1}}, {Name: "s"}}, ""},
-		{"two commands in slot 1", []Learner{{Name: "leader1", Applied: []protocol.Command{put1}}, {Name: "replica1", Applied: []protocol.Command{put2}}},
+		{"empty", nil, nil, ""},
+		{"equal logs", []string{"l", "r"}, [][]protocol.Command{{put1, get3}, {put1, get3}}, ""},
+		{"prefixes agree", []string{"l", "r", "s"}, [][]protocol.Command{{put1, get3}, {put1}, nil}, ""},
+		{"two commands in slot 1", []string{"leader1", "replica1"}, [][]protocol.Command{{put1}, {put2}},
 			`slot 1: leader1 applied PUT "a" = "v1" (client1 #1) but replica1 applied PUT "a" = "v2" (client2 #1)`},
-		{"disagreement behind a longer log", []Learner{{Name: "r1", Applied: []protocol.Command{put1}}, {Name: "r2", Applied: []protocol.Command{put1, get3}}, {Name: "r3", Applied: []protocol.Command{put1, put2}}},
+		{"disagreement behind a longer log", []string{"r1", "r2", "r3"}, [][]protocol.Command{{put1}, {put1, get3}, {put1, put2}},
 			`slot 2: r2 applied GET "a" (client3 #1) but r3 applied PUT "a" = "v2" (client2 #1)`},
-		{"same op from another request", []Learner{{Name: "a", Applied: []protocol.Command{put1}}, {Name: "b", Applied: []protocol.Command{{Op: protocol.Put, Key: sym("a"), Value: sym("v1"), Client: clientNamed("client1"), Seq: 2}}}},
+		{"same op from another request", []string{"a", "b"}, [][]protocol.Command{{put1}, {{Op: protocol.Put, Key: sym("a"), Value: sym("v1"), Client: clientNamed("client1"), Seq: 2}}},
 			`slot 1: a applied PUT "a" = "v1" (client1 #1) but b applied PUT "a" = "v1" (client1 #2)`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := Agreement(c.ls, linClientName)
+			var first []protocol.Command
+			w := NewLogWatch(linClientName, c.names, false, func(cmd protocol.Command) { first = append(first, cmd) })
+			watchLogs(w, c.logs, nil)
 			if c.err == "" {
-				assert.NoError(t, err)
+				assert.NoError(t, w.Agreement())
+				var longest []protocol.Command
+				for _, l := range c.logs {
+					if len(l) > len(longest) {
+						longest = l
+					}
+				}
+				assert.Equal(t, longest, first, "each slot's first command, in slot order")
 			} else {
-				assert.EqualError(t, err, c.err)
+				assert.EqualError(t, w.Agreement(), c.err)
 			}
 		})
 	}
 }
 
+// TestLogWatchRestart: a learner whose machine restarts applies the log
+// again and is checked again; one that installs a snapshot goes on from its
+// slot, and a snapshot that differs from the log applied is a disagreement.
+func TestLogWatchRestart(t *testing.T) {
+	w := NewLogWatch(linClientName, []string{"leader1", "replica1"}, false, nil)
+	watchLogs(w, [][]protocol.Command{{put1, get3}, {put1, get3}}, nil)
+	w.Restart(1, 0, 0)
+	w.Applied(1, put1, true, nil)
+	assert.NoError(t, w.Agreement())
+	assert.NoError(t, w.ExactlyOnce(), "a restarted machine is a new learner for exactly-once")
+	w.Applied(1, put2, true, nil)
+	assert.EqualError(t, w.Agreement(), `slot 2: leader1 applied GET "a" (client3 #1) but replica1 applied PUT "a" = "v2" (client2 #1)`)
+
+	w = NewLogWatch(linClientName, []string{"leader1", "replica1"}, false, nil)
+	watchLogs(w, [][]protocol.Command{{put1, get3, put2}, {put1}}, nil)
+	d := protocol.Chain(protocol.Chain(0, put1), get3)
+	w.Restart(1, 2, d)
+	w.Applied(1, put2, true, nil)
+	assert.NoError(t, w.Agreement(), "a snapshot of slots 1..2, then slot 3")
+	w.Restart(1, 2, d+1)
+	assert.EqualError(t, w.Agreement(), "replica1 installed a snapshot of slots 1..2 that differs from the log leader1 applied")
+}
+
+// TestLogWatchForget: the slots every learner passed are dropped once the
+// floor allows it, and a learner applying one of them again is caught.
+func TestLogWatchForget(t *testing.T) {
+	w := NewLogWatch(linClientName, []string{"l", "r"}, false, nil)
+	watchLogs(w, [][]protocol.Command{{put1, get3, put2}, {put1, get3}}, nil)
+	w.Forget(1)
+	assert.Equal(t, 2, w.Kept(), "the floor keeps slot 2 and up")
+	w.Forget(9)
+	assert.Equal(t, 1, w.Kept(), "r has not passed slot 3")
+	w.Applied(1, put2, true, nil)
+	assert.NoError(t, w.Agreement())
+	w.Restart(1, 0, 0)
+	w.Applied(1, put1, true, nil)
+	assert.EqualError(t, w.Agreement(), `slot 1: r applied PUT "a" = "v1" (client1 #1) again, below slot 3, from which every node recovers by snapshot`)
+}
+
 func TestConvergence(t *testing.T) {
-	log := []protocol.Command{put1}
 	cases := []struct {
 		name string
 		ls   []Learner
 		err  string
 	}{
-		{"same prefix same store", []Learner{{Name: "a", Applied: log, Store: map[string]string{"a": "v1"}}, {Name: "b", Applied: log, Store: map[string]string{"a": "v1"}}}, ""},
-		{"different prefixes may differ", []Learner{{Name: "a", Applied: log, Store: map[string]string{"a": "v1"}}, {Name: "b", Store: map[string]string{}}}, ""},
-		{"same prefix, different store", []Learner{{Name: "a", Applied: log, Store: map[string]string{"a": "v1"}}, {Name: "b", Applied: log, Store: map[string]string{"a": "v2"}}},
+		{"same prefix same store", []Learner{{Name: "a", Len: 1, Store: map[string]string{"a": "v1"}}, {Name: "b", Len: 1, Store: map[string]string{"a": "v1"}}}, ""},
+		{"different prefixes may differ", []Learner{{Name: "a", Len: 1, Store: map[string]string{"a": "v1"}}, {Name: "b", Store: map[string]string{}}}, ""},
+		{"same prefix, different store", []Learner{{Name: "a", Len: 1, Store: map[string]string{"a": "v1"}}, {Name: "b", Len: 1, Store: map[string]string{"a": "v2"}}},
 			"a and b both applied 1 slots but hold different stores: {a=v1} vs {a=v2}"},
 	}
 	for _, c := range cases {
@@ -73,18 +144,31 @@ func TestConvergence(t *testing.T) {
 
 func TestVerdictText(t *testing.T) {
 	assert.Equal(t, "ok", Verdict{Name: "x"}.Text())
-	assert.Equal(t, Agreement([]Learner{{Name: "a", Applied: []protocol.Command{put1}}, {Name: "b", Applied: []protocol.Command{put2}}}, linClientName).Error(),
-		Verdict{Name: "agreement", Err: Agreement([]Learner{{Name: "a", Applied: []protocol.Command{put1}}, {Name: "b", Applied: []protocol.Command{put2}}}, linClientName)}.Text())
+	err := errors.New("slot 1: a applied X but b applied Y")
+	assert.Equal(t, err.Error(), Verdict{Name: "agreement", Err: err}.Text())
+	assert.Equal(t, "n", Verdict{Name: "x", Note: "n"}.Text())
 }
 
-func TestExactlyOnce(t *testing.T) {
+func TestLogWatchExactlyOnce(t *testing.T) {
 	noop := protocol.Command{Op: protocol.Noop}
-	assert.NoError(t, ExactlyOnce([]Learner{{Name: "l", Effects: []protocol.Command{put1, noop, get3, noop}}}, linClientName), "noops are not requests")
-	assert.NoError(t, ExactlyOnce([]Learner{{Name: "a", Effects: []protocol.Command{put1}}, {Name: "b", Effects: []protocol.Command{put1}}}, linClientName), "one effect in each learner")
-	assert.NoError(t, ExactlyOnce([]Learner{{Name: "l", Applied: []protocol.Command{put1, get3, put1}, Effects: []protocol.Command{put1, get3}}}, linClientName),
-		"a retry may reach the log twice if it takes effect once")
-	err := ExactlyOnce([]Learner{{Name: "replica1", Effects: []protocol.Command{put1, get3, put1}}}, linClientName)
-	assert.EqualError(t, err, `client1 #1 took effect twice on replica1: effects 1 and 3 (PUT "a" = "v1")`)
+	w := NewLogWatch(linClientName, []string{"l"}, false, nil)
+	watchLogs(w, [][]protocol.Command{{put1, noop, get3, noop}}, nil)
+	assert.NoError(t, w.ExactlyOnce(), "noops are not requests")
+	w = NewLogWatch(linClientName, []string{"a", "b"}, false, nil)
+	watchLogs(w, [][]protocol.Command{{put1}, {put1}}, nil)
+	assert.NoError(t, w.ExactlyOnce(), "one effect in each learner")
+	w = NewLogWatch(linClientName, []string{"l"}, false, nil)
+	watchLogs(w, [][]protocol.Command{{put1, get3, put1}}, map[int]bool{2: true})
+	assert.NoError(t, w.ExactlyOnce(), "a retry may reach the log twice if it takes effect once")
+	w = NewLogWatch(linClientName, []string{"replica1"}, false, nil)
+	watchLogs(w, [][]protocol.Command{{put1, get3, put1}}, nil)
+	assert.EqualError(t, w.ExactlyOnce(), `client1 #1 took effect twice on replica1: again at slot 3 (PUT "a" = "v1")`)
+	big := put1
+	big.Seq = 1000
+	w.Applied(0, big, true, nil)
+	big.Seq = 1001
+	w.Applied(0, big, true, nil)
+	assert.EqualError(t, w.ExactlyOnce(), `client1 #1 took effect twice on replica1: again at slot 3 (PUT "a" = "v1")`, "the first failure stays")
 }
 
 func TestLiveness(t *testing.T) {
@@ -128,11 +212,19 @@ func TestChosen(t *testing.T) {
 	c.Accepted(1, 1, b2, put1)
 	c.Accepted(2, 1, b2, put1)
 	assert.NoError(t, c.Err())
-	assert.NoError(t, c.Applied([]Learner{{Name: "leader1", Applied: []protocol.Command{put1}}}))
-	assert.EqualError(t, c.Applied([]Learner{{Name: "leader1", Applied: []protocol.Command{put2}}}),
+	applied := func(log ...protocol.Command) error {
+		w := NewLogWatch(linClientName, []string{"leader1"}, false, nil)
+		watchLogs(w, [][]protocol.Command{log}, nil, c)
+		return w.Agreement()
+	}
+	assert.NoError(t, applied(put1))
+	assert.EqualError(t, applied(put2),
 		`leader1 applied PUT "a" = "v2" (client2 #1) at slot 1, where PUT "a" = "v1" (client1 #1) was chosen`)
-	assert.EqualError(t, c.Applied([]Learner{{Name: "replica1", Applied: []protocol.Command{put1, get3}}}),
-		`replica1 applied GET "a" at slot 2, where nothing was chosen`)
+	assert.EqualError(t, applied(put1, get3),
+		`leader1 applied GET "a" at slot 2, where nothing was chosen`)
+	if ch, ok := c.Choice(1); assert.True(t, ok) {
+		assert.Equal(t, put1, ch)
+	}
 
 	// Votes for another command at another ballot: a second choice for slot 1.
 	b3 := protocol.Ballot{Round: 3, LeaderID: 1}

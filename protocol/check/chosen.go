@@ -17,8 +17,11 @@ import (
 type Chosen struct {
 	quorum int
 	names  sim.Names   // for the text of a failure
-	slots  []slotVotes // slot s at index s-1
-	err    error
+	slots  []slotVotes // slot s at index s-1-base
+	base   int64       // the slots forgotten (Forget)
+	// chosenBelow counts the chosen slots forgotten, for Slots.
+	chosenBelow int
+	err         error
 	// state caches AppendState's encoding while stateOK; Accepted clears it.
 	state   []byte
 	stateOK bool
@@ -59,17 +62,18 @@ func (c *Chosen) Reset() {
 		sv.chosen, sv.choice = false, choice{}
 	}
 	c.slots = c.slots[:0]
+	c.base, c.chosenBelow = 0, 0
 	c.err = nil
 	c.stateOK = false
 }
 
 // Accepted records that acceptor accepted cmd for slot at ballot b.
 func (c *Chosen) Accepted(acceptor int, slot int64, b protocol.Ballot, cmd protocol.Command) {
-	if slot < 1 {
-		return
+	if slot <= c.base {
+		return // forgotten: no acceptor votes there any more
 	}
 	c.stateOK = false
-	for int64(len(c.slots)) < slot {
+	for c.base+int64(len(c.slots)) < slot {
 		if len(c.slots) < cap(c.slots) {
 			c.slots = c.slots[:len(c.slots)+1] // reuse the slot's old arrays
 			// ... but none of its old votes: past the length they may be
@@ -80,7 +84,7 @@ func (c *Chosen) Accepted(acceptor int, slot int64, b protocol.Ballot, cmd proto
 			c.slots = append(c.slots, slotVotes{})
 		}
 	}
-	sv := &c.slots[slot-1]
+	sv := &c.slots[slot-1-c.base]
 	var bv *ballotVotes
 	for i := range sv.ballots {
 		if sv.ballots[i].ballot == b {
@@ -129,7 +133,7 @@ func (c *Chosen) Err() error { return c.err }
 
 // Slots is the number of slots chosen so far.
 func (c *Chosen) Slots() int {
-	n := 0
+	n := c.chosenBelow
 	for i := range c.slots {
 		if c.slots[i].chosen {
 			n++
@@ -138,26 +142,38 @@ func (c *Chosen) Slots() int {
 	return n
 }
 
-// Applied checks the learners against what was chosen: a node may apply at
-// slot N only the command chosen there.
-func (c *Chosen) Applied(ls []Learner) error {
-	for _, l := range ls {
-		for i, cmd := range l.Applied {
-			slot := int64(i + 1)
-			var ch choice
-			ok := i < len(c.slots) && c.slots[i].chosen
-			if ok {
-				ch = c.slots[i].choice
-			}
-			switch {
-			case !ok:
-				return fmt.Errorf("%s applied %s at slot %d, where nothing was chosen", l.Name, cmd.Text(c.names), slot)
-			case !ch.cmd.Same(cmd):
-				return fmt.Errorf("%s applied %s at slot %d, where %s was chosen", l.Name, cmd.Tagged(c.names), slot, ch.cmd.Tagged(c.names))
-			}
+// Choice is the command chosen at slot, if any; a slot forgotten reports
+// nothing chosen.
+func (c *Chosen) Choice(slot int64) (protocol.Command, bool) {
+	i := slot - 1 - c.base
+	if i < 0 || i >= int64(len(c.slots)) || !c.slots[i].chosen {
+		return protocol.Command{}, false
+	}
+	return c.slots[i].choice.cmd, true
+}
+
+// Forget drops the votes of the slots up to floor: once every acceptor has
+// compacted its log past a slot, nobody votes there again. The slots are
+// kept, empty, for reuse.
+func (c *Chosen) Forget(floor int64) {
+	k := int(min(floor-c.base, int64(len(c.slots))))
+	if k <= 0 {
+		return
+	}
+	for i := range k {
+		if c.slots[i].chosen {
+			c.chosenBelow++
 		}
 	}
-	return nil
+	// Rotate the forgotten slots to the end, so that their vote arrays are
+	// reused and never shared.
+	n := len(c.slots)
+	for i := 0; i+k < n; i++ {
+		c.slots[i], c.slots[i+k] = c.slots[i+k], c.slots[i]
+	}
+	c.slots = c.slots[:n-k]
+	c.base += int64(k)
+	c.stateOK = false
 }
 
 // CloneInto makes d a copy of c, reusing d's memory (d may be nil).
@@ -166,6 +182,7 @@ func (c *Chosen) CloneInto(d *Chosen) *Chosen {
 		d = &Chosen{}
 	}
 	d.quorum, d.names, d.err, d.stateOK = c.quorum, c.names, c.err, false
+	d.base, d.chosenBelow = c.base, c.chosenBelow
 	old := d.slots[:cap(d.slots)]
 	d.slots = d.slots[:0]
 	for i := range c.slots {
@@ -204,6 +221,7 @@ func (c *Chosen) AppendState(b []byte) []byte {
 }
 
 func (c *Chosen) appendState(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(c.base))
 	b = binary.AppendUvarint(b, uint64(len(c.slots)))
 	for i := range c.slots {
 		sv := &c.slots[i]

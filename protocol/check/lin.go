@@ -163,18 +163,6 @@ func Linearizable(h []kv.HistoryEvent, n sim.Names, log []protocol.Command, budg
 	return r
 }
 
-// Longest is the applied log of the learner that applied the most, the
-// first of those in ls: with Agreement, every other log is a prefix of it.
-func Longest(ls []Learner) []protocol.Command {
-	var log []protocol.Command
-	for _, l := range ls {
-		if len(l.Applied) > len(log) {
-			log = l.Applied
-		}
-	}
-	return log
-}
-
 // linClock maps the history's virtual times to porcupine's timestamps so
 // that real-time order is exactly the history's execution order.
 //

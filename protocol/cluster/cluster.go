@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"unsafe"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
@@ -59,9 +60,18 @@ type Cluster struct {
 	// another cluster: it is copied before its first change.
 	chosenShared bool
 	paths        Paths
-	ls           []check.Learner   // reused by Safety
-	history      []kv.HistoryEvent // the clients' invocations and answers, in order
-	streams      []*sim.Reseedable // each client's workload stream, reused across seeds
+	// watch follows the learners' logs as they apply them (agreement,
+	// applied-as-chosen, exactly-once), fed by the nodes' records.
+	watch *check.LogWatch
+	// learnerIdx is, by node id, the node's index among the learners (-1:
+	// not one).
+	learnerIdx []int
+	// linLog is the log order, each slot's first command, for the
+	// linearizability check.
+	linLog  []protocol.Command
+	ls      []check.Learner   // reused by Safety
+	history []kv.HistoryEvent // the clients' invocations and answers, in order
+	streams []*sim.Reseedable // each client's workload stream, reused across seeds
 }
 
 // New builds the nodes of s and schedules its faults. s must be valid.
@@ -100,7 +110,7 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 	machine := kv.Machine{NoSessions: bugs.Has(protocol.BugNoSessions)}
 	targets := t.Leaders // leader1 first: with one leader, the original's direct handle
 	if t.Server != sim.NoNode {
-		e.AddNode(t.Names[t.Server], &kv.Server{})
+		e.AddNode(t.Names[t.Server], &kv.Server{SnapshotEvery: int64(s.SnapshotEvery)})
 		targets = []sim.NodeID{t.Server}
 	} else {
 		timeouts := multipaxos.Timeouts{
@@ -110,7 +120,7 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 		}
 		for i, id := range t.Leaders {
 			peers := append(append([]sim.NodeID(nil), t.Leaders[:i]...), t.Leaders[i+1:]...)
-			l := &multipaxos.Leader{ID: int32(i + 1), Acceptors: t.Acceptors, Replicas: t.Replicas, Peers: peers, Timeouts: timeouts, Pipeline: s.Pipeline, Bugs: bugs}
+			l := &multipaxos.Leader{ID: int32(i + 1), Acceptors: t.Acceptors, Replicas: t.Replicas, Peers: peers, Timeouts: timeouts, Pipeline: s.Pipeline, Bugs: bugs, SnapshotEvery: int64(s.SnapshotEvery)}
 			*l.Machine() = machine
 			e.AddNode(t.Names[id], l)
 		}
@@ -118,12 +128,22 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 			e.AddNode(t.Names[id], &multipaxos.Acceptor{Bugs: bugs})
 		}
 		for _, id := range t.Replicas {
-			r := &multipaxos.Replica{Bugs: bugs}
+			r := &multipaxos.Replica{Bugs: bugs, SnapshotEvery: int64(s.SnapshotEvery)}
 			*r.Machine() = machine
 			e.AddNode(t.Names[id], r)
 		}
 		c.chosen = check.NewChosen(t.Quorum(), e)
 	}
+	c.learnerIdx = make([]int, len(t.Names))
+	for i := range c.learnerIdx {
+		c.learnerIdx[i] = -1
+	}
+	var lnames []string
+	for i, id := range t.Learners() {
+		c.learnerIdx[id] = i
+		lnames = append(lnames, t.Names[id])
+	}
+	c.watch = check.NewLogWatch(e, lnames, t.Server != sim.NoNode, c.first)
 	for _, id := range t.Clients {
 		e.AddNode(t.Names[id], &kv.Client{Targets: targets, Timeout: sim.Duration(s.Timeouts.Client.D()), Retries: s.Timeouts.ClientRetries})
 	}
@@ -185,6 +205,25 @@ func (c *Cluster) observe() {
 // record keeps a client's invocation or answer (kv.Client records them with
 // Env.Record) in the history, and traces it as an invoke or return record.
 func (c *Cluster) record(client sim.NodeID, m protocol.Msg) {
+	switch m.Kind {
+	case protocol.Commit:
+		if l := c.learnerIdx[client]; l >= 0 {
+			c.watch.Applied(l, m.Cmd, m.Result.OK, c.chosen)
+			if c.watch.Kept() > 2*c.window() {
+				c.forget()
+			}
+		}
+		return
+	case protocol.Snapshot:
+		if l := c.learnerIdx[client]; l >= 0 {
+			var digest uint64
+			if s := m.Snap(); s != nil {
+				digest = s.Digest
+			}
+			c.watch.Restart(l, m.Slot, digest)
+		}
+		return
+	}
 	h, ok := kv.History(c.Engine.Now(), client, m)
 	if !ok {
 		return
@@ -223,6 +262,33 @@ func (c *Cluster) record(client sim.NodeID, m protocol.Msg) {
 	})
 }
 
+// first receives each slot's first command, in slot order.
+func (c *Cluster) first(cmd protocol.Command) { c.linLog = append(c.linLog, cmd) }
+
+// window is how many slots the log watch keeps before it tries to forget:
+// the compaction interval, or 1024 without compaction.
+func (c *Cluster) window() int { return max(int(c.Scenario.SnapshotEvery), 1024) }
+
+// forget lets the log watch and the chosen-value watch drop the slots that
+// every acceptor has compacted: no node applies or votes there again.
+func (c *Cluster) forget() {
+	if c.Topology.Server != sim.NoNode {
+		return
+	}
+	floor := int64(math.MaxInt64)
+	for _, id := range c.Topology.Acceptors {
+		floor = min(floor, c.acceptor(id).Base())
+	}
+	if floor == 0 {
+		return
+	}
+	c.watch.Forget(floor)
+	if c.chosenShared {
+		c.chosen, c.chosenShared = c.chosen.CloneInto(nil), false
+	}
+	c.chosen.Forget(floor)
+}
+
 // History is the client history recorded so far, in order.
 func (c *Cluster) History() []kv.HistoryEvent { return c.history }
 
@@ -248,7 +314,7 @@ func (c *Cluster) settled() bool {
 			return false
 		}
 	}
-	var most int
+	var most int64
 	for _, id := range c.Topology.Leaders {
 		l := c.leader(id)
 		if leading, unchosen := l.Leading(); leading && unchosen > 0 {
@@ -277,11 +343,11 @@ func (c *Cluster) observeSend(from, _ sim.NodeID, m protocol.Msg) {
 		return
 	}
 	a := c.acceptor(from)
-	if m.Slot >= 1 && m.Slot <= int64(len(a.Accepted)) {
+	if m.Slot > a.Base() && m.Slot <= a.Base()+int64(len(a.Accepted)) {
 		if c.chosenShared {
 			c.chosen, c.chosenShared = c.chosen.CloneInto(nil), false
 		}
-		c.chosen.Accepted(i, m.Slot, m.Ballot, a.Accepted[m.Slot-1].Cmd)
+		c.chosen.Accepted(i, m.Slot, m.Ballot, a.Entry(m.Slot).Cmd)
 	}
 }
 
@@ -302,6 +368,8 @@ func (c *Cluster) Reset(seed uint64) {
 	if c.chosen != nil {
 		c.chosen.Reset()
 	}
+	c.watch.Reset()
+	c.linLog = c.linLog[:0]
 	c.paths = Paths{}
 	c.history = c.history[:0]
 	c.tracer = nil
@@ -317,15 +385,18 @@ func (c *Cluster) CloneInto(d *Cluster) *Cluster {
 		d = &Cluster{}
 	}
 	eng := d.Engine
-	ls, history := d.ls, d.history
-	*d = Cluster{Scenario: c.Scenario, Topology: c.Topology, opt: c.opt, workload: c.workload, paths: c.paths, ls: ls, streams: c.streams}
+	ls, history, watch, linLog := d.ls, d.history, d.watch, d.linLog
+	*d = Cluster{Scenario: c.Scenario, Topology: c.Topology, opt: c.opt, workload: c.workload, paths: c.paths, ls: ls, streams: c.streams, learnerIdx: c.learnerIdx}
 	d.history = append(history[:0], c.history...)
+	d.linLog = append(linLog[:0], c.linLog...)
 	d.opt.Text, d.opt.JSON, d.opt.Record, d.opt.Replay = nil, nil, false, nil
 	d.Engine = c.Engine.CloneInto(eng)
 	if c.chosen != nil {
 		// Copy on write: most steps send no vote.
 		d.chosen, d.chosenShared, c.chosenShared = c.chosen, true, true
 	}
+	d.watch = c.watch.CloneInto(watch)
+	d.watch.OnFirst(d.first)
 	if eng == nil {
 		d.observe() // a reused engine keeps the observers bound to d
 	}
@@ -335,7 +406,7 @@ func (c *Cluster) CloneInto(d *Cluster) *Cluster {
 // Footprint estimates the bytes a copy of the cluster holds (see
 // sim.Engine.Footprint), for the explorer's memory bound.
 func (c *Cluster) Footprint() int {
-	return c.Engine.Footprint() + 512 + cap(c.history)*int(unsafe.Sizeof(kv.HistoryEvent{}))
+	return c.Engine.Footprint() + 1024 + cap(c.history)*int(unsafe.Sizeof(kv.HistoryEvent{})) + cap(c.linLog)*int(unsafe.Sizeof(protocol.Command{}))
 }
 
 // appendHistory encodes the client history in order, without times: whether

@@ -125,7 +125,7 @@ func (c *Cluster) learners(dst []check.Learner, withStores bool) []check.Learner
 	dst = dst[:0]
 	for _, id := range c.Topology.Learners() {
 		m := c.machine(id)
-		l := check.Learner{Name: c.Topology.Names[id], Applied: m.Applied(), Effects: m.Effects()}
+		l := check.Learner{Name: c.Topology.Names[id], Len: m.Len()}
 		if withStores {
 			l.Store = m.Store().Map(c.Engine)
 		}
@@ -135,17 +135,15 @@ func (c *Cluster) learners(dst []check.Learner, withStores bool) []check.Learner
 }
 
 // agreement is the agreement check: the chosen-value watch, then the
-// learners' logs against each other and against what was chosen.
-func (c *Cluster) agreement(ls []check.Learner) error {
-	agreement := check.Agreement(ls, c.Engine)
+// learners' logs against each other and against what was chosen, as the
+// log watch followed them.
+func (c *Cluster) agreement() error {
 	if c.chosen != nil {
 		if err := c.chosen.Err(); err != nil {
 			return err
-		} else if agreement == nil {
-			return c.chosen.Applied(ls)
 		}
 	}
-	return agreement
+	return c.watch.Agreement()
 }
 
 // Safety checks the state reached so far, as the explorer does at every
@@ -155,12 +153,10 @@ func (c *Cluster) Safety() (v check.Verdict, failed bool) {
 	if inv := c.Engine.Failure(); inv != "" {
 		return check.Verdict{Name: check.NameInvariants, Err: errors.New(inv)}, true
 	}
-	c.ls = c.learners(c.ls, false)
-	ls := c.ls
-	if err := c.agreement(ls); err != nil {
+	if err := c.agreement(); err != nil {
 		return check.Verdict{Name: check.NameAgreement, Err: err}, true
 	}
-	if err := check.ExactlyOnce(ls, c.Engine); err != nil {
+	if err := c.watch.ExactlyOnce(); err != nil {
 		return check.Verdict{Name: check.NameExactlyOnce, Err: err}, true
 	}
 	return check.Verdict{}, false
@@ -179,7 +175,7 @@ func (c *Cluster) Finished() bool {
 // Linearizability checks the client history so far; failed is true when it
 // is not linearizable (or the check could not decide).
 func (c *Cluster) Linearizability() (v check.Verdict, failed bool) {
-	r := check.Linearizable(c.History(), c.Engine, check.Longest(c.learners(nil, false)), c.opt.LinBudget)
+	r := check.Linearizable(c.History(), c.Engine, c.linLog, c.opt.LinBudget)
 	v = check.Verdict{Name: check.NameLinearizability, Err: r.Err()}
 	return v, v.Err != nil
 }
@@ -235,7 +231,7 @@ func (c *Cluster) Check() Outcome {
 	if c.opt.SkipLin {
 		lin.Note = "skipped"
 	} else {
-		out.Lin = check.Linearizable(h, name, check.Longest(ls), c.opt.LinBudget)
+		out.Lin = check.Linearizable(h, name, c.linLog, c.opt.LinBudget)
 		lin.Err = out.Lin.Err()
 	}
 	var inv error
@@ -244,10 +240,10 @@ func (c *Cluster) Check() Outcome {
 	}
 	live, note := check.Liveness(h, name, c.Scenario.Liveness, res.Describe(c.Engine.Config()))
 	out.Checks = []check.Verdict{
-		c.applies(check.Verdict{Name: check.NameAgreement, Err: c.agreement(ls)}),
+		c.applies(check.Verdict{Name: check.NameAgreement, Err: c.agreement()}),
 		c.applies(check.Verdict{Name: check.NameConvergence, Err: check.Convergence(ls)}),
 		lin,
-		{Name: check.NameExactlyOnce, Err: check.ExactlyOnce(ls, c.Engine)},
+		{Name: check.NameExactlyOnce, Err: c.watch.ExactlyOnce()},
 		{Name: check.NameInvariants, Err: inv},
 		{Name: check.NameLiveness, Err: live, Note: note},
 	}

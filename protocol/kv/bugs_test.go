@@ -67,12 +67,12 @@ func TestMachineBugs(t *testing.T) {
 					got.results = append(got.results, r)
 					got.dups = append(got.dups, dup)
 				}
-				got.effects = m.Effects()
+				got.effects = effectsOf(&m)
 				got.store = m.Store().Text(names)
 				last := c.log[len(c.log)-1]
 				_, got.answered = m.Answered(last.Client, last.Seq)
 				assert.Equal(t, want, got, "bug on: %v: %s", on, c.rule)
-				assert.Equal(t, c.log, m.Applied(), "bug on: %v: every command is in the log either way", on)
+				assert.Equal(t, c.log, logOf(&m), "bug on: %v: every command is in the log either way", on)
 
 				m.Reset()
 				assert.Equal(t, on, m.NoSessions, "Reset keeps the bug switched on: it is configuration")

@@ -13,6 +13,12 @@ import (
 // original answer: that is what makes retries exactly-once. Every node that
 // applies the log (leaders, replicas, the kvstore server) applies it through
 // a Machine, so they all reach the same state.
+//
+// The machine keeps the commands it applied since its base: Compact makes
+// them a snapshot (the store and the sessions are all that is needed to go
+// on), and Install starts from someone else's snapshot. The hash chain of
+// every command applied (Digest) survives both, so that two machines that
+// applied the same log have the same digest however they got there.
 type Machine struct {
 	// NoSessions switches on the catalogued bug protocol.BugNoSessions: the
 	// machine forgets nothing less than its sessions, so retries take effect
@@ -20,15 +26,10 @@ type Machine struct {
 	NoSessions bool
 
 	store    Store
-	sessions []session          // by client node id
-	log      []protocol.Command // every command applied, in order
-	effects  []protocol.Command // the ones that took effect (not Noop, not a retry)
-}
-
-// session is what the machine remembers of a client.
-type session struct {
-	seq    uint64
-	result protocol.Result
+	sessions []protocol.Session // by client node id
+	log      []protocol.Command // the commands applied after base, in order
+	base     int64              // the commands applied before log (a snapshot holds them)
+	digest   uint64             // the hash chain of every command applied
 }
 
 // Apply applies cmd: a new request takes effect and its result is
@@ -36,6 +37,7 @@ type session struct {
 // the remembered result; a Noop changes nothing. dup reports a retry.
 func (m *Machine) Apply(cmd protocol.Command) (r protocol.Result, dup bool) {
 	m.log = append(m.log, cmd)
+	m.digest = protocol.Chain(m.digest, cmd)
 	if cmd.Op == protocol.Noop {
 		return protocol.Result{OK: true}, false
 	}
@@ -45,11 +47,10 @@ func (m *Machine) Apply(cmd protocol.Command) (r protocol.Result, dup bool) {
 	r = m.store.Apply(cmd)
 	if cmd.HasClient() && cmd.Client >= 0 {
 		if int(cmd.Client) >= len(m.sessions) {
-			m.sessions = append(m.sessions, make([]session, int(cmd.Client)+1-len(m.sessions))...)
+			m.sessions = append(m.sessions, make([]protocol.Session, int(cmd.Client)+1-len(m.sessions))...)
 		}
-		m.sessions[cmd.Client] = session{seq: cmd.Seq, result: r}
+		m.sessions[cmd.Client] = protocol.Session{Seq: cmd.Seq, Result: r}
 	}
-	m.effects = append(m.effects, cmd)
 	return r, false
 }
 
@@ -61,33 +62,64 @@ func (m *Machine) Answered(client sim.NodeID, seq uint64) (protocol.Result, bool
 		return protocol.Result{}, false
 	}
 	s := m.sessions[client]
-	if seq > s.seq {
+	if seq > s.Seq {
 		return protocol.Result{}, false
 	}
-	if seq < s.seq {
+	if seq < s.Seq {
 		return protocol.Result{Err: protocol.ErrSuperseded}, true
 	}
-	return s.result, true
+	return s.Result, true
 }
 
 // Store is the key/value state.
 func (m *Machine) Store() *Store { return &m.store }
 
-// Applied is every command applied, in order (slot order for a replicated
-// log).
-func (m *Machine) Applied() []protocol.Command { return m.log }
-
-// Effects are the applied commands that took effect: not Noops, not retries.
-func (m *Machine) Effects() []protocol.Command { return m.effects }
+// Log is the commands applied after the first base ones (which a snapshot
+// holds), in order (slot order for a replicated log): command base+i+1 is
+// cmds[i].
+func (m *Machine) Log() (base int64, cmds []protocol.Command) { return m.base, m.log }
 
 // Len is the number of commands applied.
-func (m *Machine) Len() int { return len(m.log) }
+func (m *Machine) Len() int64 { return m.base + int64(len(m.log)) }
+
+// Digest is the hash chain of the commands applied (protocol.Chain).
+func (m *Machine) Digest() uint64 { return m.digest }
+
+// Snapshot is the machine's state after its Len() commands. The snapshot
+// shares nothing with the machine.
+func (m *Machine) Snapshot() *protocol.Snap {
+	return &protocol.Snap{
+		Slot:     m.Len(),
+		Digest:   m.digest,
+		Vals:     append([]sim.Sym(nil), m.store.vals...),
+		Keys:     m.store.n,
+		Sessions: append([]protocol.Session(nil), m.sessions...),
+	}
+}
+
+// Compact forgets the commands applied so far (a snapshot of them is kept
+// elsewhere, or nobody needs them): the log starts again after them.
+func (m *Machine) Compact() {
+	m.base += int64(len(m.log))
+	m.log = m.log[:0]
+}
+
+// Install makes the machine the state s holds, as if it had applied s's
+// commands: its log starts after them.
+func (m *Machine) Install(s *protocol.Snap) {
+	m.store.vals = append(m.store.vals[:0], s.Vals...)
+	m.store.n = s.Keys
+	m.sessions = append(m.sessions[:0], s.Sessions...)
+	m.log = m.log[:0]
+	m.base, m.digest = s.Slot, s.Digest
+}
 
 // Reset empties the machine, keeping its memory.
 func (m *Machine) Reset() {
 	m.store.Reset()
 	clear(m.sessions)
-	m.log, m.effects = m.log[:0], m.effects[:0]
+	m.log = m.log[:0]
+	m.base, m.digest = 0, 0
 }
 
 // CloneInto makes d a copy of m, reusing d's memory.
@@ -96,15 +128,20 @@ func (m *Machine) CloneInto(d *Machine) {
 	d.store.cloneFrom(&m.store)
 	d.sessions = append(d.sessions[:0], m.sessions...)
 	d.log = append(d.log[:0], m.log...)
-	d.effects = append(d.effects[:0], m.effects...)
+	d.base, d.digest = m.base, m.digest
 }
 
-// AppendState appends the machine's canonical encoding: its applied log,
-// of which the store, the sessions and the effects are functions.
+// AppendState appends the machine's canonical encoding: its log since its
+// base, then the base and, past a snapshot, the digest, of which (with the
+// log) the store and the sessions are functions.
 func (m *Machine) AppendState(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(m.log)))
 	for _, c := range m.log {
 		b = c.AppendState(b)
+	}
+	b = binary.AppendUvarint(b, uint64(m.base))
+	if m.base > 0 {
+		b = binary.AppendUvarint(b, m.digest)
 	}
 	return b
 }

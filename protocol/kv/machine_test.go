@@ -60,9 +60,9 @@ func TestMachineApply(t *testing.T) {
 		if s.effect {
 			effects = append(effects, s.cmd)
 		}
-		assert.Equal(t, applied, m.Applied(), "step %d (%s): every command is in the applied log", i+1, s.name)
-		assert.Equal(t, effects, m.Effects(), "step %d (%s): effects", i+1, s.name)
-		assert.Equal(t, len(applied), m.Len(), "step %d (%s)", i+1, s.name)
+		assert.Equal(t, applied, logOf(&m), "step %d (%s): every command is in the applied log", i+1, s.name)
+		assert.Equal(t, effects, effectsOf(&m), "step %d (%s): effects", i+1, s.name)
+		assert.Equal(t, int64(len(applied)), m.Len(), "step %d (%s)", i+1, s.name)
 		assert.Equal(t, s.store, m.Store().Text(names), "step %d (%s): store", i+1, s.name)
 	}
 }
@@ -113,12 +113,12 @@ func TestMachineReset(t *testing.T) {
 	m.Apply(x)
 	m.Apply(protocol.Command{Op: protocol.Noop})
 	m.Apply(put("y", "2"))
-	require.Equal(t, 3, m.Len())
+	require.Equal(t, int64(3), m.Len())
 
 	m.Reset()
-	assert.Equal(t, 0, m.Len())
-	assert.Empty(t, m.Applied())
-	assert.Empty(t, m.Effects())
+	assert.Equal(t, int64(0), m.Len())
+	assert.Empty(t, logOf(&m))
+	assert.Empty(t, effectsOf(&m))
 	assert.Equal(t, 0, m.Store().Len())
 	assert.Equal(t, map[string]string{}, m.Store().Map(names))
 	_, ok := m.Answered(node("client1"), 1)
@@ -127,7 +127,7 @@ func TestMachineReset(t *testing.T) {
 	r, dup := m.Apply(x)
 	assert.Equal(t, protocol.Result{OK: true}, r)
 	assert.False(t, dup, "after Reset the request is new: it takes effect")
-	assert.Equal(t, []protocol.Command{x}, m.Applied())
-	assert.Equal(t, []protocol.Command{x}, m.Effects())
+	assert.Equal(t, []protocol.Command{x}, logOf(&m))
+	assert.Equal(t, []protocol.Command{x}, effectsOf(&m))
 	assert.Equal(t, "{x=1}", m.Store().Text(names))
 }

@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
@@ -17,4 +18,24 @@ func node(name string) sim.NodeID {
 		return sim.NoNode
 	}
 	return names.Node(name)
+}
+
+// logOf is the commands m applied (the tests' machines never compact).
+func logOf(m *Machine) []protocol.Command {
+	_, log := m.Log()
+	return log
+}
+
+// effectsOf is the commands of m's log that took effect: the log applied
+// again to a new machine, keeping those that were neither a Noop nor a
+// retry.
+func effectsOf(m *Machine) []protocol.Command {
+	var out []protocol.Command
+	f := Machine{NoSessions: m.NoSessions}
+	for _, c := range logOf(m) {
+		if _, dup := f.Apply(c); !dup && c.Op != protocol.Noop {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -13,11 +13,23 @@ type Env = sim.Env[protocol.Msg]
 // the store. Like the replicated machine, it answers a retried request with
 // its first answer instead of applying it twice.
 type Server struct {
-	m Machine
+	// SnapshotEvery is how often, in commands applied, the server drops the
+	// commands it applied (0: never): it needs none of them.
+	SnapshotEvery int64
+
+	m     Machine
+	boots int
 }
 
-// Start announces the server.
-func (s *Server) Start(env *Env) { env.Step("Starting") }
+// Start announces the server; after a crash its store starts empty.
+func (s *Server) Start(env *Env) {
+	if s.boots++; s.boots > 1 {
+		env.Step("Restarting with an empty store: the kvstore keeps nothing durable")
+		RecordInstalled(env, nil)
+		return
+	}
+	env.Step("Starting")
+}
 
 // Receive applies a client request and answers it.
 func (s *Server) Receive(env *Env, from sim.NodeID, m protocol.Msg) {
@@ -25,6 +37,10 @@ func (s *Server) Receive(env *Env, from sim.NodeID, m protocol.Msg) {
 		return
 	}
 	r, dup := s.m.Apply(m.Cmd)
+	RecordApplied(env, s.m.Len(), m.Cmd, dup)
+	if s.SnapshotEvery > 0 && s.m.Len()%s.SnapshotEvery == 0 {
+		s.m.Compact()
+	}
 	if env.Tracing() {
 		if dup {
 			env.Step(Retried(env, m.Cmd))
@@ -45,10 +61,12 @@ func (s *Server) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
 		d = &Server{}
 	}
 	s.m.CloneInto(&d.m)
+	d.SnapshotEvery, d.boots = s.SnapshotEvery, s.boots
 	return d
 }
 
 // AppendState implements sim.Node: the machine.
+// (Whether it restarted changes only the text of its next start.)
 func (s *Server) AppendState(b []byte) []byte { return s.m.AppendState(b) }
 
 // Crash loses the whole store, which was only in memory.
@@ -58,4 +76,7 @@ func (s *Server) Crash() { s.m.Reset() }
 func (s *Server) Machine() *Machine { return &s.m }
 
 // Reset empties the server for another run.
-func (s *Server) Reset() { s.Crash() }
+func (s *Server) Reset() {
+	s.Crash()
+	s.boots = 0
+}

@@ -16,10 +16,14 @@ type Acceptor struct {
 	// Promised is the highest ballot promised: the acceptor ignores anything
 	// below it.
 	Promised protocol.Ballot
-	// Accepted holds, for slot s at index s-1, the ballot and command last
-	// accepted there; a zero Ballot means nothing was accepted. A dense slice
-	// keeps Promise's entries in slot order without sorting a map.
+	// Accepted holds, for slot s at index s-1-Base(), the ballot and command
+	// last accepted there; a zero Ballot means nothing was accepted. A dense
+	// slice keeps Promise's entries in slot order without sorting a map.
 	Accepted []protocol.Entry
+	// Snap is the latest snapshot a leader sent (log compaction): the
+	// entries of the slots it covers are forgotten, and a Prepare or an
+	// Accept for them is answered with it.
+	Snap *protocol.Snap
 	// Bugs switches on catalogued mistakes, for teaching (protocol.Bugs).
 	Bugs protocol.Bugs
 }
@@ -27,9 +31,12 @@ type Acceptor struct {
 // Start announces the acceptor and, after a restart, what it recovered.
 func (a *Acceptor) Start(env *kv.Env) {
 	if env.Tracing() {
-		if a.Promised == (protocol.Ballot{}) && len(a.Accepted) == 0 {
+		switch {
+		case a.Promised == (protocol.Ballot{}) && len(a.Accepted) == 0 && a.Snap == nil:
 			env.Step("Starting")
-		} else {
+		case a.Snap != nil:
+			env.Step("Restarting with durable state: promised " + a.Promised.String() + ", a snapshot of slots 1.." + strconv.FormatInt(a.Snap.Slot, 10) + " and " + strconv.Itoa(a.countAccepted()) + " accepted entries above it")
+		default:
 			env.Step("Restarting with durable state: promised " + a.Promised.String() + ", " + strconv.Itoa(a.countAccepted()) + " accepted entries")
 		}
 	}
@@ -45,8 +52,13 @@ func (a *Acceptor) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 		reply = a.Accept(m.Ballot, m.Slot, m.Cmd)
 	case protocol.Heartbeat:
 		// A leader checks that it still reaches a majority: answer with the
-		// promised ballot, which also tells it if it has been superseded.
-		env.Send(from, protocol.Msg{Kind: protocol.HeartbeatAck, Ballot: a.Promised})
+		// promised ballot, which also tells it if it has been superseded,
+		// and how far this acceptor compacted, so that it can send a newer
+		// snapshot.
+		env.Send(from, protocol.Msg{Kind: protocol.HeartbeatAck, Ballot: a.Promised, Slot: a.Base()})
+		return
+	case protocol.Snapshot:
+		a.compact(env, m.Snap())
 		return
 	default:
 		return
@@ -77,7 +89,47 @@ func (a *Acceptor) Prepare(b protocol.Ballot) protocol.Msg {
 			}
 		}
 	}
-	return protocol.Msg{Kind: protocol.Promise, Ballot: b, Entries: entries}
+	m := protocol.Msg{Kind: protocol.Promise, Ballot: b}
+	if entries != nil || a.Snap != nil {
+		m.Payload = &protocol.Payload{Entries: entries, Snap: a.Snap}
+	}
+	return m
+}
+
+// Base is the slot of the acceptor's snapshot (0: none): the entries up to
+// it are forgotten.
+func (a *Acceptor) Base() int64 {
+	if a.Snap == nil {
+		return 0
+	}
+	return a.Snap.Slot
+}
+
+// Entry is what the acceptor accepted at slot (a zero entry when nothing,
+// or when the slot is forgotten).
+func (a *Acceptor) Entry(slot int64) protocol.Entry {
+	i := slot - 1 - a.Base()
+	if i < 0 || i >= int64(len(a.Accepted)) {
+		return protocol.Entry{}
+	}
+	return a.Accepted[i]
+}
+
+// compact keeps snapshot s, if it is newer than the acceptor's, and forgets
+// the entries it covers: a leader that applied its slots sent it, and a
+// leader that recovers from this acceptor takes it instead of them.
+func (a *Acceptor) compact(env *kv.Env, s *protocol.Snap) {
+	if s == nil || s.Slot <= a.Base() {
+		return
+	}
+	k := min(s.Slot-a.Base(), int64(len(a.Accepted)))
+	n := copy(a.Accepted, a.Accepted[k:])
+	clear(a.Accepted[n:])
+	a.Accepted = a.Accepted[:n]
+	a.Snap = s
+	if env.Tracing() {
+		env.Step("compacting: keeping the snapshot of slots 1.." + strconv.FormatInt(s.Slot, 10) + " and forgetting the " + strconv.FormatInt(k, 10) + " entries it covers")
+	}
 }
 
 // Accept is Phase 2b: a proposal whose ballot is at least the promised one
@@ -87,11 +139,16 @@ func (a *Acceptor) Accept(b protocol.Ballot, slot int64, cmd protocol.Command) p
 	if (b.Less(a.Promised) && !a.Bugs.Has(protocol.BugAcceptBelowPromise)) || slot < 1 {
 		return protocol.Msg{Kind: protocol.AcceptRejected, Ballot: a.Promised, Slot: slot}
 	}
-	a.Promised = max2(a.Promised, b)
-	for int64(len(a.Accepted)) < slot {
-		a.Accepted = append(a.Accepted, protocol.Entry{Slot: int64(len(a.Accepted)) + 1})
+	if base := a.Base(); slot <= base {
+		// Chosen long ago: the snapshot holds it. The leader is behind it.
+		return protocol.Msg{Kind: protocol.Snapshot, Slot: slot, Payload: &protocol.Payload{Snap: a.Snap}}
 	}
-	a.Accepted[slot-1] = protocol.Entry{Slot: slot, Ballot: b, Cmd: cmd}
+	a.Promised = max2(a.Promised, b)
+	base := a.Base()
+	for base+int64(len(a.Accepted)) < slot {
+		a.Accepted = append(a.Accepted, protocol.Entry{Slot: base + int64(len(a.Accepted)) + 1})
+	}
+	a.Accepted[slot-1-base] = protocol.Entry{Slot: slot, Ballot: b, Cmd: cmd}
 	return protocol.Msg{Kind: protocol.Accepted, Ballot: b, Slot: slot}
 }
 
@@ -105,6 +162,8 @@ func describeVote(m, reply protocol.Msg) string {
 		return "PREPARE " + m.Ballot.String() + " rejected (higher ballot " + reply.Ballot.String() + " promised)"
 	case protocol.Accepted:
 		return "ACCEPT for slot " + slot + " -> accepted"
+	case protocol.Snapshot:
+		return "ACCEPT for slot " + slot + ", which its snapshot of slots 1.." + strconv.FormatInt(reply.Snap().Slot, 10) + " covers: sending the snapshot"
 	}
 	return "ACCEPT rejected for slot " + slot + " (ballot " + m.Ballot.String() + " below promised " + reply.Ballot.String() + ")"
 }
@@ -135,7 +194,7 @@ func (a *Acceptor) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
 	if d == nil {
 		d = &Acceptor{}
 	}
-	d.Promised, d.Bugs = a.Promised, a.Bugs
+	d.Promised, d.Bugs, d.Snap = a.Promised, a.Bugs, a.Snap
 	d.Accepted = append(d.Accepted[:0], a.Accepted...)
 	return d
 }
@@ -147,7 +206,7 @@ func (a *Acceptor) AppendState(b []byte) []byte {
 	for _, e := range a.Accepted {
 		b = e.AppendState(b)
 	}
-	return b
+	return a.Snap.AppendState(b)
 }
 
 func max2(a, b protocol.Ballot) protocol.Ballot {
@@ -159,7 +218,7 @@ func max2(a, b protocol.Ballot) protocol.Ballot {
 
 // Reset forgets even the durable state, for another run.
 func (a *Acceptor) Reset() {
-	a.Promised = protocol.Ballot{}
+	a.Promised, a.Snap = protocol.Ballot{}, nil
 	clear(a.Accepted)
 	a.Accepted = a.Accepted[:0]
 }

@@ -67,7 +67,7 @@ func TestAcceptorRules(t *testing.T) {
 			name: "promise carries every accepted entry in slot order", promised: b(1, 1),
 			accepted:     []protocol.Entry{entry(1, b(1, 1), x), {Slot: 2}, entry(3, b(1, 1), y)},
 			in:           protocol.Msg{Kind: protocol.Prepare, Ballot: b(2, 2)},
-			want:         protocol.Msg{Kind: protocol.Promise, Ballot: b(2, 2), Entries: []protocol.Entry{entry(1, b(1, 1), x), entry(3, b(1, 1), y)}},
+			want:         protocol.Msg{Kind: protocol.Promise, Ballot: b(2, 2), Payload: &protocol.Payload{Entries: []protocol.Entry{entry(1, b(1, 1), x), entry(3, b(1, 1), y)}}},
 			wantPromised: b(2, 2), wantAccepted: []protocol.Entry{entry(1, b(1, 1), x), {Slot: 2}, entry(3, b(1, 1), y)},
 		},
 		{

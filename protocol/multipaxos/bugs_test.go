@@ -32,7 +32,7 @@ type replicaState struct {
 
 func stateOfReplica(n sim.Node[protocol.Msg]) any {
 	r := n.(*Replica)
-	return replicaState{append([]protocol.Command(nil), r.Machine().Applied()...), r.Machine().Store().Map(names)}
+	return replicaState{append([]protocol.Command(nil), applied(r.Machine())...), r.Machine().Store().Map(names)}
 }
 
 // stepNode runs node, named name, on an engine with no latency and a
@@ -127,7 +127,7 @@ func TestNodeBugs(t *testing.T) {
 			state:  stateOfAcceptor,
 			script: []protocol.Msg{prepare(b(2, 2))},
 			off: outcome{
-				replies: []protocol.Msg{{Kind: protocol.Promise, Ballot: b(2, 2), Entries: []protocol.Entry{entry(1, b(1, 1), x), entry(3, b(1, 1), z)}}},
+				replies: []protocol.Msg{{Kind: protocol.Promise, Ballot: b(2, 2), Payload: &protocol.Payload{Entries: []protocol.Entry{entry(1, b(1, 1), x), entry(3, b(1, 1), z)}}}},
 				state:   acceptorState{Promised: b(2, 2), Accepted: []protocol.Entry{entry(1, b(1, 1), x), {Slot: 2}, entry(3, b(1, 1), z)}},
 			},
 			on: outcome{

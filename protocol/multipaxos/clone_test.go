@@ -129,7 +129,7 @@ func TestCloneLeaderDeep(t *testing.T) {
 			assert.Equal(t, want, d.AppendState(nil), "changing the original's state changed the clone")
 			assert.Equal(t, 2, d.promises.count())
 			assert.False(t, d.slots[1].votes.has(1))
-			assert.Equal(t, []protocol.Command{x}, d.Machine().Applied())
+			assert.Equal(t, []protocol.Command{x}, applied(d.Machine()))
 		})
 	}
 }

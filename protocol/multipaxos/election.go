@@ -22,7 +22,7 @@ func (l *Leader) campaign(env *kv.Env) {
 	}
 	l.see(l.ballot)
 	l.promises.clear()
-	l.recovered = l.recovered[:0]
+	l.recovered, l.recBase, l.recSnap = l.recovered[:0], 0, nil
 	if env.Tracing() { // formatting boxes its arguments: only when tracing
 		env.Stepf("Phase 1: sending Prepare%v to %d acceptors", l.ballot, len(l.Acceptors))
 	}
@@ -108,6 +108,12 @@ func (l *Leader) rejected(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 func (l *Leader) heartbeatAck(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	if l.see(m.Ballot) && l.role == leading {
 		l.preempted(env, env.Name(from)+" promised "+m.Ballot.String()+" > "+l.ballot.String()+"; preempted, standing by")
+		return
+	}
+	if l.role == leading && l.snap != nil && m.Slot < l.snap.Slot {
+		// The acceptor missed a snapshot (lost, or it was down): send the
+		// newest, so that it too can forget what it covers.
+		env.Send(from, protocol.Msg{Kind: protocol.Snapshot, Payload: &protocol.Payload{Snap: l.snap}})
 	}
 }
 

@@ -53,7 +53,7 @@ func (l *Leader) waiting(cmd protocol.Command) bool {
 			return true
 		}
 	}
-	for _, p := range l.slots[l.applied:] {
+	for _, p := range l.slots[l.applied-l.base:] {
 		// A recovered slot answers no client: a copy of its request waits
 		// in the queue and is answered from the session once it is applied.
 		if p.from != sim.NoNode && p.cmd.Client == cmd.Client && p.cmd.Seq == cmd.Seq {
@@ -84,7 +84,7 @@ func (l *Leader) serve(env *kv.Env) {
 		}
 		l.inflight++
 		if env.Tracing() {
-			env.Step("Assigning slot " + strconv.Itoa(len(l.slots)+1) + " for " + p.cmd.Request(env) + ": " + p.cmd.Text(env))
+			env.Step("Assigning slot " + strconv.FormatInt(l.base+int64(len(l.slots))+1, 10) + " for " + p.cmd.Request(env) + ": " + p.cmd.Text(env))
 		}
 		if l.Bugs.Has(protocol.BugReplyBeforeChosen) {
 			// Answer with what the command would do now, before any vote.
@@ -104,12 +104,17 @@ func (l *Leader) fetch(env *kv.Env, from sim.NodeID, first int64) {
 	if first < 1 || first > l.applied {
 		return
 	}
-	last := min(l.applied, first+fetchBatch-1)
 	env.Note(protocol.NoteFetch)
+	base, log := l.machine.Log()
+	if first <= base {
+		env.Stepf("%s fetches from slot %d, which the snapshot of slots 1..%d covers: sending the snapshot", env.Name(from), first, base)
+		env.Send(from, protocol.Msg{Kind: protocol.Snapshot, Payload: &protocol.Payload{Snap: l.snap}})
+		return
+	}
+	last := min(l.applied, first+fetchBatch-1)
 	env.Stepf("%s fetches slots %d..%d", env.Name(from), first, last)
-	log := l.machine.Applied()
 	for s := first; s <= last; s++ {
-		env.Send(from, protocol.Msg{Kind: protocol.Commit, Slot: s, Cmd: log[s-1]})
+		env.Send(from, protocol.Msg{Kind: protocol.Commit, Slot: s, Cmd: log[s-1-base]})
 	}
 }
 

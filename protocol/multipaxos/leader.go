@@ -90,6 +90,9 @@ type Leader struct {
 	Pipeline int
 	// Bugs switches on catalogued mistakes, for teaching (protocol.Bugs).
 	Bugs protocol.Bugs
+	// SnapshotEvery is how often, in slots applied, a leading node compacts
+	// its log into a snapshot and sends it to the acceptors (0: never).
+	SnapshotEvery int64
 
 	// Durable.
 	round int32 // the highest round this node has used in a ballot
@@ -101,7 +104,11 @@ type Leader struct {
 	seen       protocol.Ballot  // the highest ballot it has seen anywhere
 	promises   quorum           // Phase 1: which acceptors promised
 	recovered  []protocol.Entry // Phase 1: per slot, the entry with the highest ballot reported
-	slots      []proposal       // slot s at index s-1
+	slots      []proposal       // slot s at index s-1-base
+	base       int64            // the slots compacted into snap (or installed from it)
+	snap       *protocol.Snap   // the machine after slots 1..base (nil when base is 0)
+	recSnap    *protocol.Snap   // Phase 1: the newest snapshot the promises reported
+	recBase    int64            // Phase 1: recovered[0] is slot recBase+1 (recSnap's slot)
 	applied    int64            // slots applied to the machine
 	recovering int64            // recovered slots 1..recovering come before new requests
 	inflight   int              // new requests in Phase 2
@@ -196,6 +203,8 @@ func stepLeading(l *Leader, env *kv.Env, from sim.NodeID, m protocol.Msg) {
 		l.heartbeatAck(env, from, m)
 	case protocol.Fetch:
 		l.fetch(env, from, m.Slot)
+	case protocol.Snapshot:
+		l.install(env, from, m.Snap())
 	}
 }
 
@@ -235,9 +244,9 @@ func (l *Leader) acceptorIndex(id sim.NodeID) int {
 func (l *Leader) Crash() {
 	l.role, l.ballot, l.seen = standby, protocol.Ballot{}, protocol.Ballot{}
 	l.promises.clear()
-	l.recovered = l.recovered[:0]
+	l.recovered, l.recBase, l.recSnap = l.recovered[:0], 0, nil
 	l.clearSlots()
-	l.applied, l.recovering = 0, 0
+	l.applied, l.recovering, l.base, l.snap = 0, 0, 0, nil
 	l.queue, l.head = l.queue[:0], 0
 	l.waits.reset()
 	l.machine.Reset()
@@ -261,7 +270,7 @@ func (l *Leader) Machine() *kv.Machine { return &l.machine }
 // Leading reports whether the node leads, and how many of its slots are not
 // yet chosen, for the cluster's end-of-run test.
 func (l *Leader) Leading() (bool, int) {
-	return l.role == leading, len(l.slots) - int(l.applied)
+	return l.role == leading, int(l.base + int64(len(l.slots)) - l.applied)
 }
 
 // Ballot is the node's own ballot (zero before its first campaign).
@@ -335,6 +344,10 @@ func (l *Leader) AppendState(b []byte) []byte {
 	}
 	b = binary.AppendVarint(b, l.applied)
 	b = binary.AppendVarint(b, l.recovering)
+	b = binary.AppendVarint(b, l.base)
+	b = l.snap.AppendState(b)
+	b = binary.AppendVarint(b, l.recBase)
+	b = l.recSnap.AppendState(b)
 	b = binary.AppendUvarint(b, uint64(l.inflight))
 	b = binary.AppendUvarint(b, uint64(len(l.queue)-l.head))
 	for _, p := range l.queue[l.head:] {

@@ -2,6 +2,7 @@ package multipaxos
 
 import (
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
@@ -30,4 +31,24 @@ func (testNames) Symbol(s sim.Sym) string   { return names.Symbol(s) }
 func useNames(e *sim.Engine[protocol.Msg]) {
 	e.SetSymbols(&names.Symbols)
 	e.SetNames(testNames{})
+}
+
+// applied is the commands m applied (the tests' machines never compact).
+func applied(m *kv.Machine) []protocol.Command {
+	_, log := m.Log()
+	return log
+}
+
+// effects is the commands of m's log that took effect: m's log applied
+// again to a new machine, keeping those that were neither a Noop nor a
+// retry.
+func effects(m *kv.Machine) []protocol.Command {
+	var out []protocol.Command
+	f := kv.Machine{NoSessions: m.NoSessions}
+	for _, c := range applied(m) {
+		if _, dup := f.Apply(c); !dup && c.Op != protocol.Noop {
+			out = append(out, c)
+		}
+	}
+	return out
 }

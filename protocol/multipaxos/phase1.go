@@ -16,11 +16,19 @@ func (l *Leader) promise(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 		return // a duplicate
 	}
 	l.resends = 0
-	for _, e := range m.Entries {
+	if s := m.Snap(); s != nil && s.Slot > l.recBase {
+		l.recSnap = s
+		l.forgetRecovered(s.Slot)
+	}
+	for _, e := range m.Entries() {
 		l.recover(e)
 	}
 	if env.Tracing() { // formatting boxes its arguments: only when tracing
-		env.Stepf("Promise from %s with %d accepted entries (%d/%d)", env.Name(from), len(m.Entries), l.promises.count(), l.Quorum())
+		if s := m.Snap(); s != nil {
+			env.Stepf("Promise from %s with a snapshot of slots 1..%d and %d accepted entries above it (%d/%d)", env.Name(from), s.Slot, len(m.Entries()), l.promises.count(), l.Quorum())
+		} else {
+			env.Stepf("Promise from %s with %d accepted entries (%d/%d)", env.Name(from), len(m.Entries()), l.promises.count(), l.Quorum())
+		}
 	}
 	if l.promises.count() >= l.Quorum() {
 		l.win(env)
@@ -31,13 +39,13 @@ func (l *Leader) promise(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 // (Paxos Made Simple, 2.2: the value of the highest-numbered proposal
 // accepted by the acceptors of the quorum).
 func (l *Leader) recover(e protocol.Entry) {
-	if e.Slot < 1 {
-		return
+	if e.Slot <= l.recBase {
+		return // a snapshot reported holds it
 	}
-	for int64(len(l.recovered)) < e.Slot {
-		l.recovered = append(l.recovered, protocol.Entry{Slot: int64(len(l.recovered)) + 1})
+	for l.recBase+int64(len(l.recovered)) < e.Slot {
+		l.recovered = append(l.recovered, protocol.Entry{Slot: l.recBase + int64(len(l.recovered)) + 1})
 	}
-	cur := &l.recovered[e.Slot-1]
+	cur := &l.recovered[e.Slot-1-l.recBase]
 	if l.Bugs.Has(protocol.BugRecoverFirstValue) {
 		if cur.Ballot == (protocol.Ballot{}) {
 			*cur = e
@@ -47,6 +55,15 @@ func (l *Leader) recover(e protocol.Entry) {
 	if cur.Ballot.Less(e.Ballot) {
 		*cur = e
 	}
+}
+
+// forgetRecovered drops the recovered entries up to slot, which a snapshot
+// reported holds: the snapshot is what the slots chose.
+func (l *Leader) forgetRecovered(slot int64) {
+	k := min(slot-l.recBase, int64(len(l.recovered)))
+	n := copy(l.recovered, l.recovered[k:])
+	l.recovered = l.recovered[:n]
+	l.recBase = slot
 }
 
 // win ends Phase 1: the node leads. Every slot up to the highest one the
@@ -62,13 +79,27 @@ func (l *Leader) win(env *kv.Env) {
 	}
 	l.machine.Reset()
 	l.clearSlots()
-	l.applied = 0
-	l.recovering = int64(len(l.recovered))
-	if l.recovering == 0 {
+	l.applied, l.base, l.snap = 0, 0, nil
+	if s := l.recSnap; s != nil {
+		// The slots a snapshot covers were chosen and applied by a leader
+		// before: the snapshot is their outcome.
+		l.machine.Install(s)
+		l.applied, l.base, l.snap = s.Slot, s.Slot, s
+	}
+	kv.RecordInstalled(env, l.snap)
+	l.recovering = l.recBase + int64(len(l.recovered))
+	switch {
+	case l.recovering == 0:
 		env.Step("Phase 1 complete — leader established")
-	} else {
+	case l.recovering == l.base:
+		env.Stepf("Phase 1 complete — leader established from the snapshot of slots 1..%d", l.base)
+	default:
 		env.Note(protocol.NoteRecovery)
-		env.Stepf("Phase 1 recovery: the promises report slots up to %d; re-proposing all of them in ballot %v", l.recovering, l.ballot)
+		if l.base > 0 {
+			env.Stepf("Phase 1 recovery: the promises report a snapshot of slots 1..%d and slots up to %d; installing the snapshot, re-proposing slots %d..%d in ballot %v", l.base, l.recovering, l.base+1, l.recovering, l.ballot)
+		} else {
+			env.Stepf("Phase 1 recovery: the promises report slots up to %d; re-proposing all of them in ballot %v", l.recovering, l.ballot)
+		}
 		for _, e := range l.recovered {
 			cmd := e.Cmd
 			if e.Ballot == (protocol.Ballot{}) {

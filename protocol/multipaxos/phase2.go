@@ -21,7 +21,7 @@ func (l *Leader) propose(env *kv.Env, cmd protocol.Command, from sim.NodeID) {
 	p.votes.size(len(l.Acceptors))
 	p.cmd, p.from, p.chosen = cmd, from, false
 	for _, a := range l.Acceptors {
-		env.Send(a, protocol.Msg{Kind: protocol.Accept, Ballot: l.ballot, Slot: int64(n + 1), Cmd: cmd})
+		env.Send(a, protocol.Msg{Kind: protocol.Accept, Ballot: l.ballot, Slot: l.base + int64(n) + 1, Cmd: cmd})
 	}
 	l.armRetry(env)
 }
@@ -29,10 +29,10 @@ func (l *Leader) propose(env *kv.Env, cmd protocol.Command, from sim.NodeID) {
 // accepted counts a Phase 2b answer; a quorum chooses the slot's command.
 func (l *Leader) accepted(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	i := l.acceptorIndex(from)
-	if (m.Ballot != l.ballot && !l.Bugs.Has(protocol.BugCountStaleVotes)) || i < 0 || m.Slot < 1 || m.Slot > int64(len(l.slots)) {
+	if (m.Ballot != l.ballot && !l.Bugs.Has(protocol.BugCountStaleVotes)) || i < 0 || m.Slot <= l.base || m.Slot > l.base+int64(len(l.slots)) {
 		return
 	}
-	p := &l.slots[m.Slot-1]
+	p := &l.slots[m.Slot-1-l.base]
 	if p.chosen {
 		if !p.votes.has(i) && env.Tracing() {
 			env.Step("Accepted for slot " + strconv.FormatInt(m.Slot, 10) + " from " + env.Name(from) + " arrives after the slot was chosen")
@@ -61,11 +61,12 @@ func (l *Leader) accepted(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 // the machine applies it, the client (if any) gets its answer, and the
 // replicas a Commit. Then the next request is served.
 func (l *Leader) applyChosen(env *kv.Env) {
-	for l.applied < int64(len(l.slots)) && l.slots[l.applied].chosen {
-		p := &l.slots[l.applied]
+	for l.applied < l.base+int64(len(l.slots)) && l.slots[l.applied-l.base].chosen {
+		p := &l.slots[l.applied-l.base]
 		l.applied++
 		r, dup := l.machine.Apply(p.cmd)
-		l.invariant(l.machine.Len() == int(l.applied), "the machine applied %d commands for %d slots", l.machine.Len(), l.applied)
+		l.invariant(l.machine.Len() == l.applied, "the machine applied %d commands for %d slots", l.machine.Len(), l.applied)
+		kv.RecordApplied(env, l.applied, p.cmd, dup)
 		if env.Tracing() {
 			switch {
 			case dup:
@@ -85,10 +86,17 @@ func (l *Leader) applyChosen(env *kv.Env) {
 			env.Send(rep, protocol.Msg{Kind: protocol.Commit, Slot: l.applied, Cmd: p.cmd})
 		}
 		if l.applied == l.recovering {
-			env.Stepf("recovery complete: slots 1..%d chosen again in ballot %v and applied; serving new requests", l.recovering, l.ballot)
+			first := int64(1)
+			if l.snap != nil {
+				first = l.snap.Slot + 1
+			}
+			env.Stepf("recovery complete: slots %d..%d chosen again in ballot %v and applied; serving new requests", first, l.recovering, l.ballot)
+		}
+		if l.SnapshotEvery > 0 && l.applied%l.SnapshotEvery == 0 {
+			l.compact(env)
 		}
 	}
-	if l.applied == int64(len(l.slots)) {
+	if l.applied == l.base+int64(len(l.slots)) {
 		l.cancelRetry(env)
 	}
 	l.serve(env)
@@ -111,8 +119,8 @@ func (l *Leader) resend(env *kv.Env) {
 		env.Stepf("Phase 1: no promise yet from %s: re-sending Prepare%v", strings.Join(silent, ", "), l.ballot)
 		l.armRetry(env)
 	case leading:
-		for s := l.applied; s < int64(len(l.slots)); s++ {
-			p := &l.slots[s]
+		for s := l.applied; s < l.base+int64(len(l.slots)); s++ {
+			p := &l.slots[s-l.base]
 			if p.chosen {
 				continue
 			}
@@ -125,15 +133,70 @@ func (l *Leader) resend(env *kv.Env) {
 			}
 			env.Stepf("slot %d: no Accepted yet from %s: re-sending Accept", s+1, strings.Join(silent, ", "))
 		}
-		if l.applied < int64(len(l.slots)) {
+		if l.applied < l.base+int64(len(l.slots)) {
 			l.armRetry(env)
 		}
 	}
 }
 
+// compact makes the applied log a snapshot (log compaction): the machine
+// keeps no command applied, the slots applied are dropped, and the
+// acceptors get the snapshot, so that they can forget the entries it
+// covers. The memory of every node is then bounded by the slots in flight
+// and the interval, not by the length of the run.
+func (l *Leader) compact(env *kv.Env) {
+	s := l.machine.Snapshot()
+	l.machine.Compact()
+	l.snap = s
+	l.dropSlots(l.applied)
+	if env.Tracing() {
+		env.Step("compacting the log: slots 1.." + strconv.FormatInt(s.Slot, 10) + " are now a snapshot (" + strconv.Itoa(s.Keys) + " keys); sending it to the acceptors")
+	}
+	msg := protocol.Msg{Kind: protocol.Snapshot, Payload: &protocol.Payload{Snap: s}}
+	for _, a := range l.Acceptors {
+		env.Send(a, msg)
+	}
+}
+
+// dropSlots forgets the slots up to slot, all of them applied or covered by
+// a snapshot, keeping their vote arrays for reuse (rotated to the end, so
+// that no two slots share one).
+func (l *Leader) dropSlots(slot int64) {
+	k := int(min(slot-l.base, int64(len(l.slots))))
+	n := len(l.slots)
+	for i := 0; i+k < n; i++ {
+		l.slots[i], l.slots[i+k] = l.slots[i+k], l.slots[i]
+	}
+	l.slots = l.slots[:n-k]
+	l.base = slot
+}
+
+// install takes an acceptor's snapshot when the node is behind it (it
+// proposed slots that the acceptor has compacted away): those slots were
+// chosen and applied long ago, the snapshot is their outcome.
+func (l *Leader) install(env *kv.Env, from sim.NodeID, s *protocol.Snap) {
+	if s == nil || s.Slot <= l.applied {
+		return
+	}
+	if env.Tracing() {
+		env.Step("installing " + env.Name(from) + "'s snapshot of slots 1.." + strconv.FormatInt(s.Slot, 10) + " (applied " + strconv.FormatInt(l.applied, 10) + "): those slots were chosen long ago")
+	}
+	for i := range min(s.Slot-l.base, int64(len(l.slots))) {
+		if p := &l.slots[i]; l.base+i >= l.applied && p.from != sim.NoNode {
+			l.waits.remove(p.cmd) // its client's retry is answered from the session
+			l.inflight--
+		}
+	}
+	l.machine.Install(s)
+	kv.RecordInstalled(env, s)
+	l.applied, l.snap = s.Slot, s
+	l.dropSlots(s.Slot)
+	l.applyChosen(env)
+}
+
 // clearSlots drops every slot; the unapplied ones no longer wait.
 func (l *Leader) clearSlots() {
-	for _, p := range l.slots[min(l.applied, int64(len(l.slots))):] {
+	for _, p := range l.slots[min(l.applied-l.base, int64(len(l.slots))):] {
 		if p.from != sim.NoNode {
 			l.waits.remove(p.cmd)
 		}

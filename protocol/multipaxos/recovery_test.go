@@ -326,7 +326,7 @@ func TestRecoverHighestBallot(t *testing.T) {
 	leads, unchosen := l.Leading()
 	require.True(t, leads, "leader1 leads in the end\n%s", r.text)
 	assert.Zero(t, unchosen)
-	assert.Equal(t, []protocol.Command{bv}, l.Machine().Applied(), "slot 1 recovers B, accepted at the highest ballot")
+	assert.Equal(t, []protocol.Command{bv}, applied(l.Machine()), "slot 1 recovers B, accepted at the highest ballot")
 	assert.Equal(t, map[string]string{"k": "B"}, l.Machine().Store().Map(names))
 	assert.Equal(t, 2, r.noted(r.leaderIDs[0], protocol.NotePhase1), "two campaigns")
 	assert.Equal(t, 1, r.noted(r.leaderIDs[0], protocol.NotePreempted), "preempted once, by the first rejection; the second finds it standing by")
@@ -381,10 +381,10 @@ func TestRecoverHoleAsNoop(t *testing.T) {
 
 	leads, _ := l.Leading()
 	require.True(t, leads, "leader2 leads\n%s", r.text)
-	assert.Equal(t, []protocol.Command{x, noopCmd, z, y}, l.Machine().Applied(), "X, a Noop in the hole, Z, then the new request in slot 4")
-	assert.Equal(t, []protocol.Command{x, z, y}, l.Machine().Effects(), "the Noop has no effect")
+	assert.Equal(t, []protocol.Command{x, noopCmd, z, y}, applied(l.Machine()), "X, a Noop in the hole, Z, then the new request in slot 4")
+	assert.Equal(t, []protocol.Command{x, z, y}, effects(l.Machine()), "the Noop has no effect")
 	assert.Equal(t, map[string]string{"x": "1", "y": "2", "z": "3"}, l.Machine().Store().Map(names))
-	assert.Equal(t, l.Machine().Applied(), r.reps[0].Machine().Applied(), "the replica learns the same log")
+	assert.Equal(t, applied(l.Machine()), applied(r.reps[0].Machine()), "the replica learns the same log")
 	require.Len(t, p.got, 1, "the new request is answered\n%s", r.text)
 	assert.Equal(t, protocol.Result{OK: true}, p.got[0].Result)
 
@@ -431,9 +431,9 @@ func TestRetryTakesEffectOnce(t *testing.T) {
 	require.Len(t, p.got, 2, "both the request and its retry are answered\n%s", r.text)
 	assert.Equal(t, protocol.Result{OK: true}, p.got[0].Result)
 	assert.Equal(t, p.got[0], p.got[1], "the retry gets the first answer")
-	assert.Equal(t, []protocol.Command{put}, l.Machine().Effects(), "one effect")
-	assert.Equal(t, []protocol.Command{put}, l.Machine().Applied(), "the retry takes no slot")
-	assert.Equal(t, []protocol.Command{put}, r.reps[0].Machine().Applied())
+	assert.Equal(t, []protocol.Command{put}, effects(l.Machine()), "one effect")
+	assert.Equal(t, []protocol.Command{put}, applied(l.Machine()), "the retry takes no slot")
+	assert.Equal(t, []protocol.Command{put}, applied(r.reps[0].Machine()))
 	assert.Equal(t, 1, r.noted(r.leaderIDs[0], protocol.NoteSessionAnswer), "the retry is answered from the session")
 	assert.Empty(t, r.violations)
 	r.assertTrace(t, `[leader1] client1's request 1 (PUT "x" = "v") was already applied: answering again, not applying twice`)
@@ -497,8 +497,8 @@ func TestRetryAfterFailover(t *testing.T) {
 				name string
 				m    *kv.Machine
 			}{{"leader2", r.leaders[1].Machine()}, {"replica1", r.reps[0].Machine()}} {
-				assert.Equal(t, []protocol.Command{put}, n.m.Effects(), "%s: one effect", n.name)
-				assert.Equal(t, []protocol.Command{put}, n.m.Applied(), "%s: the retry takes no slot", n.name)
+				assert.Equal(t, []protocol.Command{put}, effects(n.m), "%s: one effect", n.name)
+				assert.Equal(t, []protocol.Command{put}, applied(n.m), "%s: the retry takes no slot", n.name)
 			}
 			assert.Empty(t, r.violations)
 		})
@@ -554,7 +554,7 @@ func TestRestartedLeaderNeverReusesBallot(t *testing.T) {
 	}
 	assert.Equal(t, b(1, 1), r.accs[0].Accepted[0].Ballot, "acceptor1 still holds A at (1,1)")
 	assert.Equal(t, a, r.accs[0].Accepted[0].Cmd)
-	assert.Equal(t, []protocol.Command{bv}, r.leaders[0].Machine().Applied(), "the new Phase 1 did not see A: the new request takes slot 1")
+	assert.Equal(t, []protocol.Command{bv}, applied(r.leaders[0].Machine()), "the new Phase 1 did not see A: the new request takes slot 1")
 	for i := 1; i < 3; i++ {
 		assert.Equal(t, bv, r.accs[i].Accepted[0].Cmd)
 		assert.Equal(t, after[0], r.accs[i].Accepted[0].Ballot)
@@ -651,8 +651,8 @@ func TestPipelineAppliesInSlotOrder(t *testing.T) {
 	for _, s := range accepts {
 		assert.Equal(t, accepts[0].at, s.at, "the three slots are in Phase 2 at once")
 	}
-	assert.Equal(t, cmds, l.Machine().Applied(), "applied in slot order")
-	assert.Equal(t, cmds, r.reps[0].Machine().Applied(), "the replica applies in slot order")
+	assert.Equal(t, cmds, applied(l.Machine()), "applied in slot order")
+	assert.Equal(t, cmds, applied(r.reps[0].Machine()), "the replica applies in slot order")
 	require.Len(t, p.got, 3, "every request is answered\n%s", r.text)
 	want := []protocol.Result{{OK: true}, {OK: true, Value: sym("1")}, {OK: true}}
 	for i, m := range p.got {

@@ -16,8 +16,13 @@ import (
 // the slots it misses from that leader. Its state is volatile: a crash loses
 // it all, and it catches up again from the heartbeats.
 type Replica struct {
-	log     []protocol.Command // slot s at index s-1
+	// SnapshotEvery is how often, in slots applied, the replica compacts
+	// its log (0: never): it keeps no command it has applied.
+	SnapshotEvery int64
+
+	log     []protocol.Command // slot s at index s-1-base
 	have    []bool             // whether log[i] has arrived
+	base    int64              // the slots before log[0], all applied
 	applied int64              // the last slot applied
 	machine kv.Machine
 	boots   int // starts so far (a restart says so)
@@ -32,6 +37,7 @@ type Replica struct {
 func (r *Replica) Start(env *kv.Env) {
 	if r.boots++; r.boots > 1 {
 		env.Step("Restarting with an empty log: catching up from the leader's heartbeats")
+		kv.RecordInstalled(env, nil) // the machine starts again, empty
 		return
 	}
 	env.Step("Starting")
@@ -51,21 +57,26 @@ func (r *Replica) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 		r.hbApplied = m.Slot
 		return
 	}
-	if m.Kind != protocol.Commit || m.Slot < 1 {
+	if m.Kind == protocol.Snapshot {
+		r.install(env, from, m.Snap())
 		return
 	}
-	for int64(len(r.log)) < m.Slot {
+	if m.Kind != protocol.Commit || m.Slot <= r.base {
+		return
+	}
+	for r.base+int64(len(r.log)) < m.Slot {
 		r.log = append(r.log, protocol.Command{})
 		r.have = append(r.have, false)
 	}
-	i := m.Slot - 1
+	i := m.Slot - 1 - r.base
 	if r.have[i] { // every slot up to applied has arrived (with BugReplicaUnordered, applied counts arrivals, not slots)
 		return // a duplicate commit: already known
 	}
 	r.log[i], r.have[i] = m.Cmd, true
 	if r.Bugs.Has(protocol.BugReplicaUnordered) {
 		r.applied++
-		r.machine.Apply(m.Cmd)
+		_, dup := r.machine.Apply(m.Cmd)
+		kv.RecordApplied(env, r.applied, m.Cmd, dup)
 		if env.Tracing() {
 			env.Step("slot " + strconv.FormatInt(m.Slot, 10) + ": " + m.Cmd.Text(env) + " (applied on arrival)")
 		}
@@ -77,10 +88,21 @@ func (r *Replica) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 		}
 		return
 	}
-	for r.applied < int64(len(r.log)) && r.have[r.applied] {
-		cmd := r.log[r.applied]
+	r.applyReady(env)
+}
+
+// applyReady applies every slot that has arrived after the applied prefix,
+// and compacts the log every SnapshotEvery slots.
+func (r *Replica) applyReady(env *kv.Env) {
+	for r.applied < r.base+int64(len(r.log)) && r.have[r.applied-r.base] {
+		cmd := r.log[r.applied-r.base]
 		r.applied++
 		_, dup := r.machine.Apply(cmd)
+		kv.RecordApplied(env, r.applied, cmd, dup)
+		if r.SnapshotEvery > 0 && r.applied%r.SnapshotEvery == 0 {
+			r.machine.Compact()
+			r.forget(r.applied)
+		}
 		if env.Tracing() {
 			text := "slot " + strconv.FormatInt(r.applied, 10) + ": " + cmd.Text(env)
 			if dup {
@@ -89,6 +111,32 @@ func (r *Replica) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 			env.Step(text)
 		}
 	}
+}
+
+// install takes a leader's snapshot when the replica is behind it: the
+// leader has compacted the slots the replica misses.
+func (r *Replica) install(env *kv.Env, from sim.NodeID, s *protocol.Snap) {
+	if s == nil || s.Slot <= r.applied {
+		return
+	}
+	if env.Tracing() {
+		env.Step("installing " + env.Name(from) + "'s snapshot of slots 1.." + strconv.FormatInt(s.Slot, 10) + " (applied " + strconv.FormatInt(r.applied, 10) + "): the leader compacted the slots it misses")
+	}
+	r.machine.Install(s)
+	kv.RecordInstalled(env, s)
+	r.applied = s.Slot
+	r.forget(s.Slot)
+	r.applyReady(env)
+}
+
+// forget drops the buffered slots up to slot (all applied or covered).
+func (r *Replica) forget(slot int64) {
+	k := min(slot-r.base, int64(len(r.log)))
+	n := copy(r.log, r.log[k:])
+	copy(r.have, r.have[k:])
+	clear(r.have[n:])
+	r.log, r.have = r.log[:n], r.have[:n]
+	r.base = slot
 }
 
 // Timer is unused.
@@ -103,6 +151,7 @@ func (r *Replica) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
 	d.log = append(d.log[:0], r.log...)
 	d.have = append(d.have[:0], r.have...)
 	d.applied, d.boots, d.hbApplied, d.Bugs = r.applied, r.boots, r.hbApplied, r.Bugs
+	d.base, d.SnapshotEvery = r.base, r.SnapshotEvery
 	r.machine.CloneInto(&d.machine)
 	return d
 }
@@ -122,12 +171,13 @@ func (r *Replica) AppendState(b []byte) []byte {
 		}
 	}
 	b = append(b, byte(min(r.boots, 2)))
+	b = binary.AppendVarint(b, r.base)
 	return r.machine.AppendState(b)
 }
 
 // Crash loses the log and the store: a replica keeps nothing durable.
 func (r *Replica) Crash() {
-	r.log, r.have, r.applied, r.hbApplied = r.log[:0], r.have[:0], 0, 0
+	r.log, r.have, r.base, r.applied, r.hbApplied = r.log[:0], r.have[:0], 0, 0, 0
 	r.machine.Reset()
 }
 

@@ -1,0 +1,253 @@
+package check
+
+import (
+	"fmt"
+
+	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
+)
+
+// LogWatch checks the learners' logs as they are applied, one command at a
+// time, instead of comparing whole logs at the end: agreement (every
+// learner applies the same command at the same place), that what a learner
+// applies is what was chosen there (with a Chosen watch), and exactly-once
+// (no request takes effect twice on a learner). It keeps, per slot, the
+// first command applied there and the log's hash chain up to it, only until
+// every learner has passed the slot and no learner can apply it again (the
+// floor, which log compaction raises: below it a learner installs a
+// snapshot instead of re-applying); per learner, its place in the log and
+// one bit per request of every client. So its memory is bounded by the
+// learners' lag and the compaction interval, not by the length of the run.
+//
+// A learner's own log restarts when its machine does (a crash, a Phase 1
+// win that rebuilds it) or jumps when it installs a snapshot (Restart): what
+// it then applies is checked again against the slots kept.
+type LogWatch struct {
+	names  sim.Names
+	single bool // one learner whose log restarts with its store (the kvstore): no agreement
+	// onFirst receives every command the first time its slot is applied,
+	// in slot order: the log order, for the linearizability check.
+	onFirst func(protocol.Command)
+
+	ls   []learnerWatch
+	base int64     // the slots forgotten: ref[0] is slot base+1
+	ref  []refSlot // the first application of each slot kept
+	top  int64     // the highest slot applied by anyone (single: the applications so far)
+	errs [3]error  // agreement, applied-not-chosen, exactly-once: the first of each
+}
+
+// refSlot is the first application of a slot: what, by whom, and the hash
+// chain of the log up to it.
+type refSlot struct {
+	cmd    protocol.Command
+	who    int32
+	digest uint64
+}
+
+// learnerWatch is what the watch knows of one learner.
+type learnerWatch struct {
+	name    string
+	pos     int64      // the commands it applied
+	digest  uint64     // the hash chain of its log
+	effects [][]uint64 // per client id, a bit per request: it took effect on this learner
+}
+
+const (
+	errAgreement = iota
+	errNotChosen
+	errTwice
+)
+
+// NewLogWatch watches learners with the given names (indices are the
+// learners' in Applied). single is for one
+// learner that keeps no durable log (the kvstore server): its log restarts
+// with its store after a crash, so there is nothing to agree on; every
+// command it applies is in log order for onFirst. onFirst may be nil.
+func NewLogWatch(names sim.Names, learners []string, single bool, onFirst func(protocol.Command)) *LogWatch {
+	w := &LogWatch{names: names, single: single, onFirst: onFirst}
+	for _, n := range learners {
+		w.ls = append(w.ls, learnerWatch{name: n})
+	}
+	return w
+}
+
+// Applied records that learner l applied cmd, its next command; effect says
+// whether it took effect (not a Noop, not a retry of a request applied).
+// chosen is what the acceptors chose so far (nil: nothing to check against,
+// the kvstore): the first command applied at a slot must be its choice.
+func (w *LogWatch) Applied(l int, cmd protocol.Command, effect bool, chosen *Chosen) {
+	lw := &w.ls[l]
+	lw.pos++
+	lw.digest = protocol.Chain(lw.digest, cmd)
+	slot := lw.pos
+	if effect && cmd.HasClient() && cmd.Client >= 0 {
+		w.effect(lw, cmd, slot)
+	}
+	if w.single {
+		w.top++
+		if w.onFirst != nil {
+			w.onFirst(cmd)
+		}
+		return
+	}
+	switch {
+	case slot > w.top:
+		w.top = slot
+		w.ref = append(w.ref, refSlot{cmd: cmd, who: int32(l), digest: lw.digest})
+		if w.onFirst != nil {
+			w.onFirst(cmd)
+		}
+		w.checkChosen(chosen, lw, slot, cmd)
+	case slot > w.base:
+		r := &w.ref[slot-w.base-1]
+		if (r.cmd != cmd || r.digest != lw.digest) && w.errs[errAgreement] == nil {
+			w.errs[errAgreement] = fmt.Errorf("slot %d: %s applied %s but %s applied %s",
+				slot, w.ls[r.who].name, r.cmd.Tagged(w.names), lw.name, cmd.Tagged(w.names))
+		}
+	default:
+		if w.errs[errAgreement] == nil {
+			w.errs[errAgreement] = fmt.Errorf("slot %d: %s applied %s again, below slot %d, from which every node recovers by snapshot",
+				slot, lw.name, cmd.Tagged(w.names), w.base+1)
+		}
+	}
+}
+
+// Restart records that learner l's log starts again after its first pos
+// commands, whose hash chain is digest: 0, 0 for an emptied machine, or a
+// snapshot's slot and digest once it installs one.
+func (w *LogWatch) Restart(l int, pos int64, digest uint64) {
+	lw := &w.ls[l]
+	lw.pos, lw.digest = pos, digest
+	for _, e := range lw.effects {
+		clear(e)
+	}
+	if w.single || pos == 0 {
+		return
+	}
+	switch {
+	case pos > w.top:
+		if w.errs[errAgreement] == nil {
+			w.errs[errAgreement] = fmt.Errorf("%s installed a snapshot of slots 1..%d, beyond the slots any node applied (%d)", lw.name, pos, w.top)
+		}
+	case pos > w.base:
+		if r := w.ref[pos-w.base-1]; r.digest != digest && w.errs[errAgreement] == nil {
+			w.errs[errAgreement] = fmt.Errorf("%s installed a snapshot of slots 1..%d that differs from the log %s applied", lw.name, pos, w.ls[r.who].name)
+		}
+	}
+}
+
+// effect records that cmd took effect on lw at slot, and fails when its
+// request already had.
+func (w *LogWatch) effect(lw *learnerWatch, cmd protocol.Command, slot int64) {
+	c := int(cmd.Client)
+	for len(lw.effects) <= c {
+		lw.effects = append(lw.effects, nil)
+	}
+	bits := lw.effects[c]
+	word := int(cmd.Seq / 64)
+	if word >= len(bits) {
+		bits = append(bits, make([]uint64, word+1-len(bits))...)
+		lw.effects[c] = bits
+	}
+	bit := uint64(1) << (cmd.Seq % 64)
+	if bits[word]&bit != 0 {
+		if w.errs[errTwice] == nil {
+			w.errs[errTwice] = fmt.Errorf("%s #%d took effect twice on %s: again at slot %d (%s)",
+				w.names.Name(cmd.Client), cmd.Seq, lw.name, slot, cmd.Text(w.names))
+		}
+		return
+	}
+	bits[word] |= bit
+}
+
+// checkChosen fails when the first command applied at slot is not the one
+// chosen there.
+func (w *LogWatch) checkChosen(chosen *Chosen, lw *learnerWatch, slot int64, cmd protocol.Command) {
+	if chosen == nil || w.errs[errNotChosen] != nil {
+		return
+	}
+	ch, ok := chosen.Choice(slot)
+	switch {
+	case !ok:
+		w.errs[errNotChosen] = fmt.Errorf("%s applied %s at slot %d, where nothing was chosen", lw.name, cmd.Text(w.names), slot)
+	case !ch.Same(cmd):
+		w.errs[errNotChosen] = fmt.Errorf("%s applied %s at slot %d, where %s was chosen", lw.name, cmd.Tagged(w.names), slot, ch.Tagged(w.names))
+	}
+}
+
+// Forget drops what the watch keeps of the slots up to floor that every
+// learner has passed: below floor no learner can apply a slot again.
+func (w *LogWatch) Forget(floor int64) {
+	low := floor
+	for i := range w.ls {
+		low = min(low, w.ls[i].pos)
+	}
+	if low <= w.base {
+		return
+	}
+	n := copy(w.ref, w.ref[low-w.base:])
+	w.ref = w.ref[:n]
+	w.base = low
+}
+
+// Kept is the number of slots the watch keeps.
+func (w *LogWatch) Kept() int { return len(w.ref) }
+
+// Agreement is the first disagreement seen: of learners with each other,
+// or of a learner with what was chosen.
+func (w *LogWatch) Agreement() error {
+	if w.errs[errAgreement] != nil {
+		return w.errs[errAgreement]
+	}
+	return w.errs[errNotChosen]
+}
+
+// ExactlyOnce is the first request seen to take effect twice on a learner.
+func (w *LogWatch) ExactlyOnce() error { return w.errs[errTwice] }
+
+// Pos is how many commands learner l applied, as the watch saw it.
+func (w *LogWatch) Pos(l int) int64 { return w.ls[l].pos }
+
+// Reset forgets everything, keeping the memory, for another run.
+func (w *LogWatch) Reset() {
+	for i := range w.ls {
+		lw := &w.ls[i]
+		lw.pos, lw.digest = 0, 0
+		for _, e := range lw.effects {
+			clear(e)
+		}
+	}
+	w.base, w.top, w.ref, w.errs = 0, 0, w.ref[:0], [3]error{}
+}
+
+// CloneInto makes d a copy of w, reusing d's memory (d may be nil).
+func (w *LogWatch) CloneInto(d *LogWatch) *LogWatch {
+	if d == nil {
+		d = &LogWatch{}
+	}
+	ls := d.ls
+	d.names, d.single, d.onFirst = w.names, w.single, nil
+	d.base, d.top, d.errs = w.base, w.top, w.errs
+	d.ref = append(d.ref[:0], w.ref...)
+	ls = ls[:min(len(ls), len(w.ls))]
+	for len(ls) < len(w.ls) {
+		ls = append(ls, learnerWatch{})
+	}
+	for i := range w.ls {
+		src, dst := &w.ls[i], &ls[i]
+		for j, e := range src.effects {
+			if j < len(dst.effects) {
+				dst.effects[j] = append(dst.effects[j][:0], e...)
+			} else {
+				dst.effects = append(dst.effects, append([]uint64(nil), e...))
+			}
+		}
+		dst.effects = dst.effects[:len(src.effects)]
+		dst.name, dst.pos, dst.digest = src.name, src.pos, src.digest
+	}
+	d.ls = ls
+	return d
+}
+
+// OnFirst sets the receiver of each slot's first command (see NewLogWatch).
+func (w *LogWatch) OnFirst(f func(protocol.Command)) { w.onFirst = f }

@@ -1,0 +1,102 @@
+package cluster
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
+)
+
+// compactionScenarios are the embedded scenarios with faults that make
+// nodes fall behind, crash and take over: with a snapshot every 2 slots,
+// every path of log compaction runs in them.
+var compactionScenarios = []string{"default", "lossy", "leader-failover", "duelling-leaders", "replica-catch-up", "acceptor-crash", "minority-partition", "leader-cut-off"}
+
+// TestCompaction: with the logs compacted every 2 slots, every check holds
+// for many seeds and swarm draws of the scenarios that exercise it, and the
+// compaction paths are taken: leaders compact and send snapshots,
+// acceptors forget what they cover, replicas behind a leader's snapshot
+// install it, and a leader taking over recovers from a snapshot its
+// promises report. Two runs of a seed give identical traces.
+func TestCompaction(t *testing.T) {
+	paths := map[string]int{}
+	want := []string{
+		"compacting the log: slots 1..",
+		"compacting: keeping the snapshot of slots 1..",
+		"'s snapshot of slots 1..", // a replica (or a leader) behind it installs it
+		"which the snapshot of slots 1..",
+		"with a snapshot of slots 1..", // a Promise reports one
+		"report a snapshot of slots 1..",
+	}
+	for _, name := range compactionScenarios {
+		s := load(t, name)
+		s.SnapshotEvery = 2
+		c := New(s, Options{})
+		for seed := uint64(1); seed <= 150; seed++ {
+			c.Reset(seed)
+			o := c.Run()
+			require.True(t, o.OK, "%s seed %d with snapshot_every = 2: %v", name, seed, o.Failed())
+		}
+		for seed := uint64(1); seed <= 200; seed++ {
+			w := scenarios.Swarm(s, seed)
+			w.SnapshotEvery = 1 + int(seed%4)
+			o := New(w, Options{}).Run()
+			require.True(t, o.OK, "%s with snapshot_every = %d: %v", w.Name, w.SnapshotEvery, o.Failed())
+		}
+		for seed := uint64(1); seed <= 6; seed++ {
+			s.Seed = seed
+			text, js, _, o := traced(t, s, nil)
+			require.True(t, o.OK)
+			text2, js2, _, _ := traced(t, s, nil)
+			require.Equal(t, string(js), string(js2), "%s seed %d: two runs, one trace", name, seed)
+			require.Equal(t, string(text), string(text2))
+			for _, w := range want {
+				paths[w] += strings.Count(string(text), w)
+			}
+		}
+	}
+	for _, w := range want {
+		assert.Positive(t, paths[w], "no run took the path %q", w)
+	}
+	t.Logf("paths: %v", paths)
+}
+
+// TestCompactionBoundsMemory: what every node and every check keeps is
+// bounded by the compaction interval, not by the length of the run; without
+// compaction it grows with every slot (so the test sees the difference).
+func TestCompactionBoundsMemory(t *testing.T) {
+	run := func(every int) *Cluster {
+		s := load(t, "default")
+		s.Workload.RequestsPerClient = 2000
+		s.SnapshotEvery = every
+		c := New(s, Options{SkipLin: true})
+		o := c.Run()
+		require.True(t, o.OK, "%v", o.Failed())
+		return c
+	}
+	kept := func(c *Cluster) (acc, logs int) {
+		for _, id := range c.Topology.Acceptors {
+			acc = max(acc, len(c.acceptor(id).Accepted))
+		}
+		for _, id := range c.Topology.Learners() {
+			_, log := c.machine(id).Log()
+			logs = max(logs, len(log))
+		}
+		return acc, logs
+	}
+	c := run(100)
+	acc, logs := kept(c)
+	assert.LessOrEqual(t, acc, 100, "an acceptor keeps at most the entries since the last snapshot")
+	assert.LessOrEqual(t, logs, 100, "a machine keeps at most the commands since the last snapshot")
+	assert.LessOrEqual(t, c.watch.Kept(), 2*c.window(), "the log watch keeps a window of slots")
+	assert.Equal(t, int64(6000), c.machine(c.Topology.Learners()[0]).Len(), "every slot was applied")
+
+	c = run(0)
+	acc, logs = kept(c)
+	assert.Equal(t, 6000, acc, "without compaction an acceptor keeps every slot")
+	assert.Equal(t, 6000, logs)
+	assert.Equal(t, 6000, c.watch.Kept(), "and so does the log watch")
+}
