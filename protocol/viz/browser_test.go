@@ -88,7 +88,8 @@ func rootAttr(dom, name string) (string, bool) {
 
 func TestBrowserPage(t *testing.T) {
 	tr, text := runPage(t, "default")
-	dom := dumpDOM(t, writePage(t, tr, text))
+	page := writePage(t, tr, text)
+	dom := dumpDOM(t, page)
 
 	errs, found := rootAttr(dom, "data-jserrors")
 	assert.False(t, found, "the page's scripts failed: %s", errs)
@@ -100,7 +101,7 @@ func TestBrowserPage(t *testing.T) {
 	assert.Equal(t, len(tr.Nodes), strings.Count(dom, `<g class="lane" `))
 	assert.Equal(t, len(tr.Messages), strings.Count(dom, `<g class="msg `))
 	assert.Equal(t, 2, strings.Count(dom, "<title>"), "the page's tooltips replaced the elements' titles; the page's and the diagram's are left")
-	assert.Equal(t, len(tr.Messages)+len(tr.Requests), strings.Count(dom, "<desc>"), "each title became a description")
+	assert.Equal(t, len(tr.Messages)+len(tr.Requests)+len(tr.Marks)+strings.Count(page, `<g class="crowd"`), strings.Count(dom, "<desc>"), "each title became a description")
 	assert.Contains(t, dom, `<line class="guide"`, "the trace's time guide was added")
 	assert.Contains(t, dom, `<div id="jserr" hidden="">`, "no error banner")
 

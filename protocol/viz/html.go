@@ -30,7 +30,7 @@ func WriteHTML(w io.Writer, t *Trace, opt HTMLOptions) error {
 	if title == "" {
 		title = runTitle(t)
 	}
-	l := newLayout(t)
+	l := newLayout(t, 0)
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<script>%s</script>\n", htmlErrorsJS)
 	fmt.Fprintf(bw, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n", html.EscapeString(title), htmlCSS)
@@ -319,7 +319,10 @@ const htmlMainJS = `
     });
     wired++;
   });
-  svg.querySelectorAll("g.req, g.fault, g.brk").forEach(tooltip);
+  svg.querySelectorAll("g.req, g.fault, g.brk, g.mark, g.crowd").forEach(tooltip);
+  svg.querySelectorAll("g.mark[data-slot]").forEach(function (g) {
+    g.addEventListener("click", function (e) { e.stopPropagation(); highlight(g.getAttribute("data-slot")); });
+  });
   chips.forEach(function (c) {
     c.addEventListener("click", function () { highlight(c.getAttribute("data-slot"), true); });
   });
