@@ -42,8 +42,8 @@ func findBrowser(t *testing.T) string {
 	return ""
 }
 
-// dumpDOM opens page in headless Chromium, lets its scripts run, and
-// returns the DOM as the browser serialises it.
+// dumpDOM opens page in headless Chromium, in a window of 1400x900 px,
+// lets its scripts run, and returns the DOM as the browser serialises it.
 func dumpDOM(t *testing.T, page string) string {
 	t.Helper()
 	browser := findBrowser(t)
@@ -55,7 +55,7 @@ func dumpDOM(t *testing.T, page string) string {
 	cmd := exec.CommandContext(ctx, browser,
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+filepath.Join(dir, "profile"), "--virtual-time-budget=5000",
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--virtual-time-budget=5000", "--window-size=1400,900",
 		"--dump-dom", "file://"+file)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -124,4 +124,91 @@ func TestBrowserCatchesErrors(t *testing.T) {
 	assert.Contains(t, dom, `<div id="jserr">JavaScript error: `, "the banner shows")
 	ready, _ := rootAttr(dom, "data-ready")
 	assert.Equal(t, "1", ready, "the page itself still works")
+}
+
+// layoutProbe, added to a page, measures it once its scripts have run: the
+// diagram pane's visible extent, each lane header's, the pane's scroll
+// width; then it scrolls halfway down and measures the lane bar. It writes
+// what it finds to <html data-...>.
+const layoutProbe = `<script>
+(function () {
+  var de = document.documentElement, pane = document.getElementById("diagram");
+  function rect(el) { var r = el.getBoundingClientRect(); return Math.round(r.left) + ":" + Math.round(r.right); }
+  function lanes(sel) {
+    var out = [];
+    document.querySelectorAll(sel).forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.width > 0) out.push(el.parentNode.getAttribute("data-node") || el.getAttribute("data-node"));
+      out.push(Math.round(r.left) + ":" + Math.round(r.right));
+    });
+    return out.join(" ");
+  }
+  var p = pane.getBoundingClientRect();
+  de.dataset.pane = Math.round(p.left) + ":" + Math.round(p.left + pane.clientWidth);
+  de.dataset.scroll = pane.scrollWidth + ":" + pane.clientWidth;
+  de.dataset.lanes = lanes("#diagram svg g.lane rect.hdr");
+  de.dataset.barTop = String(document.getElementById("lanebar").hidden);
+  // The browser sends its scroll event with a later frame, which a
+  // headless dump may never draw: send it now, so that the page's handler
+  // runs before the measuring.
+  pane.scrollTop = pane.scrollHeight / 2;
+  pane.dispatchEvent(new Event("scroll"));
+  var bar = document.getElementById("lanebar");
+  de.dataset.barHidden = String(bar.hidden);
+  de.dataset.barAt = String(Math.round(bar.querySelector("div").getBoundingClientRect().top - p.top));
+  de.dataset.bar = lanes("#lanebar span");
+  de.dataset.probed = "1";
+})();
+</script>
+</body>`
+
+// TestBrowserEveryLaneAt1400: at a 1400 px wide window the page shows
+// every lane of the diagram beside the summary, without scrolling across,
+// for the default run and for the widest embedded one (11 nodes); scrolled
+// down, a bar at the top of the diagram keeps naming the lanes.
+func TestBrowserEveryLaneAt1400(t *testing.T) {
+	for _, scenario := range []string{"default", "duelling-leaders"} {
+		t.Run(scenario, func(t *testing.T) {
+			tr, text := runPage(t, scenario)
+			page := strings.Replace(writePage(t, tr, text), "</body>", layoutProbe, 1)
+			dom := dumpDOM(t, page)
+			errs, found := rootAttr(dom, "data-jserrors")
+			require.False(t, found, "the page's scripts failed: %s", errs)
+			probed, _ := rootAttr(dom, "data-probed")
+			require.Equal(t, "1", probed, "the probe ran")
+
+			span := func(s string) (int, int) {
+				a, b, ok := strings.Cut(s, ":")
+				require.True(t, ok, s)
+				x0, err0 := strconv.Atoi(a)
+				x1, err1 := strconv.Atoi(b)
+				require.NoError(t, err0)
+				require.NoError(t, err1)
+				return x0, x1
+			}
+			paneAttr, _ := rootAttr(dom, "data-pane")
+			left, right := span(paneAttr)
+			assert.Greater(t, right-left, 900, "the diagram has most of the window")
+			scroll, _ := rootAttr(dom, "data-scroll")
+			sw, cw := span(scroll)
+			assert.LessOrEqual(t, sw, cw, "no scrolling across")
+
+			for _, attr := range []string{"data-lanes", "data-bar"} {
+				v, _ := rootAttr(dom, attr)
+				f := strings.Fields(v)
+				require.Len(t, f, 2*len(tr.Nodes), "%s: every lane is there: %s", attr, v)
+				for i := 0; i < len(f); i += 2 {
+					assert.Equal(t, tr.Nodes[i/2], f[i])
+					x0, x1 := span(f[i+1])
+					assert.True(t, left <= x0 && x1 <= right, "%s: lane %s at %d..%d is outside the pane's %d..%d", attr, f[i], x0, x1, left, right)
+				}
+			}
+			top, _ := rootAttr(dom, "data-bar-top")
+			assert.Equal(t, "true", top, "at the top, the diagram's own headers name the lanes")
+			hidden, _ := rootAttr(dom, "data-bar-hidden")
+			assert.Equal(t, "false", hidden, "scrolled down, the lane bar shows")
+			at, _ := rootAttr(dom, "data-bar-at")
+			assert.Equal(t, "0", at, "at the top of the pane")
+		})
+	}
 }
