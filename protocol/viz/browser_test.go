@@ -22,6 +22,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/check"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
+	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
 )
 
 // browserTimeout bounds one browser run: a hung browser fails the test
@@ -211,4 +215,39 @@ func TestBrowserEveryLaneAt1400(t *testing.T) {
 			assert.Equal(t, "0", at, "at the top of the pane")
 		})
 	}
+}
+
+// TestBrowserLinPage: the -lin page, drawn by porcupine's script as edited
+// by check.LinResult.WritePage, names its rows after the clients (not 0, 1,
+// 2), is headed with the scenario, seed and verdict, and has a time axis in
+// virtual time.
+func TestBrowserLinPage(t *testing.T) {
+	s, err := scenarios.Load("leader-failover")
+	require.NoError(t, err)
+	c := cluster.New(s, cluster.Options{})
+	o := c.Run()
+	var b bytes.Buffer
+	require.NoError(t, o.Lin.WritePage(&b, check.LinPage{Scenario: s.Name, Seed: s.Seed, Annotations: c.Annotations()}))
+	dom := dumpDOM(t, b.String())
+
+	assert.Contains(t, dom, "<h1>linearizability: leader-failover, seed 73</h1>")
+	assert.Contains(t, dom, `<p class="verdict ok">linearizable</p>`)
+	canvas, _, found := strings.Cut(dom[strings.Index(dom, `<div id="canvas">`):], `<div id="calc">`)
+	require.True(t, found, "porcupine drew its canvas")
+	rows := regexp.MustCompile(`<text x="[\d.]+" y="[\d.]+" text-anchor="end">([^<]*)</text>`).FindAllStringSubmatch(canvas, -1)
+	var names []string
+	for _, r := range rows {
+		names = append(names, r[1])
+	}
+	assert.Equal(t, []string{"client1", "client2", "client3", "leader1"}, names, "a row per client, by name, then the faults' rows")
+
+	axis, _, found := strings.Cut(canvas[max(strings.Index(canvas, `<g class="lin-axis">`), 0):], "</g>")
+	require.True(t, found && strings.HasPrefix(axis, `<g class="lin-axis">`), "the time axis was drawn")
+	ticks := regexp.MustCompile(`class="tick">([^<]*)</text>`).FindAllStringSubmatch(axis, -1)
+	require.Greater(t, len(ticks), 5)
+	assert.Equal(t, "0s", ticks[0][1])
+	for _, tk := range ticks[1:] {
+		assert.True(t, strings.HasSuffix(tk[1], "ms"), "a virtual time: %q", tk[1])
+	}
+	assert.Contains(t, axis, "virtual time of the calls and returns")
 }
