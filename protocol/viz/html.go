@@ -42,7 +42,7 @@ func WriteHTML(w io.Writer, t *Trace, opt HTMLOptions) error {
 			verdict, cls = "a check FAILED", "fail"
 		}
 	}
-	fmt.Fprintf(bw, "<header><h1>%s</h1><span class=\"badge %s\">%s</span><span class=\"hint\">hover a message for its contents; click one (or a slot below) to follow its slot; Esc clears; hover a trace line to see its time</span></header>\n",
+	fmt.Fprintf(bw, "<header><h1>%s</h1><span class=\"badge %s\">%s</span><span class=\"hint\">hover a message or a mark for its contents; click one (or a slot below) to follow its slot; Esc clears; hover a trace line to see its time</span></header>\n",
 		html.EscapeString(title), cls, verdict)
 	bw.WriteString("<main>\n<div id=\"diagram\">\n")
 	writeLaneBar(bw, l)
