@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/check"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/viz"
 	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
 )
@@ -58,4 +60,10 @@ func writePictures(out outputFlags, s scenarios.Scenario, jsonTrace []byte, text
 		}
 	}
 	return nil
+}
+
+// linPage is what the linearizability picture (-lin) says of its run: the
+// scenario and seed in its heading, and the run's faults marked.
+func linPage(c *cluster.Cluster) check.LinPage {
+	return check.LinPage{Scenario: c.Scenario.Name, Seed: c.Scenario.Seed, Annotations: c.Annotations()}
 }

@@ -71,3 +71,19 @@ func TestPictureFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestLinPicture: -lin writes porcupine's page headed with the scenario,
+// the seed and the verdict, its rows named after the clients, with a time
+// axis.
+func TestLinPicture(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lin.html")
+	code, _, errs := cli(t, "run", "-q", "-lin", path, "leader-failover")
+	require.Equal(t, exitOK, code, errs)
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	page := string(data)
+	assert.Contains(t, page, `<h1>linearizability: leader-failover, seed 73</h1><p class="verdict ok">linearizable</p>`)
+	assert.Contains(t, page, `const linClients = ["client1","client2","client3"]`)
+	assert.Contains(t, page, "linAxis(linEvents)")
+	assert.Contains(t, page, "crash leader1", "the scenario's faults are marked")
+}

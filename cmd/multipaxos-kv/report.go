@@ -106,6 +106,33 @@ var latencyBounds = []sim.Time{
 	500 * sim.Millisecond, sim.Second, 2 * sim.Second, 5 * sim.Second,
 }
 
+// axisTick is a labelled tick under the histogram: a bucket boundary.
+type axisTick struct {
+	X     int
+	Label string
+}
+
+// The histogram's geometry, in pixels: bars barW wide every barStep from
+// barX0, rising from barBase.
+const (
+	barX0   = 10
+	barW    = 54
+	barStep = 62
+	barBase = 180
+)
+
+// histogramAxis labels the boundaries between the buckets, "0" at the left
+// and each bound at the gap after its bucket: one short label per bar's
+// width, so that none runs into the next (a bucket's own range, "100ms–200ms",
+// would not fit under its bar).
+func histogramAxis() []axisTick {
+	ticks := []axisTick{{barX0 - 4, "0"}}
+	for i, b := range latencyBounds {
+		ticks = append(ticks, axisTick{barX0 + (i+1)*barStep - (barStep-barW)/2, time.Duration(b).String()})
+	}
+	return ticks
+}
+
 // histogram sorts the latencies and buckets them.
 func histogram(lat []sim.Time) []bucket {
 	slices.Sort(lat)
@@ -133,19 +160,19 @@ func histogram(lat []sim.Time) []bucket {
 	}
 	for i := range bs {
 		bs[i].Height = 160 * bs[i].Count / most
-		bs[i].X = 10 + i*62
-		bs[i].Y = 180 - bs[i].Height
+		bs[i].X = barX0 + i*barStep
+		bs[i].Y = barBase - bs[i].Height
 	}
 	return bs
 }
 
-// percentile of sorted latencies.
+// percentile of sorted latencies, to the microsecond.
 func percentile(sorted []sim.Time, p float64) string {
 	if len(sorted) == 0 {
 		return "-"
 	}
 	i := min(len(sorted)-1, int(p*float64(len(sorted))))
-	return time.Duration(sorted[i]).String()
+	return time.Duration(sorted[i]).Round(time.Microsecond).String()
 }
 
 // reportData is what the report template shows.
@@ -163,6 +190,8 @@ type reportData struct {
 		Count, Seeds int
 	}
 	Buckets            []bucket
+	Ticks              []axisTick
+	AxisEnd            int
 	Requests           int
 	P50, P90, P99, Max string
 }
@@ -177,6 +206,8 @@ func writeReport(w io.Writer, name string, f sweepFlags, cv *coverage, failures 
 		Elapsed:  elapsed.Round(time.Millisecond).String(),
 		Rate:     fmt.Sprintf("%.0f seeds/s", float64(cv.seeds)/max(elapsed.Seconds(), 1e-9)),
 		Buckets:  histogram(cv.latencies),
+		Ticks:    histogramAxis(),
+		AxisEnd:  barX0 + (len(latencyBounds)+1)*barStep,
 		Requests: len(cv.latencies),
 	}
 	if f.swarm {
@@ -223,11 +254,13 @@ code{background:#f6f6f6;padding:1px 4px}
 
 <h2>Client request latency (virtual time)</h2>
 <p>{{.Requests}} answered requests: p50 {{.P50}}, p90 {{.P90}}, p99 {{.P99}}, max {{.Max}}.</p>
-<svg xmlns="http://www.w3.org/2000/svg" width="830" height="230" role="img" aria-label="latency histogram">
-{{range .Buckets}}<g><rect x="{{.X}}" y="{{.Y}}" width="54" height="{{.Height}}" fill="#4a78c2"><title>{{.Label}}: {{.Count}}</title></rect>
-<text x="{{.X}}" y="{{.Y}}" dy="-3" font-size="11">{{.Count}}</text>
-<text x="{{.X}}" y="198" font-size="10">{{.Label}}</text></g>
-{{end}}</svg>
+<svg xmlns="http://www.w3.org/2000/svg" width="830" height="236" role="img" aria-label="latency histogram" font-family="system-ui,sans-serif">
+{{range .Buckets}}<g class="bar"><rect x="{{.X}}" y="{{.Y}}" width="54" height="{{.Height}}" fill="#4a78c2"><title>{{.Label}}: {{.Count}}</title></rect>
+<text x="{{.X}}" y="{{.Y}}" dy="-3" font-size="11">{{.Count}}</text></g>
+{{end}}<g class="axis"><line x1="{{(index .Ticks 0).X}}" y1="180" x2="{{.AxisEnd}}" y2="180" stroke="#555"/>
+{{range .Ticks}}<line x1="{{.X}}" y1="180" x2="{{.X}}" y2="185" stroke="#555"/><text class="tick" x="{{.X}}" y="198" font-size="10" text-anchor="middle">{{.Label}}</text>
+{{end}}<text x="{{(index .Ticks 0).X}}" y="222" font-size="11" fill="#444">latency in virtual time: a bar counts the requests between the ticks either side of it (the last, those of 5s or more); hover a bar for its range</text></g>
+</svg>
 
 <h2>Failures</h2>
 {{if .Failures}}<table><tr><th>seed</th><th>failed checks</th><th>reproduce</th></tr>

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -61,4 +64,53 @@ func TestSweepReport(t *testing.T) {
 	require.NotNil(t, m)
 	n, _ := strconv.Atoi(m[1])
 	assert.Equal(t, 300*15, n, "every request answered")
+}
+
+// TestReportHistogramAxis: the labels under the latency histogram do not
+// run into each other: each is short enough for the room between its
+// neighbours (at 10 px, a character is taken as 6 px wide, which is
+// generous for the report's sans-serif).
+func TestReportHistogramAxis(t *testing.T) {
+	cv := newCoverage()
+	cv.seeds = 1
+	for _, ms := range []int64{1, 3, 30, 150, 300, 700, 1500, 7000} {
+		cv.latencies = append(cv.latencies, sim.Time(ms)*sim.Millisecond)
+	}
+	var b strings.Builder
+	require.NoError(t, writeReport(&b, "x", sweepFlags{first: 1, last: 1, of: 1, workers: 1}, cv, nil, time.Second))
+	svg := b.String()[strings.Index(b.String(), "<svg"):]
+	svg = svg[:strings.Index(svg, "</svg>")+len("</svg>")]
+	var doc struct {
+		Texts []struct {
+			X      int    `xml:"x,attr"`
+			Y      int    `xml:"y,attr"`
+			Anchor string `xml:"text-anchor,attr"`
+			Text   string `xml:",chardata"`
+		} `xml:"g>text"`
+	}
+	require.NoError(t, xml.Unmarshal([]byte(svg), &doc), "the histogram is well-formed SVG")
+	type span struct {
+		x0, x1 int
+		text   string
+	}
+	var axis []span
+	for _, tx := range doc.Texts {
+		if tx.Y != 198 { // the axis's row
+			continue
+		}
+		w := 6 * len([]rune(tx.Text))
+		x0 := tx.X
+		if tx.Anchor == "middle" {
+			x0 -= w / 2
+		}
+		axis = append(axis, span{x0, x0 + w, tx.Text})
+	}
+	require.Len(t, axis, len(latencyBounds)+1, "a label at every bound, and 0")
+	assert.Equal(t, "0", axis[0].text)
+	assert.Equal(t, "1ms", axis[1].text)
+	assert.Equal(t, "5s", axis[len(axis)-1].text)
+	for i := 1; i < len(axis); i++ {
+		assert.Less(t, axis[i-1].x1+4, axis[i].x0, "%q runs into %q", axis[i-1].text, axis[i].text)
+	}
+	assert.Contains(t, b.String(), "p50 300ms")
 }

@@ -326,7 +326,7 @@ func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule,
 // writeLin writes the linearizability picture of a run.
 func writeLin(path string, c *cluster.Cluster, o cluster.Outcome) error {
 	var b bytes.Buffer
-	if err := o.Lin.WriteHTML(&b, c.Annotations()); err != nil {
+	if err := o.Lin.WritePage(&b, linPage(c)); err != nil {
 		return fmt.Errorf("writing %s: %v", path, err)
 	}
 	return os.WriteFile(path, b.Bytes(), 0o644)

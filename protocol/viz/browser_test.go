@@ -22,6 +22,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/check"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
+	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
 )
 
 // browserTimeout bounds one browser run: a hung browser fails the test
@@ -42,8 +46,8 @@ func findBrowser(t *testing.T) string {
 	return ""
 }
 
-// dumpDOM opens page in headless Chromium, lets its scripts run, and
-// returns the DOM as the browser serialises it.
+// dumpDOM opens page in headless Chromium, in a window of 1400x900 px,
+// lets its scripts run, and returns the DOM as the browser serialises it.
 func dumpDOM(t *testing.T, page string) string {
 	t.Helper()
 	browser := findBrowser(t)
@@ -55,7 +59,7 @@ func dumpDOM(t *testing.T, page string) string {
 	cmd := exec.CommandContext(ctx, browser,
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--user-data-dir="+filepath.Join(dir, "profile"), "--virtual-time-budget=5000",
+		"--user-data-dir="+filepath.Join(dir, "profile"), "--virtual-time-budget=5000", "--window-size=1400,900",
 		"--dump-dom", "file://"+file)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -88,7 +92,8 @@ func rootAttr(dom, name string) (string, bool) {
 
 func TestBrowserPage(t *testing.T) {
 	tr, text := runPage(t, "default")
-	dom := dumpDOM(t, writePage(t, tr, text))
+	page := writePage(t, tr, text)
+	dom := dumpDOM(t, page)
 
 	errs, found := rootAttr(dom, "data-jserrors")
 	assert.False(t, found, "the page's scripts failed: %s", errs)
@@ -100,7 +105,7 @@ func TestBrowserPage(t *testing.T) {
 	assert.Equal(t, len(tr.Nodes), strings.Count(dom, `<g class="lane" `))
 	assert.Equal(t, len(tr.Messages), strings.Count(dom, `<g class="msg `))
 	assert.Equal(t, 2, strings.Count(dom, "<title>"), "the page's tooltips replaced the elements' titles; the page's and the diagram's are left")
-	assert.Equal(t, len(tr.Messages)+len(tr.Requests), strings.Count(dom, "<desc>"), "each title became a description")
+	assert.Equal(t, len(tr.Messages)+len(tr.Requests)+len(tr.Marks)+strings.Count(page, `<g class="crowd"`), strings.Count(dom, "<desc>"), "each title became a description")
 	assert.Contains(t, dom, `<line class="guide"`, "the trace's time guide was added")
 	assert.Contains(t, dom, `<div id="jserr" hidden="">`, "no error banner")
 
@@ -123,4 +128,126 @@ func TestBrowserCatchesErrors(t *testing.T) {
 	assert.Contains(t, dom, `<div id="jserr">JavaScript error: `, "the banner shows")
 	ready, _ := rootAttr(dom, "data-ready")
 	assert.Equal(t, "1", ready, "the page itself still works")
+}
+
+// layoutProbe, added to a page, measures it once its scripts have run: the
+// diagram pane's visible extent, each lane header's, the pane's scroll
+// width; then it scrolls halfway down and measures the lane bar. It writes
+// what it finds to <html data-...>.
+const layoutProbe = `<script>
+(function () {
+  var de = document.documentElement, pane = document.getElementById("diagram");
+  function rect(el) { var r = el.getBoundingClientRect(); return Math.round(r.left) + ":" + Math.round(r.right); }
+  function lanes(sel) {
+    var out = [];
+    document.querySelectorAll(sel).forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.width > 0) out.push(el.parentNode.getAttribute("data-node") || el.getAttribute("data-node"));
+      out.push(Math.round(r.left) + ":" + Math.round(r.right));
+    });
+    return out.join(" ");
+  }
+  var p = pane.getBoundingClientRect();
+  de.dataset.pane = Math.round(p.left) + ":" + Math.round(p.left + pane.clientWidth);
+  de.dataset.scroll = pane.scrollWidth + ":" + pane.clientWidth;
+  de.dataset.lanes = lanes("#diagram svg g.lane rect.hdr");
+  de.dataset.barTop = String(document.getElementById("lanebar").hidden);
+  // The browser sends its scroll event with a later frame, which a
+  // headless dump may never draw: send it now, so that the page's handler
+  // runs before the measuring.
+  pane.scrollTop = pane.scrollHeight / 2;
+  pane.dispatchEvent(new Event("scroll"));
+  var bar = document.getElementById("lanebar");
+  de.dataset.barHidden = String(bar.hidden);
+  de.dataset.barAt = String(Math.round(bar.querySelector("div").getBoundingClientRect().top - p.top));
+  de.dataset.bar = lanes("#lanebar span");
+  de.dataset.probed = "1";
+})();
+</script>
+</body>`
+
+// TestBrowserEveryLaneAt1400: at a 1400 px wide window the page shows
+// every lane of the diagram beside the summary, without scrolling across,
+// for the default run and for the widest embedded one (11 nodes); scrolled
+// down, a bar at the top of the diagram keeps naming the lanes.
+func TestBrowserEveryLaneAt1400(t *testing.T) {
+	for _, scenario := range []string{"default", "duelling-leaders"} {
+		t.Run(scenario, func(t *testing.T) {
+			tr, text := runPage(t, scenario)
+			page := strings.Replace(writePage(t, tr, text), "</body>", layoutProbe, 1)
+			dom := dumpDOM(t, page)
+			errs, found := rootAttr(dom, "data-jserrors")
+			require.False(t, found, "the page's scripts failed: %s", errs)
+			probed, _ := rootAttr(dom, "data-probed")
+			require.Equal(t, "1", probed, "the probe ran")
+
+			span := func(s string) (int, int) {
+				a, b, ok := strings.Cut(s, ":")
+				require.True(t, ok, s)
+				x0, err0 := strconv.Atoi(a)
+				x1, err1 := strconv.Atoi(b)
+				require.NoError(t, err0)
+				require.NoError(t, err1)
+				return x0, x1
+			}
+			paneAttr, _ := rootAttr(dom, "data-pane")
+			left, right := span(paneAttr)
+			assert.Greater(t, right-left, 900, "the diagram has most of the window")
+			scroll, _ := rootAttr(dom, "data-scroll")
+			sw, cw := span(scroll)
+			assert.LessOrEqual(t, sw, cw, "no scrolling across")
+
+			for _, attr := range []string{"data-lanes", "data-bar"} {
+				v, _ := rootAttr(dom, attr)
+				f := strings.Fields(v)
+				require.Len(t, f, 2*len(tr.Nodes), "%s: every lane is there: %s", attr, v)
+				for i := 0; i < len(f); i += 2 {
+					assert.Equal(t, tr.Nodes[i/2], f[i])
+					x0, x1 := span(f[i+1])
+					assert.True(t, left <= x0 && x1 <= right, "%s: lane %s at %d..%d is outside the pane's %d..%d", attr, f[i], x0, x1, left, right)
+				}
+			}
+			top, _ := rootAttr(dom, "data-bar-top")
+			assert.Equal(t, "true", top, "at the top, the diagram's own headers name the lanes")
+			hidden, _ := rootAttr(dom, "data-bar-hidden")
+			assert.Equal(t, "false", hidden, "scrolled down, the lane bar shows")
+			at, _ := rootAttr(dom, "data-bar-at")
+			assert.Equal(t, "0", at, "at the top of the pane")
+		})
+	}
+}
+
+// TestBrowserLinPage: the -lin page, drawn by porcupine's script as edited
+// by check.LinResult.WritePage, names its rows after the clients (not 0, 1,
+// 2), is headed with the scenario, seed and verdict, and has a time axis in
+// virtual time.
+func TestBrowserLinPage(t *testing.T) {
+	s, err := scenarios.Load("leader-failover")
+	require.NoError(t, err)
+	c := cluster.New(s, cluster.Options{})
+	o := c.Run()
+	var b bytes.Buffer
+	require.NoError(t, o.Lin.WritePage(&b, check.LinPage{Scenario: s.Name, Seed: s.Seed, Annotations: c.Annotations()}))
+	dom := dumpDOM(t, b.String())
+
+	assert.Contains(t, dom, "<h1>linearizability: leader-failover, seed 73</h1>")
+	assert.Contains(t, dom, `<p class="verdict ok">linearizable</p>`)
+	canvas, _, found := strings.Cut(dom[strings.Index(dom, `<div id="canvas">`):], `<div id="calc">`)
+	require.True(t, found, "porcupine drew its canvas")
+	rows := regexp.MustCompile(`<text x="[\d.]+" y="[\d.]+" text-anchor="end">([^<]*)</text>`).FindAllStringSubmatch(canvas, -1)
+	var names []string
+	for _, r := range rows {
+		names = append(names, r[1])
+	}
+	assert.Equal(t, []string{"client1", "client2", "client3", "leader1"}, names, "a row per client, by name, then the faults' rows")
+
+	axis, _, found := strings.Cut(canvas[max(strings.Index(canvas, `<g class="lin-axis">`), 0):], "</g>")
+	require.True(t, found && strings.HasPrefix(axis, `<g class="lin-axis">`), "the time axis was drawn")
+	ticks := regexp.MustCompile(`class="tick">([^<]*)</text>`).FindAllStringSubmatch(axis, -1)
+	require.Greater(t, len(ticks), 5)
+	assert.Equal(t, "0s", ticks[0][1])
+	for _, tk := range ticks[1:] {
+		assert.True(t, strings.HasSuffix(tk[1], "ms"), "a virtual time: %q", tk[1])
+	}
+	assert.Contains(t, axis, "virtual time of the calls and returns")
 }

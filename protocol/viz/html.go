@@ -30,7 +30,7 @@ func WriteHTML(w io.Writer, t *Trace, opt HTMLOptions) error {
 	if title == "" {
 		title = runTitle(t)
 	}
-	l := newLayout(t)
+	l := newLayout(t, htmlDiagramW)
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<script>%s</script>\n", htmlErrorsJS)
 	fmt.Fprintf(bw, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n", html.EscapeString(title), htmlCSS)
@@ -42,9 +42,10 @@ func WriteHTML(w io.Writer, t *Trace, opt HTMLOptions) error {
 			verdict, cls = "a check FAILED", "fail"
 		}
 	}
-	fmt.Fprintf(bw, "<header><h1>%s</h1><span class=\"badge %s\">%s</span><span class=\"hint\">hover a message for its contents; click one (or a slot below) to follow its slot; Esc clears; hover a trace line to see its time</span></header>\n",
+	fmt.Fprintf(bw, "<header><h1>%s</h1><span class=\"badge %s\">%s</span><span class=\"hint\">hover a message or a mark for its contents; click one (or a slot below) to follow its slot; Esc clears; hover a trace line to see its time</span></header>\n",
 		html.EscapeString(title), cls, verdict)
 	bw.WriteString("<main>\n<div id=\"diagram\">\n")
+	writeLaneBar(bw, l)
 	l.write(bw, title, false)
 	bw.WriteString("</div>\n<aside>\n")
 	writeSummary(bw, t)
@@ -53,6 +54,22 @@ func WriteHTML(w io.Writer, t *Trace, opt HTMLOptions) error {
 	bw.WriteString("</aside>\n</main>\n<div id=\"tip\" hidden></div>\n")
 	fmt.Fprintf(bw, "<script>%s</script>\n</body>\n</html>\n", htmlMainJS)
 	return bw.Flush()
+}
+
+// htmlDiagramW is the width the diagram is fitted to on the page: what is
+// left of a 1400 px wide window beside the summary (aside, 28% there) and a
+// scroll bar, so that every lane shows without scrolling across (up to 11
+// lanes; more scroll).
+const htmlDiagramW = 980
+
+// writeLaneBar writes the lanes' names as a bar that the page shows at the
+// top of the diagram once its own lane headers have scrolled away.
+func writeLaneBar(w *bufio.Writer, l *layout) {
+	fmt.Fprintf(w, "<div id=\"lanebar\" data-y=\"%d\" hidden><div style=\"width:%dpx\">", l.top-20, l.width)
+	for _, n := range l.t.Nodes {
+		fmt.Fprintf(w, "<span data-node=\"%s\" style=\"left:%dpx;width:%dpx\">%s</span>", html.EscapeString(n), l.laneX[n]-l.laneW/2+6, l.laneW-12, html.EscapeString(n))
+	}
+	w.WriteString("</div></div>\n")
 }
 
 // writeSummary shows the summary record: the run, the checks' verdicts
@@ -319,7 +336,17 @@ const htmlMainJS = `
     });
     wired++;
   });
-  svg.querySelectorAll("g.req, g.fault, g.brk").forEach(tooltip);
+  svg.querySelectorAll("g.req, g.fault, g.brk, g.mark, g.crowd").forEach(tooltip);
+  svg.querySelectorAll("g.mark[data-slot]").forEach(function (g) {
+    g.addEventListener("click", function (e) { e.stopPropagation(); highlight(g.getAttribute("data-slot")); });
+  });
+
+  // The lane bar shows the lanes' names once their headers scroll away.
+  var bar = document.getElementById("lanebar");
+  var barY = Number(bar.getAttribute("data-y"));
+  function lanebar() { bar.hidden = pane.scrollTop < barY; }
+  pane.addEventListener("scroll", lanebar);
+  lanebar();
   chips.forEach(function (c) {
     c.addEventListener("click", function () { highlight(c.getAttribute("data-slot"), true); });
   });
@@ -363,7 +390,12 @@ header .hint { color: #777; font-size: 12px; }
 main { flex: 1; display: flex; min-height: 0; }
 #diagram { flex: 1; min-width: 0; overflow: auto; border-right: 1px solid #ddd; }
 #diagram svg { display: block; }
-aside { width: 36%; min-width: 340px; max-width: 600px; display: flex; flex-direction: column; min-height: 0; }
+#lanebar { position: sticky; top: 0; height: 0; z-index: 5; }
+#lanebar[hidden] { display: none; }
+#lanebar > div { position: relative; height: 24px; background: rgba(255,255,255,.92); border-bottom: 1px solid #c8ced6; }
+#lanebar span { position: absolute; top: 3px; height: 18px; line-height: 18px; text-align: center; font-weight: bold; font-size: 11px;
+  background: #f4f6f8; border: 1px solid #c8ced6; border-radius: 4px; box-sizing: border-box; overflow: hidden; }
+aside { width: 28%; min-width: 300px; max-width: 600px; display: flex; flex-direction: column; min-height: 0; }
 aside h2, aside h3 { font-size: 13px; margin: 8px 0 4px; }
 #summary { padding: 0 12px; overflow: auto; max-height: 42%; flex: none; }
 #summary table { border-collapse: collapse; }

@@ -151,3 +151,21 @@ func TestStampTime(t *testing.T) {
 		assert.Equal(t, want, got, line)
 	}
 }
+
+// TestHTMLFitsTheLanes: on the page the diagram is narrowed to fit beside
+// the summary (up to 11 lanes) and carries a bar naming every lane; the
+// standalone SVG keeps its wide lanes.
+func TestHTMLFitsTheLanes(t *testing.T) {
+	tr, text := runPage(t, "duelling-leaders")
+	require.Len(t, tr.Nodes, 11)
+	page := writePage(t, tr, text)
+	m := regexp.MustCompile(`<svg class="spacetime" width="(\d+)"`).FindStringSubmatch(page)
+	require.NotNil(t, m)
+	w, _ := strconv.Atoi(m[1])
+	assert.LessOrEqual(t, w, htmlDiagramW)
+	for _, n := range tr.Nodes {
+		has(t, page, `<span data-node="`+n+`"`)
+	}
+	has(t, page, `<div id="lanebar" data-y="`)
+	assert.Equal(t, axisW+11*laneWMax+marginR, newLayout(tr, 0).width, "the SVG alone is not narrowed")
+}

@@ -102,6 +102,9 @@ func (r Request) Label() string {
 	return s
 }
 
+// Span is a stretch of virtual time, both ends included.
+type Span struct{ From, To sim.Time }
+
 // Trace is a run as the pictures see it.
 type Trace struct {
 	Nodes    []string // one lane per node, in display order (see LaneOrder)
@@ -109,8 +112,16 @@ type Trace struct {
 	Steps    []Step
 	Faults   []Fault
 	Requests []Request
+	Marks    []Mark         // the protocol's milestones, read from the steps (see marks.go)
 	End      sim.Time       // the time of the last record
 	Summary  map[string]any // the summary record, if the trace has one
+
+	// Clip is the window the trace was cut to (see Window), nil for the
+	// whole run: the diagram draws nothing outside it.
+	Clip *Span
+	// Prior are the faults before the window, which set the state it opens
+	// in: a node already down, a partition already in force.
+	Prior []Fault
 }
 
 // Parse reads a JSON-lines trace. A line that is not a JSON object, or a
@@ -220,6 +231,7 @@ func Parse(r io.Reader) (*Trace, error) {
 		}
 	}
 	t.Nodes = LaneOrder(slices.Collect(maps.Keys(nodes)))
+	t.Marks = marks(t)
 	return t, nil
 }
 
@@ -267,10 +279,15 @@ func LaneOrder(names []string) []string {
 }
 
 // Window keeps what happens between from and to (inclusive): messages sent
-// or arriving in it, steps, faults and requests overlapping it. End becomes
-// to, or stays if sooner.
+// or arriving in it, steps, marks, faults and requests overlapping it; the
+// faults before it go to Prior. End becomes to, or stays if sooner, and
+// Clip records the window, so that the diagram draws exactly it: an arrow
+// that starts before from or ends after to is cut at the edge.
 func (t *Trace) Window(from, to sim.Time) *Trace {
-	w := &Trace{Nodes: t.Nodes, Summary: t.Summary, End: min(t.End, to)}
+	if t.Clip != nil {
+		from, to = max(from, t.Clip.From), min(to, t.Clip.To)
+	}
+	w := &Trace{Nodes: t.Nodes, Summary: t.Summary, End: min(t.End, to), Clip: &Span{from, to}, Prior: slices.Clone(t.Prior)}
 	for _, m := range t.Messages {
 		if m.At >= from && m.Sent <= to {
 			w.Messages = append(w.Messages, m)
@@ -281,8 +298,16 @@ func (t *Trace) Window(from, to sim.Time) *Trace {
 			w.Steps = append(w.Steps, s)
 		}
 	}
+	for _, m := range t.Marks {
+		if m.T >= from && m.T <= to {
+			w.Marks = append(w.Marks, m)
+		}
+	}
 	for _, f := range t.Faults {
-		if f.T >= from && f.T <= to {
+		switch {
+		case f.T < from:
+			w.Prior = append(w.Prior, f)
+		case f.T <= to:
 			w.Faults = append(w.Faults, f)
 		}
 	}

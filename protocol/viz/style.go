@@ -87,6 +87,46 @@ func isRoutine(typ string) bool {
 	return ok && slices.Contains(routineTypes, t)
 }
 
+// markRules say which step texts are milestones: the first rule whose
+// words a step's text contains gives its kind. The words are the leader's
+// own (protocol/multipaxos: phase1.go, phase2.go, election.go);
+// TestMarkRulesMatchTheProtocol fails when a rule no longer matches any
+// step of the embedded scenarios.
+var markRules = []struct {
+	kind  MarkKind
+	words string
+}{
+	{MarkPhase1, "Phase 1 complete"},
+	{MarkChosen, "accepted -> chosen"},
+	{MarkNoop, "filling it with NOOP"},
+	{MarkRecovered, "recovery complete"},
+	{MarkStandby, "standing by"},
+}
+
+// markStyles are the marks' colours and the legend's words, in legend
+// order.
+var markStyles = []struct {
+	kind  MarkKind
+	color string
+	label string
+}{
+	{MarkPhase1, "#8e44ad", "Phase 1 won"},
+	{MarkChosen, "#2e8b3e", "slot chosen (its quorum's Accepted drawn bold)"},
+	{MarkNoop, "#6d4c41", "NOOP fills a hole"},
+	{MarkRecovered, "#00897b", "recovery complete"},
+	{MarkStandby, "#b26a00", "stand-by"},
+}
+
+// markColor is the colour of a mark kind.
+func markColor(k MarkKind) string {
+	for _, s := range markStyles {
+		if s.kind == k {
+			return s.color
+		}
+	}
+	return "#555555"
+}
+
 // laneKinds are the kinds of node in lane order: clients, leaders (and the
 // kvstore's server in their place), acceptors, replicas.
 var laneKinds = []string{cluster.KindClient, cluster.KindLeader, cluster.KindServer, cluster.KindAcceptor, cluster.KindReplica}

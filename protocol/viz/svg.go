@@ -19,6 +19,9 @@ import (
 // SVGOptions configures WriteSVG.
 type SVGOptions struct {
 	Title string // the heading; "" names the run from its summary
+	// WidthMax, when above 0, narrows the lanes (down to laneWMin) so that
+	// the diagram fits in this many pixels; the HTML page uses it.
+	WidthMax int
 }
 
 // maxLabelled is the most messages drawn with labels: past it the labels
@@ -30,7 +33,8 @@ const maxLabelled = 2000
 // output never depends on floating-point formatting.
 const (
 	axisW      = 84    // the time axis, left of the first lane
-	laneW      = 120   // one lane per node
+	laneWMax   = 120   // one lane per node, as wide as this when there is room
+	laneWMin   = 76    // and never narrower
 	marginR    = 24    // right of the last lane
 	minWidth   = 640   // room for the heading and the legend
 	unitPx     = 56    // the median message latency is drawn this tall
@@ -49,7 +53,7 @@ const (
 func WriteSVG(w io.Writer, t *Trace, opt SVGOptions) error {
 	bw := bufio.NewWriter(w)
 	bw.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n")
-	newLayout(t).write(bw, opt.Title, true)
+	newLayout(t, opt.WidthMax).write(bw, opt.Title, true)
 	return bw.Flush()
 }
 
@@ -58,6 +62,7 @@ type layout struct {
 	t      *Trace
 	num    int64 // num/den pixels per unit of time, where not compressed
 	den    int64
+	laneW  int // the width of one lane
 	laneX  map[string]int
 	ts     []sim.Time // every instant something is drawn at, ascending
 	ys     []int      // the y of each of ts
@@ -67,9 +72,17 @@ type layout struct {
 	width  int
 	height int
 	labels bool
-	placed []labelBox // the message labels drawn so far
+	tail   int // below the last instant: room for messages in flight (none when clipped)
 	head   []headLine
 	legend []legendItem
+
+	// Labels, placed before anything is drawn (labels.go).
+	placed   []labelBox      // every label placed so far
+	msgLabel map[int]placed  // by index in t.Messages: the label drawn with that arrow
+	burst    map[int][]int   // by index in t.Messages: every copy of the burst it belongs to
+	markPos  map[int]placed  // by index in t.Marks
+	crowds   []crowd         // labels that found no room, counted in a badge
+	quorum   map[uint64]bool // the AtSeq of every Accepted copy that completed a quorum
 }
 
 type headLine struct {
@@ -87,28 +100,44 @@ type legendItem struct {
 // newLayout places t: lanes across, and every instant down the page to
 // scale, with idle gaps compressed and, for long runs, the scale shrunk to
 // keep the height under maxHeight.
-func newLayout(t *Trace) *layout {
-	l := &layout{t: t, laneX: map[string]int{}, labels: len(t.Messages) <= maxLabelled}
-	l.width = max(axisW+len(t.Nodes)*laneW+marginR, minWidth)
+func newLayout(t *Trace, widthMax int) *layout {
+	l := &layout{t: t, laneX: map[string]int{}, labels: len(t.Messages) <= maxLabelled, laneW: laneWMax, tail: tailPx}
+	if widthMax > 0 && len(t.Nodes) > 0 {
+		l.laneW = min(max((widthMax-axisW-marginR)/len(t.Nodes), laneWMin), laneWMax)
+	}
+	l.width = max(axisW+len(t.Nodes)*l.laneW+marginR, minWidth)
 	for i, n := range t.Nodes {
-		l.laneX[n] = axisW + i*laneW + laneW/2
+		l.laneX[n] = axisW + i*l.laneW + l.laneW/2
+	}
+	if t.Clip != nil {
+		l.tail = 0
 	}
 	y := l.heading(24)
 	l.top = y + 56 // below the lane headers
 
+	// Every instant something is drawn at; in a window, clamped to it, so
+	// that nothing is drawn outside it.
+	clamp := func(at sim.Time) sim.Time { return at }
 	set := map[sim.Time]bool{t.End: true}
+	if c := t.Clip; c != nil {
+		clamp = func(at sim.Time) sim.Time { return min(max(at, c.From), c.To) }
+		set[c.From], set[clamp(t.End)] = true, true
+	}
 	var lat []sim.Time
 	for _, m := range t.Messages {
-		set[m.Sent], set[m.At] = true, true
+		set[clamp(m.Sent)], set[clamp(m.At)] = true, true
 		if m.Fate == Delivered && m.At > m.Sent {
 			lat = append(lat, m.At-m.Sent)
 		}
 	}
 	for _, f := range t.Faults {
-		set[f.T] = true
+		set[clamp(f.T)] = true
 	}
 	for _, r := range t.Requests {
-		set[r.Invoke], set[r.Return] = true, true
+		set[clamp(r.Invoke)], set[clamp(r.Return)] = true, true
+	}
+	for _, m := range t.Marks {
+		set[clamp(m.T)] = true
 	}
 	l.ts = slices.Sorted(maps.Keys(set))
 	l.unit = sim.Millisecond
@@ -125,7 +154,8 @@ func newLayout(t *Trace) *layout {
 	if total > maxHeight { // a long run: shrink the scale rather than the reader's browser
 		total = l.place(unitPx*maxHeight, int64(total), 0, max(6, breakPx*maxHeight/total))
 	}
-	l.height = l.top + total + tailPx + 40
+	l.height = l.top + total + max(l.tail, 12) + 40
+	l.placeLabels()
 	return l
 }
 
@@ -160,8 +190,16 @@ func (l *layout) heading(y int) int {
 	add("req", "client request: invoke to return")
 	add("crash", "crash")
 	add("restart", "restart")
-	add("partition", "partition")
+	add("partition", "partition (shaded: the cut-off side)")
 	add("brk", "idle gap, drawn short")
+	if l.t.Clip != nil {
+		add("cut", "cut at the window's edge")
+	}
+	x, y = axisW-70, y+18
+	for _, m := range markStyles {
+		add("mark-"+string(m.kind), m.label)
+	}
+	add("crowd", "×3: copies sent at once, labelled once; +2: labels with no room (hover)")
 	return y + 8
 }
 
@@ -179,7 +217,10 @@ func (l *layout) subtitle() string {
 		}
 	}
 	from := sim.Time(0)
-	if len(l.t.Messages) > 0 {
+	switch {
+	case l.t.Clip != nil:
+		from = l.t.Clip.From
+	case len(l.t.Messages) > 0:
 		from = l.t.Messages[0].Sent
 	}
 	return fmt.Sprintf("%d nodes, %d message copies (%d delivered, %d dropped, %d in flight), %d client requests, %s to %s; time flows down",
@@ -248,7 +289,7 @@ const svgCSS = `
 .brk polyline{fill:none;stroke:#aaa}
 .brk text{font-size:11px;fill:#777;font-style:italic}
 .lane .hdr{fill:#f4f6f8;stroke:#c8ced6}
-.lane text{font-size:12px;font-weight:bold;fill:#222}
+.lane text{font-size:11px;font-weight:bold;fill:#222}
 .lane .up{stroke:#b8bec6;stroke-width:1.5}
 .lane .down{stroke:#d0d0d0;stroke-width:1.5;stroke-dasharray:4 4}
 .req rect{fill:#37474f;fill-opacity:.85}
@@ -271,6 +312,12 @@ const svgCSS = `
 .partition line{stroke:#ff9800;stroke-dasharray:6 3}
 .partition text{fill:#b45f06;font-size:11px;font-weight:bold}
 .marks text,.partition text,.brk text{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
+.msg.quorum .a{stroke-width:2.4}
+.msg .cutend,.legend .cutend{stroke:#555;stroke-width:2}
+.mark path{stroke:#fff;stroke-width:1}
+.mark text{font-size:10px;font-weight:bold}
+.crowd text,.crowdtxt{font-size:10px;font-weight:bold;fill:#444;cursor:help}
+.milestones text,.crowd text{paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 .heal line{stroke:#2ca02c;stroke-dasharray:6 3}
 .heal text{fill:#2ca02c;font-size:11px;font-weight:bold}
 `
@@ -300,15 +347,17 @@ func (l *layout) write(w *bufio.Writer, title string, standalone bool) {
 	l.writeRequests(w)
 	w.WriteString("<g class=\"msgs\">\n")
 	for _, hb := range []bool{true, false} { // heartbeats underneath
-		for _, m := range l.t.Messages {
+		for i, m := range l.t.Messages {
 			if m.Routine() == hb {
-				l.writeMessage(w, m)
+				l.writeMessage(w, i)
 			}
 		}
 	}
 	w.WriteString("</g>\n")
 	l.writePartitions(w)
-	l.writeMarks(w)
+	l.writeFaults(w)
+	l.writeMilestones(w)
+	l.writeCrowds(w)
 	w.WriteString("</svg>\n")
 }
 
@@ -347,7 +396,15 @@ func (l *layout) writeHead(w *bufio.Writer) {
 				x, y-10, x, y-4, x+7, y-7, x+14, y-1, x+21, y-7, x+28, y-4)
 		case "partition":
 			fmt.Fprintf(w, `<rect x="%d" y="%d" width="28" height="12" fill="#ff9800" fill-opacity=".2"/>`, x, y-10)
+		case "cut":
+			fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#555"/><path class="cutend" d="M%d,%d L%d,%d"/>`, x, y-4, x+24, y-4, x+24, y-8, x+24, y)
+		case "crowd":
+			fmt.Fprintf(w, `<text x="%d" y="%d" class="crowdtxt">+2</text>`, x+6, y)
 		default:
+			if k, isMark := strings.CutPrefix(it.kind, "mark-"); isMark {
+				fmt.Fprintf(w, `<path d="%s" fill="%s"/>`, diamondPath(x+14, y-4, 5), markColor(MarkKind(k)))
+				break
+			}
 			fmt.Fprintf(w, `<line class="k-%s" x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2" marker-end="url(#ah-%s)"/>`, it.kind, x, y-4, x+28, y-4, kindColor(it.kind), it.kind)
 		}
 		fmt.Fprintf(w, "<text x=\"%d\" y=\"%d\">%s</text>\n", x+34, y, esc(it.label))
@@ -355,32 +412,120 @@ func (l *layout) writeHead(w *bufio.Writer) {
 	w.WriteString("</g>\n</g>\n")
 }
 
-// writePartitions shades each partition, from its start to the next
-// partition or heal, over the arrows (it lets the pointer through to them)
-// so that its groups stay legible.
-func (l *layout) writePartitions(w *bufio.Writer) {
-	x0, x1 := axisW-6, l.width-marginR+6
-	for i, f := range l.t.Faults {
+// band is a partition as drawn: from its start (or the window's) to the
+// next partition or heal, shading the lanes of the side cut off.
+type band struct {
+	f            Fault
+	until        sim.Time
+	y0, y1       int
+	cut          []string // the nodes of the side cut off, in lane order
+	groups, text string   // every group; the words on the band
+	x            int      // where the words start
+}
+
+// bands are the partitions in force during the picture.
+func (l *layout) bands() []band {
+	var out []band
+	all := append(slices.Clone(l.t.Prior), l.t.Faults...)
+	for i, f := range all {
 		if f.Kind != sim.EvPartition {
 			continue
 		}
-		until := l.t.End
-		for _, g := range l.t.Faults[i+1:] {
+		b := band{f: f, until: l.t.End}
+		for _, g := range all[i+1:] {
 			if g.Kind == sim.EvPartition || g.Kind == sim.EvHeal {
-				until = g.T
+				b.until = g.T
 				break
 			}
 		}
-		y0, y1 := l.y(f.T), l.y(until)
+		start := f.T
+		if c := l.t.Clip; c != nil {
+			if b.until < c.From {
+				continue // over before the window
+			}
+			start = max(start, c.From)
+		}
+		b.y0, b.y1 = l.y(start), l.y(b.until)
 		groups := make([]string, len(f.Groups))
 		for j, g := range f.Groups {
 			groups[j] = "{" + strings.Join(g, " ") + "}"
 		}
-		text := "partition " + strings.Join(groups, " | ")
-		fmt.Fprintf(w, `<g class="fault partition" data-t="%d"><title>%s</title>`, f.T, esc(text+"\nfrom "+f.T.String()+" to "+until.String()))
-		fmt.Fprintf(w, `<rect x="%d" y="%d" width="%d" height="%d"/><line x1="%d" y1="%d" x2="%d" y2="%d"/><text x="%d" y="%d">%s</text></g>`+"\n",
-			x0, y0, x1-x0, max(y1-y0, 1), x0, y0, x1, y0, x0+4, y0+13, esc(text))
+		b.groups = "partition " + strings.Join(groups, " | ")
+		cut := cutSide(f.Groups, l.t.Nodes)
+		for _, n := range l.t.Nodes {
+			if slices.Contains(cut, n) {
+				b.cut = append(b.cut, n)
+			}
+		}
+		b.text, b.x = "partition", axisW-2
+		if len(b.cut) > 0 {
+			b.text += ": " + strings.Join(b.cut, ", ") + " cut off"
+			b.x = l.laneX[b.cut[0]] - l.laneW/2 + 4
+		}
+		out = append(out, b)
 	}
+	return out
+}
+
+// bandTextAt is where a band's words are: at the top of its first shaded
+// lane.
+func (b band) textAt() placed { return placed{b.text, b.x, b.y0 + 13, "start"} }
+
+// writePartitions shades each partition band on the lanes of the side cut
+// off (cutSide), over the arrows (it lets the pointer through to them) so
+// that its groups stay legible; a line across the diagram marks its start.
+func (l *layout) writePartitions(w *bufio.Writer) {
+	x0, x1 := axisW-6, l.width-marginR+6
+	for _, b := range l.bands() {
+		f := b.f
+		fmt.Fprintf(w, `<g class="fault partition" data-t="%d" data-cut="%s"><title>%s</title>`, f.T, esc(strings.Join(b.cut, " ")),
+			esc(b.groups+"\nfrom "+f.T.String()+" to "+b.until.String()+"\nshaded: "+strings.Join(b.cut, ", ")+", the side without a majority of the acceptors"))
+		for _, n := range b.cut {
+			fmt.Fprintf(w, `<rect data-node="%s" x="%d" y="%d" width="%d" height="%d"/>`, esc(n), l.laneX[n]-l.laneW/2, b.y0, l.laneW, max(b.y1-b.y0, 1))
+		}
+		if l.t.Clip == nil || f.T >= l.t.Clip.From { // the window may open in the middle of it
+			fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d"/>`, x0, b.y0, x1, b.y0)
+		}
+		p := b.textAt()
+		fmt.Fprintf(w, `<text x="%d" y="%d">%s</text></g>`+"\n", p.x, p.y, esc(p.text))
+	}
+}
+
+// cutSide is the side of a partition that is cut off: every group but the
+// one holding a majority of the run's acceptors (among nodes), or, when no
+// group does, every group but the largest (the first of the largest).
+// Nodes in no group are not cut off.
+func cutSide(groups [][]string, nodes []string) []string {
+	acceptors := func(g []string) int {
+		n := 0
+		for _, name := range g {
+			if strings.HasPrefix(name, cluster.KindAcceptor) {
+				n++
+			}
+		}
+		return n
+	}
+	total := acceptors(nodes)
+	keep := -1
+	for i, g := range groups {
+		if total > 0 && 2*acceptors(g) > total {
+			keep = i
+		}
+	}
+	if keep < 0 {
+		for i, g := range groups {
+			if keep < 0 || len(g) > len(groups[keep]) {
+				keep = i
+			}
+		}
+	}
+	var cut []string
+	for i, g := range groups {
+		if i != keep {
+			cut = append(cut, g...)
+		}
+	}
+	return cut
 }
 
 // writeBreaks draws the compressed idle gaps, behind everything else.
@@ -449,16 +594,22 @@ func (l *layout) writeAxis(w *bufio.Writer) {
 }
 
 // writeLanes draws each node's lane: its name at both ends, solid while it
-// runs, dashed while it is crashed.
+// runs, dashed while it is crashed (from the window's start if it crashed
+// before).
 func (l *layout) writeLanes(w *bufio.Writer) {
 	w.WriteString("<g class=\"lanes\">\n")
-	end := l.bottom() + tailPx
+	end := l.bottom() + l.tail
 	for _, n := range l.t.Nodes {
 		x := l.laneX[n]
 		fmt.Fprintf(w, `<g class="lane" data-node="%s"><rect class="hdr" x="%d" y="%d" width="%d" height="24" rx="4"/><text x="%d" y="%d" text-anchor="middle">%s</text>`,
-			esc(n), x-laneW/2+8, l.top-44, laneW-16, x, l.top-27, esc(n))
+			esc(n), x-l.laneW/2+6, l.top-44, l.laneW-12, x, l.top-27, esc(n))
 		// Up and down stretches: solid while running, dashed while crashed.
 		from, down := l.top, false
+		for _, f := range l.t.Prior {
+			if f.Node == n && (f.Kind == sim.EvCrash || f.Kind == sim.EvRestart) {
+				down = f.Kind == sim.EvCrash
+			}
+		}
 		for _, f := range l.t.Faults {
 			if f.Node != n || (f.Kind != sim.EvCrash && f.Kind != sim.EvRestart) {
 				continue
@@ -480,7 +631,8 @@ func (l *layout) writeLanes(w *bufio.Writer) {
 }
 
 // writeRequests draws each client request as a bar on its client's lane,
-// from invoke to return (to the end, open, when unanswered).
+// from invoke to return (to the end, open, when unanswered; cut at the
+// window's edges).
 func (l *layout) writeRequests(w *bufio.Writer) {
 	w.WriteString("<g class=\"reqs\">\n")
 	for _, r := range l.t.Requests {
@@ -495,16 +647,27 @@ func (l *layout) writeRequests(w *bufio.Writer) {
 		if r.Answered {
 			info += fmt.Sprintf("answered at %s (after %s)", r.Return, r.Return-r.Invoke)
 		} else {
-			cls, info, y1 = "req open", info+"no answer by the end ("+r.Return.String()+")", y1+tailPx/2
+			cls, info, y1 = "req open", info+"no answer by the end ("+r.Return.String()+")", y1+l.tail/2
 		}
 		fmt.Fprintf(w, `<g class="%s" data-client="%s" data-id="%d" data-invoke="%d" data-return="%d"><title>%s</title><rect x="%d" y="%d" width="6" height="%d"/>`,
 			cls, esc(r.Client), r.ID, r.Invoke, r.Return, esc(info), x-3, y0, max(y1-y0, 2))
-		if l.labels {
-			fmt.Fprintf(w, `<text x="%d" y="%d" transform="rotate(90 %d %d)">%s</text>`, x-12, y0+2, x-12, y0+2, esc(label))
+		if l.requestLabelled(r, y0) {
+			lx, ly := requestLabelAt(x, y0)
+			fmt.Fprintf(w, `<text x="%d" y="%d" transform="rotate(90 %d %d)">%s</text>`, lx, ly, lx, ly, esc(label))
 		}
 		w.WriteString("</g>\n")
 	}
 	w.WriteString("</g>\n")
+}
+
+// requestLabelAt is where a request's label starts: beside its bar,
+// running down.
+func requestLabelAt(x, y0 int) (int, int) { return x - 12, y0 + 2 }
+
+// requestLabelled reports whether a request starting at y0 is labelled: in
+// a window, only when the label ends inside it.
+func (l *layout) requestLabelled(r Request, y0 int) bool {
+	return l.labels && (l.t.Clip == nil || y0+2+textW(requestLabel(r), 10) <= l.bottom())
 }
 
 // requestLabel is "PUT c=val_35 → ok": the operation and its result.
@@ -515,110 +678,135 @@ func requestLabel(r Request) string {
 	return r.Label() + " → " + r.Result
 }
 
-// writeMessage draws one message copy: an arrow when delivered, a line
-// ending in a cross when lost (a short stub when lost as it was sent), a
-// dashed arrow running off the end when still in flight.
-func (l *layout) writeMessage(w *bufio.Writer, m Message) {
+// writeMessage draws the i-th message copy: an arrow when delivered, a line
+// ending in a cross near its receiver's lane when lost, a dashed arrow
+// running off the end when still in flight; in a window, cut at its edges.
+// Its label was placed beforehand (placeLabels).
+func (l *layout) writeMessage(w *bufio.Writer, i int) {
+	m := l.t.Messages[i]
 	kind := kindOf(m.Type)
 	fate := map[Fate]string{Delivered: "delivered", Dropped: "dropped", InFlight: "inflight"}[m.Fate]
 	cls := "msg k-" + kind + " " + fate
 	if m.Duplicate {
 		cls += " dup"
 	}
+	if l.quorum[m.AtSeq] && m.Fate == Delivered {
+		cls += " quorum"
+	}
+	a := l.arrow(m)
+	if a.cutStart || a.cutEnd {
+		cls += " cut"
+	}
 	slot := ""
 	if m.Slot > 0 {
 		slot = strconv.FormatInt(m.Slot, 10)
 	}
-	xf, xt := l.laneX[m.From], l.laneX[m.To]
-	x1, y1 := xf, l.y(m.Sent)
-	x2, y2 := xt, l.y(m.At)
-	stub := false
-	switch {
-	case m.Fate == InFlight:
-		x2, y2 = xf+(xt-xf)*6/10, l.bottom()+tailPx-10
-	case m.Fate == Dropped && y2-y1 < 12: // lost as it was sent
-		x2, y2, stub = xf+(xt-xf)*3/10, y1+14, true
+	burst := ""
+	info := messageInfo(m)
+	if b := l.burst[i]; len(b) > 1 {
+		burst = fmt.Sprintf(` data-burst="%d"`, len(b))
+		var to []string
+		for _, k := range b {
+			if n := l.t.Messages[k].To; !slices.Contains(to, n) {
+				to = append(to, n)
+			}
+		}
+		info += fmt.Sprintf("\none of %d copies %s sent at once, to %s: labelled once, %s", len(b), m.From, strings.Join(to, ", "), l.burstLabel(b))
 	}
-	fmt.Fprintf(w, `<g class="%s" data-mid="%d" data-type="%s" data-slot="%s" data-from="%s" data-to="%s" data-fate="%s" data-sent="%d" data-at="%d"><title>%s</title>`,
-		cls, m.ID, esc(m.Type), slot, esc(m.From), esc(m.To), fate, m.Sent, m.At, esc(messageInfo(m)))
+	fmt.Fprintf(w, `<g class="%s" data-mid="%d" data-type="%s" data-slot="%s" data-from="%s" data-to="%s" data-fate="%s" data-sent="%d" data-at="%d"%s><title>%s</title>`,
+		cls, m.ID, esc(m.Type), slot, esc(m.From), esc(m.To), fate, m.Sent, m.At, burst, esc(info))
 	var d string
-	if x1 == x2 && m.From == m.To { // to itself: a loop to the right
-		d = fmt.Sprintf("M%d,%d C%d,%d %d,%d %d,%d", x1, y1, x1+40, y1, x2+40, y2, x2, y2)
+	if a.loop {
+		d = fmt.Sprintf("M%d,%d C%d,%d %d,%d %d,%d", a.x1, a.y1, a.x1+40, a.y1, a.x2+40, a.y2, a.x2, a.y2)
 	} else {
-		d = fmt.Sprintf("M%d,%d L%d,%d", x1, y1, x2, y2)
+		d = fmt.Sprintf("M%d,%d L%d,%d", a.x1, a.y1, a.x2, a.y2)
 	}
-	marker := ` marker-end="url(#ah-` + kind + `)"`
-	if m.Fate == Dropped {
-		marker = ""
+	marker := ""
+	if a.head {
+		marker = ` marker-end="url(#ah-` + kind + `)"`
 	}
 	fmt.Fprintf(w, `<path class="hit" d="%s"/><path class="a" d="%s" stroke="%s"%s/>`, d, d, kindColor(kind), marker)
-	if m.Fate == Dropped {
-		fmt.Fprintf(w, `<path class="cross" d="%s"/>`, crossPath(x2, y2, 4))
+	if a.cross {
+		fmt.Fprintf(w, `<path class="cross" d="%s"/>`, crossPath(a.x2, a.y2, 4))
 	}
-	if l.labels && !m.Routine() {
-		text := messageLabel(m)
+	if a.cutEnd {
+		fmt.Fprintf(w, `<path class="cutend" d="M%d,%d L%d,%d"/>`, a.x2-4, a.y2, a.x2+4, a.y2)
+	}
+	if a.cutStart {
+		fmt.Fprintf(w, `<path class="cutend" d="M%d,%d L%d,%d"/>`, a.x1-4, a.y1, a.x1+4, a.y1)
+	}
+	if p, ok := l.msgLabel[i]; ok {
 		fill := ` fill="` + kindColor(kind) + `"`
 		if m.Fate == Dropped {
 			fill = ` class="why"`
 		}
-		var lx, ly int
-		anchor := "middle"
-		if stub {
-			lx, ly, anchor = l.placeStubLabel(x1, x2, y2, text)
-		} else {
-			lx, ly = l.placeLabel(x1, y1, x2, y2, text)
-		}
-		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="%s"%s>%s</text>`, lx, ly, anchor, fill, esc(text))
+		fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="%s"%s>%s</text>`, p.x, p.y, p.anchor, fill, esc(p.text))
 	}
 	w.WriteString("</g>\n")
 }
 
-// labelAt are the fractions of an arrow, in percent, where its label may
-// go: the middle first.
-var labelAt = []int{50, 35, 65, 25, 75, 42, 58}
-
-// placeLabel finds a place along the arrow from x1,y1 to x2,y2 where its
-// label does not cover one already placed, trying labelAt in turn, and
-// keeps the middle when none is free.
-func (l *layout) placeLabel(x1, y1, x2, y2 int, text string) (int, int) {
-	half := len([]rune(text)) * 11 / 4 // half the width at 9.5px
-	for i, f := range labelAt {
-		x, y := x1+(x2-x1)*f/100, y1+(y2-y1)*f/100-3
-		b := labelBox{x - half, y - 9, x + half, y + 2}
-		if i == len(labelAt)-1 || !slices.ContainsFunc(l.placed, b.overlaps) {
-			if i == len(labelAt)-1 {
-				x, y = (x1+x2)/2, (y1+y2)/2-3
-				b = labelBox{x - half, y - 9, x + half, y + 2}
-			}
-			l.placed = append(l.placed, b)
-			return x, y
-		}
-	}
-	panic("unreachable")
+// arrowGeom is where a message copy is drawn.
+type arrowGeom struct {
+	x1, y1, x2, y2   int
+	head             bool // ends in an arrowhead: delivered inside the picture
+	cross            bool // ends in a cross: lost inside the picture
+	loop             bool // to itself: a curve to the right
+	cutStart, cutEnd bool // cut at the window's top or bottom edge
 }
 
-// placeStubLabel places the label of a message lost as it was sent beside
-// the end of its stub, beside or below the labels already there.
-func (l *layout) placeStubLabel(x1, x2, y2 int, text string) (int, int, string) {
-	w := len([]rune(text)) * 11 / 2
-	x, anchor, b := x2+6, "start", labelBox{x2 + 6, 0, x2 + 6 + w, 0}
-	if x2 < x1 {
-		x, anchor, b = x2-6, "end", labelBox{x2 - 6 - w, 0, x2 - 6, 0}
-	}
-	for k := 0; ; k++ {
-		b.y0, b.y1 = y2-7+11*k, y2+4+11*k
-		if k == 3 || !slices.ContainsFunc(l.placed, b.overlaps) {
-			l.placed = append(l.placed, b)
-			return x, y2 + 4 + 11*k, anchor
+// lostShortPx is how far short of its receiver's lane a copy lost as it
+// was sent ends: past every other lane between, so that the cross is
+// plainly the receiver's.
+const lostShortPx = 22
+
+// arrow places a message copy. A delivered copy runs from its sender's
+// lane at its send to its receiver's at its arrival; one lost on the way
+// (a receiver crashed) ends in a cross on the receiver's lane at the loss;
+// one lost as it was sent (to chance, a partition, a cut) runs most of the
+// way toward its receiver, lostShortPx short of its lane, at a typical
+// slope, and ends in a cross there; one in flight at the end runs off
+// below. In a window, the part outside it is cut off.
+func (l *layout) arrow(m Message) arrowGeom {
+	xf, xt := l.laneX[m.From], l.laneX[m.To]
+	a := arrowGeom{x1: xf, y1: l.y(m.Sent), x2: xt, y2: l.y(m.At), loop: m.From == m.To}
+	c := l.t.Clip
+	// at is the point of the straight line from send to arrival at time t.
+	at := func(t sim.Time) (int, int) {
+		if m.At <= m.Sent {
+			return xf, l.y(t)
 		}
+		return xf + int(int64(xt-xf)*int64(t-m.Sent)/int64(m.At-m.Sent)), l.y(t)
 	}
-}
-
-// labelBox is a label's extent.
-type labelBox struct{ x0, y0, x1, y1 int }
-
-func (a labelBox) overlaps(b labelBox) bool {
-	return a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1
+	if c != nil && m.Sent < c.From {
+		a.x1, a.y1 = at(c.From)
+		a.cutStart = true
+	}
+	switch {
+	case m.Fate == InFlight:
+		a.x2, a.y2 = xf+(xt-xf)*6/10, l.bottom()+l.tail-10
+		if c != nil {
+			a.y2, a.cutEnd = l.bottom(), true
+		}
+	case m.Fate == Dropped && a.y2-a.y1 < 12 && !a.cutStart: // lost as it was sent
+		dir := 1
+		if xt < xf {
+			dir = -1
+		}
+		a.x2 = xt - dir*lostShortPx
+		if a.loop || (xt-xf)*dir < 2*lostShortPx { // to itself or to a lane next door
+			a.x2, a.loop = xf+dir*max((xt-xf)*dir*7/10, lostShortPx), false
+		}
+		a.y2, a.cross = a.y1+max(unitPx/2, 14), true
+		if c != nil {
+			a.y2 = min(a.y2, l.bottom())
+		}
+	case c != nil && m.At > c.To:
+		a.x2, a.y2 = at(c.To)
+		a.cutEnd = true
+	default:
+		a.head, a.cross = m.Fate == Delivered, m.Fate == Dropped
+	}
+	return a
 }
 
 // messageLabel is "Accept s6 (1,1)": the type, slot and ballot, and what
@@ -654,8 +842,8 @@ func messageInfo(m Message) string {
 	return s + "\n" + m.Body
 }
 
-// writeMarks draws crashes, restarts and heals on top of the arrows.
-func (l *layout) writeMarks(w *bufio.Writer) {
+// writeFaults draws crashes, restarts and heals on top of the arrows.
+func (l *layout) writeFaults(w *bufio.Writer) {
 	w.WriteString("<g class=\"marks\">\n")
 	for _, f := range l.t.Faults {
 		y := l.y(f.T)
@@ -679,6 +867,46 @@ func (l *layout) writeMarks(w *bufio.Writer) {
 		}
 	}
 	w.WriteString("</g>\n")
+}
+
+// writeMilestones draws the protocol's milestones (marks.go) on their
+// lanes: a diamond in the mark's colour, and its label beside it.
+func (l *layout) writeMilestones(w *bufio.Writer) {
+	w.WriteString("<g class=\"milestones\">\n")
+	for i, m := range l.t.Marks {
+		x, ok := l.laneX[m.Node]
+		if !ok {
+			continue
+		}
+		y := l.y(m.T)
+		extra := ""
+		if m.Kind == MarkChosen {
+			extra = fmt.Sprintf(` data-slot="%d" data-quorum="%s"`, m.Slot, esc(strings.Join(m.Quorum, " ")))
+		}
+		fmt.Fprintf(w, `<g class="mark %s" data-node="%s" data-t="%d"%s><title>%s</title><path d="%s" fill="%s"/>`,
+			m.Kind, esc(m.Node), m.T, extra, esc(m.Info()), diamondPath(x, y, 5), markColor(m.Kind))
+		if p, ok := l.markPos[i]; ok {
+			fmt.Fprintf(w, `<text x="%d" y="%d" text-anchor="%s" fill="%s">%s</text>`, p.x, p.y, p.anchor, markColor(m.Kind), esc(p.text))
+		}
+		w.WriteString("</g>\n")
+	}
+	w.WriteString("</g>\n")
+}
+
+// writeCrowds draws the badges of the labels that found no room: "+2",
+// whose tooltip lists them.
+func (l *layout) writeCrowds(w *bufio.Writer) {
+	w.WriteString("<g class=\"crowds\">\n")
+	for _, c := range l.crowds {
+		fmt.Fprintf(w, `<g class="crowd" data-n="%d"><title>%s</title><text x="%d" y="%d" text-anchor="%s">%s</text></g>`+"\n",
+			len(c.items), esc(c.info()), c.at.x, c.at.y, c.at.anchor, esc(c.text()))
+	}
+	w.WriteString("</g>\n")
+}
+
+// diamondPath is a diamond of half-size r centred on x, y.
+func diamondPath(x, y, r int) string {
+	return fmt.Sprintf("M%d,%d L%d,%d L%d,%d L%d,%d z", x, y-r, x+r, y, x, y+r, x-r, y)
 }
 
 // crossPath is an ✕ of half-size r centred on x, y.

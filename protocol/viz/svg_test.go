@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -166,7 +167,9 @@ func TestSVGDefault(t *testing.T) {
 			msgLabels = append(msgLabels, e.text)
 		}
 	}
-	assert.Contains(t, msgLabels, "Accept s6 (1,1)")
+	assert.Contains(t, msgLabels, "Accept s6 (1,1) ×3", "a leader's Accept to every acceptor is labelled once")
+	assert.NotContains(t, msgLabels, "Accept s6 (1,1)")
+	assert.Contains(t, msgLabels, "Accepted s6 (1,1)")
 	assert.Empty(t, classGroups(es, "fault"), "the default run has no faults")
 }
 
@@ -242,7 +245,45 @@ func TestSVGPartitionBand(t *testing.T) {
 		}
 	}
 	require.Len(t, band, 1)
-	assert.Equal(t, "partition {leader1} | {leader2 acceptor1 acceptor2 acceptor3 replica1 replica2 client1 client2 client3}", band[0])
+	assert.Equal(t, "partition: leader1 cut off", band[0])
+	var title string
+	for _, e := range es {
+		if e.inside("partition") && e.name == "title" {
+			title = e.text
+		}
+	}
+	assert.Contains(t, title, "partition {leader1} | {leader2 acceptor1 acceptor2 acceptor3 replica1 replica2 client1 client2 client3}\nfrom 30ms to 250ms")
+}
+
+// TestSVGPartitionShadesTheCutSide: a partition shades the lanes of the
+// side cut off from the majority of the acceptors, and no other, for as
+// long as it lasts.
+func TestSVGPartitionShadesTheCutSide(t *testing.T) {
+	for scenario, cut := range map[string][]string{
+		"leader-isolated":    {"leader1"},
+		"minority-partition": {"acceptor3"},
+		"leader-cut-off":     {"leader1"},
+	} {
+		t.Run(scenario, func(t *testing.T) {
+			tr := parseRun(t, scenario)
+			l := newLayout(tr, 0)
+			es := parseXML(t, drawSVG(t, tr))
+			var shaded []string
+			for _, e := range es {
+				if e.name == "rect" && e.inside("partition") {
+					shaded = append(shaded, e.attr["data-node"])
+					n := e.attr["data-node"]
+					assert.Equal(t, fmt.Sprint(l.laneX[n]-l.laneW/2), e.attr["x"], "the band covers %s's lane", n)
+					assert.Equal(t, fmt.Sprint(l.laneW), e.attr["width"], "and only it")
+				}
+			}
+			assert.Equal(t, cut, shaded)
+			assert.Equal(t, cut, strings.Fields(classGroups(es, "partition")[0].attr["data-cut"]))
+		})
+	}
+	assert.Equal(t, []string{"leader1", "acceptor1"}, cutSide([][]string{{"leader1", "acceptor1"}, {"acceptor2", "acceptor3"}}, []string{"acceptor1", "acceptor2", "acceptor3"}),
+		"the side without a majority of the acceptors")
+	assert.Equal(t, []string{"b"}, cutSide([][]string{{"a", "c"}, {"b"}}, nil), "without acceptors: every group but the largest")
 }
 
 func TestSVGWindow(t *testing.T) {
@@ -296,8 +337,12 @@ func TestSVGHugeTraceHasNoLabels(t *testing.T) {
 		if e.name == "text" && e.inside("msg") {
 			labels++
 		}
+		if e.name == "g" && e.is("crowd") {
+			n, _ := strconv.Atoi(e.attr["data-n"])
+			labels += n
+		}
 	}
-	assert.Equal(t, 30, labels, "a small trace is labelled")
+	assert.Equal(t, 30, labels, "a small trace is labelled: every label is drawn or counted in a badge")
 }
 
 func TestSVGEscapes(t *testing.T) {
