@@ -32,16 +32,22 @@ var linPictureTimeout = 10 * time.Second
 // times, on their client's row or on a row named after their node.
 //
 // Porcupine's visualisation needs its own search's findings, so it is run
-// here, only when a picture is asked for, with linPictureTimeout.
+// here, only when a picture is asked for, with linPictureTimeout. It shows
+// the operations kept (see LinStream): all of them unless the history was
+// longer than the stream's retain.
 func (r LinResult) WriteHTML(w io.Writer, annotations []Annotation) error {
 	var info porcupine.LinearizationInfo
-	if len(r.ops) > 0 {
-		_, info = porcupine.CheckOperationsVerbose(linModel, r.ops, linPictureTimeout)
+	if ops := r.operations(); len(ops) > 0 {
+		_, info = porcupine.CheckOperationsVerbose(linModel, ops, linPictureTimeout)
 		sortPartials(info)
+	}
+	clock := r.clock
+	if clock.scale == 0 && len(annotations) > 0 {
+		clock.idx, clock.ts = r.eventTimes()
 	}
 	anns := make([]porcupine.Annotation, 0, len(annotations))
 	for _, a := range annotations {
-		t := r.clock.at(a.T)
+		t := clock.at(a.T)
 		pa := porcupine.Annotation{
 			Start:       t,
 			End:         t,
@@ -61,4 +67,28 @@ func (r LinResult) WriteHTML(w io.Writer, annotations []Annotation) error {
 	}
 	info.AddAnnotations(anns)
 	return porcupine.Visualize(linModel, info, w)
+}
+
+// eventTimes is the history events of r's records, in order, and their
+// times: where ordinal timestamps put annotations.
+func (r LinResult) eventTimes() ([]int64, []sim.Time) {
+	type event struct {
+		i int64
+		t sim.Time
+	}
+	evs := make([]event, 0, 2*len(r.recs))
+	for i := range r.recs {
+		rec := &r.recs[i]
+		evs = append(evs, event{rec.callIdx, rec.callT})
+		if rec.has(recAnswered) {
+			evs = append(evs, event{rec.retIdx, rec.retT})
+		}
+	}
+	slices.SortFunc(evs, func(a, b event) int { return cmpInt64(a.i, b.i) })
+	idx := make([]int64, len(evs))
+	ts := make([]sim.Time, len(evs))
+	for j, e := range evs {
+		idx[j], ts[j] = e.i, e.t
+	}
+	return idx, ts
 }
