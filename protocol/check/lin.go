@@ -32,7 +32,8 @@ const LinBudgetMax = 1 << 40
 type LinResult struct {
 	// Outcome is porcupine.Ok (linearizable), porcupine.Illegal (not
 	// linearizable, or a malformed history), or porcupine.Unknown (the
-	// search budget ran out: inconclusive, which is never to be read as ok).
+	// search budget ran out, or a key to search was only partly retained:
+	// inconclusive, which is never to be read as ok).
 	Outcome porcupine.CheckResult
 	// Ops counts the operations checked, Indeterminate included.
 	Ops int
@@ -43,16 +44,18 @@ type LinResult struct {
 	// Keys counts the keys touched, each checked on its own.
 	Keys int
 	// Searched counts the keys whose log order was not a linearization,
-	// which were searched; the others were proven by their witness.
+	// which were searched (or, too little of them retained, could not
+	// be); the others were proven by their witness.
 	Searched int
 	// Budget is the number of search steps the check could spend; Steps
 	// those it spent.
 	Budget, Steps int
 
-	err     error                 // the explanation when Outcome is not Ok
-	ops     []porcupine.Operation // the operations, for the picture
-	clock   linClock              // how virtual times became porcupine's
-	clients []string              // client names by porcupine ClientId
+	err     error    // the explanation when Outcome is not Ok
+	recs    []linRec // the operations kept, for the picture; client is porcupine's ClientId
+	texts   []string // the texts of the symbols recs use, by symbol
+	clients []string // client names by porcupine ClientId
+	clock   linClock // how virtual times become porcupine's
 }
 
 // Err is nil when the history is linearizable, otherwise it says why not
@@ -74,20 +77,23 @@ func (r LinResult) Err() error {
 // Linearizable checks that the client history h, in execution order, is
 // linearizable against the kv_store semantics (see kv.Store.Apply), answers
 // and error texts included. name gives the clients' names for messages
-// (nil: "node<id>"). log is the applied log of the node that applied the
-// most (see Longest), as a hint; budget bounds the search in steps (below 1:
+// (nil: "node<id>"). log is the log order (each slot's first command, as
+// the cluster's log watch gives it), as a hint; budget bounds the search in steps (below 1:
 // DefaultLinBudget). The verdict is a function of h, the names, log and
 // budget alone: the same inputs always give the same result, on any machine
 // under any load.
+//
+// It feeds a LinStream, which is the check (see there): the history first,
+// then the log, keeping every operation, since h holds them all anyway.
 //
 // Linearizability is local (Herlihy and Wing, 1990, section 3.3):
 // operations on different keys never interact, so the history is split by
 // key and each key is judged on its own.
 //
 // First the witness: the log's order is a candidate linearization, checked
-// in linear time by linVerifyWitness, which relies on nothing but h (every
-// operation it places is one of h's, real-time order is h's, the answers
-// are the model's). A verified witness is a proof.
+// in linear time, relying on nothing but h (every operation it places is
+// one of h's, real-time order is h's, the answers are the model's). A
+// verified witness is a proof.
 //
 // Only a key whose witness fails is searched (linSearch: Wing and Gong's
 // search with Lowe's memoisation, as porcupine does it, bounded by steps
@@ -103,64 +109,294 @@ func (r LinResult) Err() error {
 // after every other operation is the same as leaving it out, since nothing
 // observes the state after the last point. (The witness may leave it out.)
 func Linearizable(h []kv.HistoryEvent, n sim.Names, log []protocol.Command, budget int) LinResult {
-	if n == nil {
-		n = &sim.Table{}
+	s := NewLinStream(n, budget, max(DefaultLinRetain, len(h)))
+	for _, e := range h {
+		if e.Invoke {
+			s.Invoke(e.T, e.Client, e.Op)
+		} else {
+			s.Return(e.T, e.Client, e.Ret)
+		}
 	}
-	if budget < 1 {
-		budget = DefaultLinBudget
+	for _, cmd := range log {
+		s.Apply(cmd)
 	}
-	r := LinResult{Budget: budget}
-	ops, err := r.operations(h, n)
-	r.Ops = len(ops)
-	if err != nil {
-		r.Outcome, r.err = porcupine.Illegal, err
+	return s.Result()
+}
+
+// Result judges the history and the log fed so far. It changes nothing in
+// the stream, so it may be asked during a run as well as at its end, and
+// the result owns its data: later events and Reset leave it as it is.
+//
+// Each key whose witness failed is searched: from the initial state with
+// all its operations if none was dropped, which decides it; otherwise from
+// its cut (linKey.mark), the last point its witness had proven, with the
+// operations after it, if all of those were kept. A pass from the cut is a
+// proof; a failure from it is inconclusive, and so is a key with operations
+// dropped after its cut.
+func (s *LinStream) Result() LinResult {
+	r := LinResult{Budget: s.budget}
+	if s.bad != nil {
+		r.Outcome, r.err = porcupine.Illegal, s.bad
 		return r
 	}
-	r.ops = ops
-	for _, op := range ops {
-		if !op.Output.(linOutput).answered {
-			r.Indeterminate++
-		}
-	}
-	parts := partitionByKey(ops)
-	r.Keys = len(parts)
-	orders, werrs := linWitnesses(parts, log, n)
-	var todo []int
-	for p, ops := range parts {
-		if werrs[p] == nil {
-			werrs[p] = linVerifyWitness(ops, orders[p])
-		}
-		if werrs[p] != nil {
+	r.Ops, r.Indeterminate = int(s.ops), int(s.ops-s.done)
+	s.snapshot(&r)
+	keys := s.keysByText()
+	r.Keys = len(keys)
+	werrs := s.witnessErrs(keys)
+	var todo []int // positions in keys
+	for p, err := range werrs {
+		if err != nil {
 			todo = append(todo, p)
 		}
 	}
 	r.Searched = len(todo)
-	slices.SortStableFunc(todo, func(a, b int) int { return len(parts[a]) - len(parts[b]) })
-	outcomes := make([]porcupine.CheckResult, len(parts))
-	bests := make([][]int, len(parts))
-	for _, p := range todo {
+	if len(todo) == 0 {
+		r.Outcome = porcupine.Ok
+		return r
+	}
+
+	// The operations of each key to search, from the records kept.
+	for _, k := range s.touched {
+		s.keys[k].pos = -1
+	}
+	for t, p := range todo {
+		s.keys[keys[p]].pos = int32(t)
+	}
+	byKey := make([][]int, len(todo)) // indices in r.recs
+	for i := range r.recs {
+		if t := s.keys[r.recs[i].key].pos; t >= 0 {
+			byKey[t] = append(byKey[t], i)
+		}
+	}
+	type search struct {
+		ops    []porcupine.Operation // all the key's operations, or those after its cut
+		init   linState
+		cut    bool // from the cut: only a pass decides
+		noCut  bool // operations after the cut were dropped: nothing to search
+		result porcupine.CheckResult
+		best   []int
+	}
+	ss := make([]search, len(todo))
+	for t, p := range todo {
+		k := &s.keys[keys[p]]
+		idx := byKey[t]
+		slices.SortFunc(idx, func(a, b int) int { return cmpInt64(r.recs[a].callIdx, r.recs[b].callIdx) })
+		sr := &ss[t]
+		switch {
+		case k.dropped == 0:
+		case k.droppedMax <= k.cutSerial:
+			sr.cut = true
+			if k.cutPresent {
+				sr.init = linState{key: s.text(keys[p]), value: s.text(k.cutValue), present: true}
+			}
+			idx = slices.DeleteFunc(idx, func(i int) bool {
+				at := r.recs[i].placedAt
+				return at != 0 && at <= k.cutSerial
+			})
+		default:
+			sr.noCut = true
+			continue
+		}
+		sr.ops = make([]porcupine.Operation, len(idx))
+		for j, i := range idx {
+			sr.ops[j] = r.operation(&r.recs[i])
+		}
+	}
+	order := make([]int, 0, len(todo))
+	for t := range ss {
+		if !ss[t].noCut {
+			order = append(order, t)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return len(ss[a].ops) - len(ss[b].ops) })
+	for _, t := range order {
 		var steps int
-		outcomes[p], bests[p], steps = linSearch(parts[p], budget-r.Steps)
+		ss[t].result, ss[t].best, steps = linSearch(ss[t].ops, ss[t].init, s.budget-r.Steps)
 		r.Steps += steps
 	}
-	var failing, undecided []int
-	for _, p := range slices.Sorted(slices.Values(todo)) {
-		switch outcomes[p] {
-		case porcupine.Illegal:
-			failing = append(failing, p)
-		case porcupine.Unknown:
-			undecided = append(undecided, p)
+
+	var failing, undecided, partial []int // indices in ss, in key order
+	for t, sr := range ss {
+		switch {
+		case sr.noCut, sr.cut && sr.result == porcupine.Illegal:
+			partial = append(partial, t)
+		case sr.result == porcupine.Illegal:
+			failing = append(failing, t)
+		case sr.result == porcupine.Unknown:
+			undecided = append(undecided, t)
 		}
+	}
+	parts := make([][]porcupine.Operation, len(ss))
+	tw := make([]error, len(ss))
+	for t, sr := range ss {
+		parts[t], tw[t] = sr.ops, werrs[todo[t]]
 	}
 	switch {
 	case len(failing) > 0:
-		r.Outcome, r.err = porcupine.Illegal, explainIllegal(parts, failing, bests[failing[0]])
+		r.Outcome, r.err = porcupine.Illegal, explainIllegal(parts, failing, ss[failing[0]].best)
 	case len(undecided) > 0:
-		r.Outcome, r.err = porcupine.Unknown, explainUnknown(parts, undecided, werrs, budget)
+		r.Outcome, r.err = porcupine.Unknown, explainUnknown(parts, undecided, tw, s.budget)
+	case len(partial) > 0:
+		t := partial[0]
+		p := todo[t]
+		var others []string
+		for _, q := range partial[1:] {
+			others = append(others, strconv.Quote(s.text(keys[todo[q]])))
+		}
+		why := "some were dropped after the last point its log order proved, so there is nothing sound to search from"
+		if !ss[t].noCut {
+			why = fmt.Sprintf("its %d operations after the last point its log order proved have no linearization from the state there, %s, which proves nothing: another order of the operations before may leave another state",
+				len(ss[t].ops), linModel.DescribeState(ss[t].init))
+		}
+		r.Outcome, r.err = porcupine.Unknown, explainPartial(s.text(keys[p]), &s.keys[keys[p]], s.retain, werrs[p], why, others)
 	default:
 		r.Outcome = porcupine.Ok
 	}
 	return r
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// keysByText is the keys with operations, in the order of their texts.
+func (s *LinStream) keysByText() []sim.Sym {
+	var keys []sim.Sym
+	for _, k := range s.touched {
+		if s.keys[k].ops > 0 {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b sim.Sym) int { return strings.Compare(s.text(a), s.text(b)) })
+	return keys
+}
+
+// witnessErrs is, for each of keys, why its witness failed, nil if it did
+// not: the first failure seen, or else the first answered operation (in
+// invocation order) that the log has not placed.
+func (s *LinStream) witnessErrs(keys []sim.Sym) []error {
+	for _, k := range s.touched {
+		s.keys[k].pos = -1
+	}
+	for p, k := range keys {
+		s.keys[k].pos = int32(p)
+	}
+	errs := make([]error, len(keys))
+	unplaced := make([]int32, len(keys))
+	for p, k := range keys {
+		errs[p] = s.keys[k].err
+		unplaced[p] = -1
+	}
+	for ci := range s.clients {
+		for r := s.clients[ci].head; r >= 0; r = s.recs[r].next {
+			rec := &s.recs[r]
+			p := s.keys[rec.key].pos
+			if !rec.has(recAnswered) || errs[p] != nil {
+				continue
+			}
+			if u := unplaced[p]; u < 0 || rec.callIdx < s.recs[u].callIdx {
+				unplaced[p] = r
+			}
+		}
+	}
+	for p, u := range unplaced {
+		if u >= 0 && errs[p] == nil {
+			errs[p] = fmt.Errorf("%s was answered but is not in the log", s.describe(&s.recs[u]))
+		}
+	}
+	return errs
+}
+
+// snapshot copies into r what the picture and the search need of the
+// records kept and in flight, texts resolved now: a sweep may reuse the
+// names' symbols for its next run.
+func (s *LinStream) snapshot(r *LinResult) {
+	byID := make([]int32, len(s.clients))
+	for i := range byID {
+		byID[i] = int32(i)
+	}
+	slices.SortFunc(byID, func(a, b int32) int { return int(s.clients[a].id) - int(s.clients[b].id) })
+	rank := make([]int32, len(s.clients))
+	r.clients = make([]string, len(s.clients))
+	for j, ci := range byID {
+		rank[ci] = int32(j)
+		r.clients[j] = s.names.Name(s.clients[ci].id)
+	}
+	r.recs = make([]linRec, 0, s.live)
+	var top sim.Sym
+	for i := range s.recs {
+		rec := s.recs[i]
+		if !rec.has(recLive) {
+			continue
+		}
+		rec.client = rank[rec.client]
+		r.recs = append(r.recs, rec)
+		top = max(top, rec.key, rec.value, rec.ans.sym)
+	}
+	r.texts = make([]string, int(top)+1)
+	for i := range r.recs {
+		rec := &r.recs[i]
+		for _, y := range [...]sim.Sym{rec.key, rec.value, rec.ans.sym} {
+			if y != 0 && r.texts[y] == "" {
+				r.texts[y] = s.names.Symbol(y)
+			}
+		}
+	}
+	r.clock = linClockFor(s.events, s.lastT)
+}
+
+// text is the text of symbol y of r's records.
+func (r *LinResult) text(y sim.Sym) string { return r.texts[y] }
+
+// operation is record rec of r as porcupine's operation.
+func (r *LinResult) operation(rec *linRec) porcupine.Operation {
+	return linOp(rec, r.text, r.clients[rec.client], int(rec.client), r.clock)
+}
+
+// operations is every record of r as porcupine's operations, in
+// invocation order.
+func (r *LinResult) operations() []porcupine.Operation {
+	idx := make([]int, len(r.recs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmpInt64(r.recs[a].callIdx, r.recs[b].callIdx) })
+	ops := make([]porcupine.Operation, len(idx))
+	for j, i := range idx {
+		ops[j] = r.operation(&r.recs[i])
+	}
+	return ops
+}
+
+// linOp is the porcupine operation of rec, with texts from text, its
+// client named client with porcupine id id, and timestamps from c.
+func linOp(rec *linRec, text func(sim.Sym) string, client string, id int, c linClock) porcupine.Operation {
+	in := linInput{op: rec.op, key: text(rec.key)}
+	if rec.op == protocol.Put {
+		in.value = text(rec.value)
+	}
+	op := porcupine.Operation{
+		ClientId: id,
+		Input:    in,
+		Call:     c.stamp(rec.callIdx, rec.callT),
+		Output:   linOutput{},
+		Return:   linNever,
+	}
+	m := linMeta{client: client, seq: rec.seq, call: rec.callT}
+	if rec.has(recAnswered) {
+		op.Output = linOutput{answered: true, res: linResOf(rec.ans, text)}
+		op.Return = c.stamp(rec.retIdx, rec.retT)
+		m.ret, m.answered = rec.retT, true
+	}
+	op.Metadata = m
+	return op
 }
 
 // linClock maps the history's virtual times to porcupine's timestamps so
@@ -190,42 +426,49 @@ func Linearizable(h []kv.HistoryEvent, n sim.Names, log []protocol.Command, budg
 // for the returns of indeterminate operations (+infinity).
 type linClock struct {
 	scale int64      // 0: ordinal timestamps
-	ts    []sim.Time // the history's times, to place annotations
+	n     int64      // the history's events
+	idx   []int64    // for at, ordinal: the events known, in order (nil: all of them)
+	ts    []sim.Time // and their times
 }
 
 // linNever is the return timestamp of an indeterminate operation.
 const linNever = math.MaxInt64
 
-func newLinClock(h []kv.HistoryEvent) linClock {
-	c := linClock{ts: make([]sim.Time, len(h))}
-	for i, e := range h {
-		c.ts[i] = e.T
-	}
-	n := int64(len(h))
+// linClockFor is the clock of a history of n events, the last at time
+// last.
+func linClockFor(n int64, last sim.Time) linClock {
 	scale := int64(10)
 	for scale <= n {
 		scale *= 10
 	}
-	if len(h) == 0 || int64(h[len(h)-1].T) <= (linNever-1-n)/scale {
+	c := linClock{n: n}
+	if n == 0 || int64(last) <= (linNever-1-n)/scale {
 		c.scale = scale
 	}
 	return c
 }
 
-// event is the timestamp of the history's i-th event.
-func (c linClock) event(i int) int64 {
+// stamp is the timestamp of the history's i-th event, at time t.
+func (c linClock) stamp(i int64, t sim.Time) int64 {
 	if c.scale == 0 {
-		return 2*int64(i) + 2
+		return 2*i + 2
 	}
-	return int64(c.ts[i])*c.scale + int64(i) + 1
+	return int64(t)*c.scale + i + 1
 }
 
 // at is the timestamp of an annotation at virtual time t: after the events
-// before t, before those at t or later.
+// before t, before those at t or later (of those in ts, when ordinal).
 func (c linClock) at(t sim.Time) int64 {
 	if c.scale == 0 {
 		k := sort.Search(len(c.ts), func(i int) bool { return c.ts[i] >= t })
-		return 2*int64(k) + 1
+		i := int64(k)
+		switch {
+		case k == len(c.ts) && c.idx != nil:
+			i = c.n
+		case c.idx != nil:
+			i = c.idx[k]
+		}
+		return 2*i + 1
 	}
 	switch {
 	case int64(t) > (linNever-1)/c.scale:
@@ -269,88 +512,6 @@ type linMeta struct {
 	call     sim.Time
 	ret      sim.Time
 	answered bool
-}
-
-// operations pairs the history's invokes and returns into porcupine
-// operations, in invocation order, and sets r's clock and client names. A
-// return is matched to its invoke by client and request number, so that a
-// request abandoned by a crash stays unanswered while the restarted client
-// goes on.
-func (r *LinResult) operations(h []kv.HistoryEvent, n sim.Names) ([]porcupine.Operation, error) {
-	r.clock = newLinClock(h)
-	var ids []sim.NodeID
-	for _, e := range h {
-		if !slices.Contains(ids, e.Client) {
-			ids = append(ids, e.Client)
-		}
-	}
-	slices.Sort(ids)
-	r.clients = make([]string, len(ids))
-	for i, id := range ids {
-		r.clients[i] = n.Name(id)
-	}
-
-	type request struct {
-		client sim.NodeID
-		seq    uint64
-	}
-	seen := make(map[request]int, len(h)/2+1) // index in ops, or -1 once answered
-	ops := make([]porcupine.Operation, 0, len(h)/2+1)
-	for i, e := range h {
-		bad := func(format string, args ...any) error {
-			return fmt.Errorf("malformed history: event %d at %v: %s %s", i, e.T, n.Name(e.Client), fmt.Sprintf(format, args...))
-		}
-		if e.T < 0 || i > 0 && e.T < h[i-1].T {
-			return nil, bad("is out of time order (after %v)", h[max(i-1, 0)].T)
-		}
-		client, _ := slices.BinarySearch(ids, e.Client)
-		if !e.Invoke {
-			req := request{e.Client, e.Ret.ID}
-			j, ok := seen[req]
-			if !ok || j < 0 {
-				return nil, bad("returns #%d, which is not outstanding", e.Ret.ID)
-			}
-			seen[req] = -1
-			op := &ops[j]
-			res := linRes{ok: e.Ret.OK}
-			if e.Ret.OK && e.Ret.HasValue {
-				res.value = n.Symbol(e.Ret.Value)
-			}
-			if !e.Ret.OK {
-				res.err = e.Ret.ErrText(n)
-			}
-			op.Output = linOutput{answered: true, res: res}
-			op.Return = r.clock.event(i)
-			m := op.Metadata.(linMeta)
-			m.ret, m.answered = e.T, true
-			op.Metadata = m
-			continue
-		}
-		req := request{e.Client, e.Op.ID}
-		if _, ok := seen[req]; ok {
-			return nil, bad("invokes #%d a second time", e.Op.ID)
-		}
-		op := e.Op.Op
-		switch op {
-		case protocol.Put, protocol.Get, protocol.Delete:
-		default:
-			return nil, bad("invokes #%d with unknown op %q (want put, get or delete)", e.Op.ID, op.String())
-		}
-		in := linInput{op: op, key: n.Symbol(e.Op.Key)}
-		if op == protocol.Put {
-			in.value = n.Symbol(e.Op.Value)
-		}
-		seen[req] = len(ops)
-		ops = append(ops, porcupine.Operation{
-			ClientId: client,
-			Input:    in,
-			Call:     r.clock.event(i),
-			Output:   linOutput{},
-			Return:   linNever,
-			Metadata: linMeta{client: r.clients[client], seq: e.Op.ID, call: e.T},
-		})
-	}
-	return ops, nil
 }
 
 // linModel is the kv_store's sequential specification, one key at a time.
@@ -453,6 +614,18 @@ func explainUnknown(parts [][]porcupine.Operation, undecided []int, werrs []erro
 	p := undecided[0]
 	return fmt.Errorf("inconclusive: search budget of %d steps exhausted on %d operations (key %s; the log order of key %s is no linearization: %v)",
 		budget, n, strings.Join(keys, ", "), keys[0], werrs[p])
+}
+
+// explainPartial says that key k, named key, could not be decided because
+// it was only partly retained, and why (why); others are the other keys
+// left so, quoted.
+func explainPartial(key string, k *linKey, retain int, werr error, why string, others []string) error {
+	var also string
+	if len(others) > 0 {
+		also = " (also key " + strings.Join(others, ", ") + ")"
+	}
+	return fmt.Errorf("inconclusive: key %q was only partly retained (%d of its %d operations dropped, retain %d) and its log order is no linearization: %v; %s%s",
+		key, k.dropped, k.ops, retain, werr, why, also)
 }
 
 // explainIllegal says why the first key of failing (indices in parts, in

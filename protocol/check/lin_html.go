@@ -53,18 +53,24 @@ func (r LinResult) WriteHTML(w io.Writer, annotations []Annotation) error {
 // times, on their client's row or on a row named after their node.
 //
 // Porcupine's visualisation needs its own search's findings, so it is run
-// here, only when a picture is asked for, with linPictureTimeout. Its page
-// numbers the clients and has no axis: WritePage edits it (linPatches),
-// and says so in an error should a new porcupine change what it edits.
+// here, only when a picture is asked for, with linPictureTimeout. It shows
+// the operations kept (see LinStream): all of them unless the history was
+// longer than the stream's retain. Its page numbers the clients and has no
+// axis: WritePage edits it (linPatches), and says so in an error should a
+// new porcupine change what it edits.
 func (r LinResult) WritePage(w io.Writer, p LinPage) error {
 	var info porcupine.LinearizationInfo
-	if len(r.ops) > 0 {
-		_, info = porcupine.CheckOperationsVerbose(linModel, r.ops, linPictureTimeout)
+	if ops := r.operations(); len(ops) > 0 {
+		_, info = porcupine.CheckOperationsVerbose(linModel, ops, linPictureTimeout)
 		sortPartials(info)
+	}
+	clock := r.clock
+	if clock.scale == 0 && len(p.Annotations) > 0 {
+		clock.idx, clock.ts = r.eventTimes()
 	}
 	anns := make([]porcupine.Annotation, 0, len(p.Annotations))
 	for _, a := range p.Annotations {
-		t := r.clock.at(a.T)
+		t := clock.at(a.T)
 		pa := porcupine.Annotation{
 			Start:       t,
 			End:         t,
@@ -128,8 +134,9 @@ func (r LinResult) linPatches(p LinPage) []linPatch {
 // page's data writes them, in decimal) to its virtual time, to the
 // microsecond.
 func (r LinResult) linTimes() map[string]string {
-	out := make(map[string]string, 2*len(r.ops))
-	for _, op := range r.ops {
+	ops := r.operations()
+	out := make(map[string]string, 2*len(ops))
+	for _, op := range ops {
 		m := op.Metadata.(linMeta)
 		out[strconv.FormatInt(op.Call, 10)] = roundUs(m.call)
 		if m.answered {
@@ -224,3 +231,26 @@ const linAxisJS = `
         }
       }
 `
+// eventTimes is the history events of r's records, in order, and their
+// times: where ordinal timestamps put annotations.
+func (r LinResult) eventTimes() ([]int64, []sim.Time) {
+	type event struct {
+		i int64
+		t sim.Time
+	}
+	evs := make([]event, 0, 2*len(r.recs))
+	for i := range r.recs {
+		rec := &r.recs[i]
+		evs = append(evs, event{rec.callIdx, rec.callT})
+		if rec.has(recAnswered) {
+			evs = append(evs, event{rec.retIdx, rec.retT})
+		}
+	}
+	slices.SortFunc(evs, func(a, b event) int { return cmpInt64(a.i, b.i) })
+	idx := make([]int64, len(evs))
+	ts := make([]sim.Time, len(evs))
+	for j, e := range evs {
+		idx[j], ts[j] = e.i, e.t
+	}
+	return idx, ts
+}

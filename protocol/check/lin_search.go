@@ -26,8 +26,9 @@ import (
 // best is then the longest order of operations, by index in ops, that the
 // model accepted, the lexicographically smallest of those found), or
 // porcupine.Unknown (the budget ran out first). An operation that was never
-// answered returns at +infinity and fits any state, as in linModel.
-func linSearch(ops []porcupine.Operation, budget int) (outcome porcupine.CheckResult, best []int, steps int) {
+// answered returns at +infinity and fits any state, as in linModel. The
+// search starts from the key's state init (linState{}: absent).
+func linSearch(ops []porcupine.Operation, init linState, budget int) (outcome porcupine.CheckResult, best []int, steps int) {
 	n := len(ops)
 	if n == 0 {
 		return porcupine.Ok, nil, 0
@@ -47,6 +48,9 @@ func linSearch(ops []porcupine.Operation, budget int) (outcome porcupine.CheckRe
 	}
 	head, tail := int32(0), int32(2*n+1)
 	state := linAbsent
+	if init.present {
+		state = s.valueID(init.value)
+	}
 	cur := s.es[head].next
 	for s.es[head].next != tail {
 		if steps >= budget {
@@ -130,7 +134,8 @@ type linSearcher struct {
 	ins   []linInput
 	outs  []linOutput
 	putID []int32  // the value id a put writes; -1 for others
-	vals  []string // the values put, by id
+	vals  []string // the values put (and the initial one), by id
+	ids   map[string]int32
 	es    []linEntry
 	bits  []uint64 // the operations linearized
 	cache linCache
@@ -146,7 +151,7 @@ func newLinSearcher(ops []porcupine.Operation) *linSearcher {
 		bits:  make([]uint64, (n+63)/64),
 	}
 	s.cache.w = len(s.bits)
-	ids := make(map[string]int32)
+	s.ids = make(map[string]int32)
 	type event struct {
 		t   int64
 		op  int32
@@ -158,13 +163,7 @@ func newLinSearcher(ops []porcupine.Operation) *linSearcher {
 		s.outs[i] = op.Output.(linOutput)
 		s.putID[i] = -1
 		if in := s.ins[i]; in.op == protocol.Put {
-			id, ok := ids[in.value]
-			if !ok {
-				id = int32(len(s.vals))
-				ids[in.value] = id
-				s.vals = append(s.vals, in.value)
-			}
-			s.putID[i] = id
+			s.putID[i] = s.valueID(in.value)
 		}
 		evs = append(evs, event{op.Call, int32(i), false}, event{op.Return, int32(i), true})
 	}
@@ -194,6 +193,17 @@ func newLinSearcher(ops []porcupine.Operation) *linSearcher {
 	s.es[0] = linEntry{op: -1, prev: -1, next: 1}
 	s.es[2*n+1] = linEntry{op: -1, prev: int32(2 * n), next: -1}
 	return s
+}
+
+// valueID is the state of the key holding v.
+func (s *linSearcher) valueID(v string) int32 {
+	id, ok := s.ids[v]
+	if !ok {
+		id = int32(len(s.vals))
+		s.ids[v] = id
+		s.vals = append(s.vals, v)
+	}
+	return id
 }
 
 // step applies operation i to state with linApply, the model: it reports
