@@ -209,17 +209,17 @@ func TestNodeNames(t *testing.T) {
 // scenario, then validate it again; the error has no file and no line.
 func TestValidateAfterOverrides(t *testing.T) {
 	s := Default()
-	s.Nodes.Clients = 1001
+	s.Nodes.Clients = 10001
 	s.Seed = 1 << 63
 	err := s.Validate()
 	require.Error(t, err)
 	assert.Equal(t, "seed: must be at most 9223372036854775807 (TOML integers are signed 64-bit), got 9223372036854775808\n"+
-		"nodes.clients: must be between 0 and 1000, got 1001", err.Error())
+		"nodes.clients: must be between 0 and 10000, got 10001", err.Error())
 	var e *Error
 	require.True(t, errors.As(err, &e))
 	assert.Equal(t, []Problem{
 		{Field: "seed", Msg: "must be at most 9223372036854775807 (TOML integers are signed 64-bit), got 9223372036854775808"},
-		{Field: "nodes.clients", Msg: "must be between 0 and 1000, got 1001"},
+		{Field: "nodes.clients", Msg: "must be between 0 and 10000, got 10001"},
 	}, e.Problems)
 
 	s = Default()
@@ -320,8 +320,8 @@ var badFiles = []struct {
 		`bad.toml:2: nodes.acceptors: must be between 1 and 1000, got 0`},
 	{"no leaders", "[nodes]\nleaders = 0\n",
 		`bad.toml:2: nodes.leaders: must be between 1 and 1000, got 0`},
-	{"too many clients", "[nodes]\nclients = 1001\n",
-		`bad.toml:2: nodes.clients: must be between 0 and 1000, got 1001`},
+	{"too many clients", "[nodes]\nclients = 10001\n",
+		`bad.toml:2: nodes.clients: must be between 0 and 10000, got 10001`},
 	{"negative requests", "[workload]\nrequests_per_client = -1\n",
 		`bad.toml:2: workload.requests_per_client: must be between 0 and 1000000, got -1`},
 	{"no values", "[workload]\nvalues = 0\n",
@@ -407,7 +407,7 @@ var badFiles = []struct {
 	{"name too long", "name = \"" + strings.Repeat("n", 101) + "\"\n",
 		`bad.toml:1: name: must be 1 to 100 letters, digits, '-', '_' or '.', not starting with '.' (it names files), got "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"...`},
 	{"a hundred million clients", "[nodes]\nclients = 100000000\n",
-		`bad.toml:2: nodes.clients: must be between 0 and 1000, got 100000000`},
+		`bad.toml:2: nodes.clients: must be between 0 and 10000, got 100000000`},
 	{"too many acceptors", "[nodes]\nacceptors = 1001\n",
 		`bad.toml:2: nodes.acceptors: must be between 1 and 1000, got 1001`},
 	{"too many requests", "[workload]\nrequests_per_client = 1000001\n",
@@ -434,7 +434,7 @@ var badFiles = []struct {
 	{"several problems, in line order", "protocol = \"paxos\"\n[network]\ndrop = 2\n[nodes]\nclients = -1\n[[faults]]\nat = \"1ms\"\n",
 		"bad.toml:1: protocol: must be \"multipaxos\" or \"kvstore\", got \"paxos\"\n" +
 			"bad.toml:3: network.drop: must be between 0 and 1, got 2\n" +
-			"bad.toml:5: nodes.clients: must be between 0 and 1000, got -1\n" +
+			"bad.toml:5: nodes.clients: must be between 0 and 10000, got -1\n" +
 			"bad.toml:6: faults[0]: must have exactly one of crash, restart, partition, heal, cut, hold; got none"},
 	{"several type problems, in line order", "[workload]\nvalues = \"many\"\n[nodes]\nclients = true\n",
 		"bad.toml:2: workload.values: expected an integer, got string \"many\"\n" +

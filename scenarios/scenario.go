@@ -21,8 +21,11 @@ const (
 // Limits on what a scenario may ask for. Every count has a bound so that a
 // typo (an extra zero) fails at load time instead of exhausting memory.
 const (
-	// MaxNodesPerKind bounds leaders, acceptors, replicas and clients, each.
+	// MaxNodesPerKind bounds leaders, acceptors and replicas, each.
 	MaxNodesPerKind = 1000
+	// MaxClients bounds clients: a client costs only its script and its
+	// requests, so ten thousand of them run in linear time.
+	MaxClients = 10000
 	// MaxEventsLimit bounds max_events.
 	MaxEventsLimit = 1_000_000_000
 	// MaxRequestsPerClient bounds workload.requests_per_client.
@@ -134,7 +137,7 @@ type Nodes struct {
 	Leaders   int `toml:"leaders"`   // default 1, 1..1000
 	Acceptors int `toml:"acceptors"` // default 3, 1..1000
 	Replicas  int `toml:"replicas"`  // default 2, 0..1000
-	Clients   int `toml:"clients"`   // default 3, 0..1000
+	Clients   int `toml:"clients"`   // default 3, 0..10000
 }
 
 // Workload describes what every client asks: RequestsPerClient requests,

@@ -115,7 +115,7 @@ func (s *Scenario) problems() []Problem {
 		between("nodes.acceptors", s.Nodes.Acceptors, 1, MaxNodesPerKind)
 		between("nodes.replicas", s.Nodes.Replicas, 0, MaxNodesPerKind)
 	}
-	between("nodes.clients", s.Nodes.Clients, 0, MaxNodesPerKind)
+	between("nodes.clients", s.Nodes.Clients, 0, MaxClients)
 
 	ps = append(ps, s.Workload.problems()...)
 	ps = append(ps, s.Network.problems()...)

@@ -178,7 +178,8 @@ type Engine[M Message] struct {
 	cfg        Config
 	now        Time
 	syms       *Symbols
-	names      Names // resolves node ids the engine does not have (SetNames)
+	names      Names  // resolves node ids the engine does not have (SetNames)
+	progress   func() // OnProgress
 	q          queue[M]
 	nodes      []nodeSlot[M]
 	faults     []fault
@@ -459,9 +460,25 @@ func (e *Engine[M]) Run() Result {
 // deferred recover per event would cost every event).
 func (e *Engine[M]) loop() {
 	defer e.recoverNode()
+	if e.progress == nil {
+		for e.next() {
+		}
+		return
+	}
 	for e.next() {
+		if e.stats.Events&progressMask == 0 {
+			e.progress()
+		}
 	}
 }
+
+// progressMask: Run calls the progress observer every 65536 events.
+const progressMask = 1<<16 - 1
+
+// OnProgress registers f, which Run calls every 65536 events, for a
+// progress report on long runs: it must only read the run (Stats, the
+// nodes), never change it.
+func (e *Engine[M]) OnProgress(f func()) { e.progress = f }
 
 // Step runs the next event: in ordered mode the earliest, in a replay the
 // one the schedule names. It reports false when the run is over.

@@ -56,3 +56,8 @@ func labelHash(label string) uint64 {
 	h ^= h >> 31
 	return h
 }
+
+// PCG is the source of Stream(seed, label), as a value: a node that draws
+// from its own stream holds it in its state, so that copying the node
+// copies the stream.
+func PCG(seed uint64, label string) rand.PCG { return *rand.NewPCG(seed, labelHash(label)) }

@@ -63,8 +63,8 @@ func TestHostileInput(t *testing.T) {
 		err   string // a regular expression for the one line, after "multipaxos-kv CMD: "
 	}{
 		// 1. Sizes are checked before any work.
-		{"sizes", []string{"-clients", "100000000"}, `-clients 100000000: nodes\.clients: must be between 0 and 1000, got 100000000`},
-		{"sizes", []string{manyClients}, re(manyClients) + `:2: nodes\.clients: must be between 0 and 1000, got 100000000`},
+		{"sizes", []string{"-clients", "100000000"}, `-clients 100000000: nodes\.clients: must be between 0 and 10000, got 100000000`},
+		{"sizes", []string{manyClients}, re(manyClients) + `:2: nodes\.clients: must be between 0 and 10000, got 100000000`},
 		{"sizes", []string{"sweep", "-clients", "1"}, `flag provided but not defined: -clients`},
 		{"sizes", []string{manyKeys}, re(manyKeys) + `:2: workload\.keys: must list at most 10000 keys, got 10001`},
 		{"sizes", []string{longKey}, re(longKey) + `:2: workload\.keys\[0\]: must be at most 256 bytes long, got 257 bytes`},

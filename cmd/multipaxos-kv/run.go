@@ -187,7 +187,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			return report(stderr, "run", err)
 		}
 	}
-	return report(stderr, "run", execute(s, nil, out, *schedule, repro, stdout))
+	return report(stderr, "run", execute(s, nil, out, *schedule, repro, stdout, stderr))
 }
 
 const replayUsage = `Usage: multipaxos-kv replay [flags] SCHEDULE
@@ -236,14 +236,14 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		repro = "multipaxos-kv replay -lenient " + file
 	}
 	out.lenient = *lenient
-	return report(stderr, "replay", execute(s, recs, out, "", repro, stdout))
+	return report(stderr, "replay", execute(s, recs, out, "", repro, stdout, stderr))
 }
 
 // execute runs s (replaying recs when non-nil), writes the traces, the
 // summary and the schedule as asked, and returns a failure when a check
 // failed or the replay diverged.
 // The output flags have been checked (outputFlags.check) before.
-func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule, repro string, stdout io.Writer) error {
+func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule, repro string, stdout, stderr io.Writer) error {
 	opt := cluster.Options{Replay: recs, Lenient: out.lenient, Record: schedule != "", SkipLin: !out.linCheck, LinBudget: out.linBudget}
 	var jsonOut []io.Writer
 	if out.json && !out.quiet {
@@ -275,7 +275,13 @@ func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule,
 		opt.JSON = io.MultiWriter(jsonOut...)
 	}
 	c := cluster.New(s, opt)
+	var prog *runProgress
+	if !out.quiet {
+		prog = newRunProgress(stderr, c)
+		c.Engine.OnProgress(prog.tick)
+	}
 	o := c.Run()
+	prog.finish()
 	if err := c.TraceErr(); err != nil {
 		return usageError{fmt.Errorf("writing the trace: %v", err)}
 	}
@@ -367,4 +373,70 @@ func flagDefaults(fs *flag.FlagSet) string {
 	fs.PrintDefaults()
 	fs.SetOutput(o)
 	return b.String()
+}
+
+// runProgress reports a long run's progress on stderr (not with -q): on a
+// terminal one line that rewrites itself every second, otherwise (logs, CI)
+// a line every runProgressEvery. A run shorter than that prints nothing. It
+// reads the wall clock, which the simulation never does: what it prints
+// changes nothing in the run.
+type runProgress struct {
+	w        io.Writer
+	c        *cluster.Cluster
+	terminal bool
+	start    time.Time
+	last     time.Duration
+	shown    bool
+}
+
+// runProgressEvery is how often a run shows its progress when stderr is not
+// a terminal (a variable for the tests).
+var runProgressEvery = 10 * time.Second
+
+func newRunProgress(w io.Writer, c *cluster.Cluster) *runProgress {
+	return &runProgress{w: w, c: c, terminal: isTerminal(w), start: time.Now()}
+}
+
+// tick runs every 65536 events (sim.Engine.OnProgress).
+func (p *runProgress) tick() {
+	elapsed := time.Since(p.start)
+	every := runProgressEvery
+	if p.terminal {
+		every = time.Second
+	}
+	if elapsed-p.last < every {
+		return
+	}
+	p.last = elapsed
+	line := p.line(elapsed)
+	if p.terminal {
+		fmt.Fprintf(p.w, "\r%s ", line)
+	} else {
+		fmt.Fprintln(p.w, line)
+	}
+	p.shown = true
+}
+
+func (p *runProgress) line(elapsed time.Duration) string {
+	events := p.c.Engine.Stats().Events
+	answered, total := p.c.Answered()
+	return fmt.Sprintf("run: %d events, virtual time %v, %d of %d requests answered, %.0f events/s",
+		events, p.c.Engine.Now(), answered, total, float64(events)/max(elapsed.Seconds(), 1e-9))
+}
+
+// finish ends a terminal's progress line.
+func (p *runProgress) finish() {
+	if p != nil && p.terminal && p.shown {
+		fmt.Fprintf(p.w, "\r%s\n", p.line(time.Since(p.start)))
+	}
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

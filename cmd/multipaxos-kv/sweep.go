@@ -401,13 +401,7 @@ type progress struct {
 }
 
 func newProgress(w io.Writer, total uint64) *progress {
-	p := &progress{w: w, total: total}
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.terminal = true
-		}
-	}
-	return p
+	return &progress{w: w, total: total, terminal: isTerminal(w)}
 }
 
 func (p *progress) line(done, failed uint64, elapsed time.Duration) string {

@@ -231,6 +231,7 @@ const linAxisJS = `
         }
       }
 `
+
 // eventTimes is the history events of r's records, in order, and their
 // times: where ordinal timestamps put annotations.
 func (r LinResult) eventTimes() ([]int64, []sim.Time) {

@@ -66,12 +66,27 @@ type Cluster struct {
 	// learnerIdx is, by node id, the node's index among the learners (-1:
 	// not one).
 	learnerIdx []int
+	// lin checks linearizability as the run goes (nil with SkipLin, and in
+	// the explorer's copies, which check their retained history instead).
+	lin *check.LinStream
+	// keep says whether the history and the log order are kept (History):
+	// for runs of at most KeepRequests requests.
+	keep bool
+	// last is, by client node id, the client's last invocation and whether
+	// it is still unanswered, and order the clients in the order of their
+	// first invocation: what the liveness check needs, without the history.
+	last    []openOp
+	order   []sim.NodeID
+	invoked int
+	// doneUpTo counts the clients, in order, known to be done (settled).
+	doneUpTo int
+	// answered counts the answers the clients took, for progress reports.
+	answered int
 	// linLog is the log order, each slot's first command, for the
 	// linearizability check.
 	linLog  []protocol.Command
 	ls      []check.Learner   // reused by Safety
 	history []kv.HistoryEvent // the clients' invocations and answers, in order
-	streams []*sim.Reseedable // each client's workload stream, reused across seeds
 }
 
 // New builds the nodes of s and schedules its faults. s must be valid.
@@ -144,6 +159,17 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 		lnames = append(lnames, t.Names[id])
 	}
 	c.watch = check.NewLogWatch(e, lnames, t.Server != sim.NoNode, c.first)
+	c.keep = len(t.Clients)*s.Workload.RequestsPerClient <= KeepRequests
+	c.last = make([]openOp, len(t.Names))
+	if !opt.SkipLin {
+		// A long run keeps the last 2^16 operations for a search where the
+		// log order fails, not a million: its memory stays flat.
+		retain := check.DefaultLinRetain
+		if !c.keep {
+			retain = longRunLinRetain
+		}
+		c.lin = check.NewLinStream(e, opt.LinBudget, retain)
+	}
 	for _, id := range t.Clients {
 		e.AddNode(t.Names[id], &kv.Client{Targets: targets, Timeout: sim.Duration(s.Timeouts.Client.D()), Retries: s.Timeouts.ClientRetries})
 	}
@@ -175,18 +201,13 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 	return c
 }
 
-// scripts draws every client's requests from its own stream of the seed
-// ("node/NAME", the stream the client drew from when it drew as it went).
+// scripts gives every client its workload and its own stream of the seed
+// ("node/NAME"), from which it draws its requests as it sends them.
 func (c *Cluster) scripts() {
-	for i, id := range c.Topology.Clients {
+	for _, id := range c.Topology.Clients {
 		cl := c.client(id)
-		name := c.Topology.Names[id]
-		if i == len(c.streams) {
-			c.streams = append(c.streams, sim.NewReseedable(c.Scenario.Seed, "node/"+name))
-		} else {
-			c.streams[i].Reseed(c.Scenario.Seed)
-		}
-		cl.Script = c.workload.Script(id, c.streams[i].Rand(), cl.Script)
+		cl.Work = c.workload
+		cl.SetStream(sim.PCG(c.Scenario.Seed, "node/"+c.Topology.Names[id]))
 	}
 }
 
@@ -228,7 +249,27 @@ func (c *Cluster) record(client sim.NodeID, m protocol.Msg) {
 	if !ok {
 		return
 	}
-	c.history = append(c.history, h)
+	if h.Invoke {
+		if c.last[client].op.ID == 0 {
+			c.order = append(c.order, client)
+		}
+		c.last[client] = openOp{op: h.Op, at: h.T, open: true}
+		c.invoked++
+		if c.lin != nil {
+			c.lin.Invoke(h.T, client, h.Op)
+		}
+	} else {
+		c.answered++
+		if l := &c.last[client]; l.op.ID == h.Ret.ID {
+			l.open = false
+		}
+		if c.lin != nil {
+			c.lin.Return(h.T, client, h.Ret)
+		}
+	}
+	if c.keep {
+		c.history = append(c.history, h)
+	}
 	if c.tracer == nil {
 		return
 	}
@@ -262,8 +303,34 @@ func (c *Cluster) record(client sim.NodeID, m protocol.Msg) {
 	})
 }
 
-// first receives each slot's first command, in slot order.
-func (c *Cluster) first(cmd protocol.Command) { c.linLog = append(c.linLog, cmd) }
+// first receives each slot's first command, in slot order: the log order,
+// the linearizability check's witness.
+func (c *Cluster) first(cmd protocol.Command) {
+	if c.lin != nil {
+		c.lin.Apply(cmd)
+	}
+	if c.keep {
+		c.linLog = append(c.linLog, cmd)
+	}
+}
+
+// KeepRequests is the most requests a run may have for its cluster to keep
+// the client history and the log order (History, for diff, the
+// linearizability picture, the explorer): 2^18, 40 MB at most. A longer run
+// keeps neither; its checks never needed them.
+const KeepRequests = 1 << 18
+
+// longRunLinRetain is the operations the linearizability check of a run
+// longer than KeepRequests keeps for its search.
+const longRunLinRetain = 1 << 16
+
+// openOp is a client's last invocation, at time at, and whether it is
+// still unanswered.
+type openOp struct {
+	op   kv.Op
+	at   sim.Time
+	open bool
+}
 
 // window is how many slots the log watch keeps before it tries to forget:
 // the compaction interval, or 1024 without compaction.
@@ -289,6 +356,12 @@ func (c *Cluster) forget() {
 	c.chosen.Forget(floor)
 }
 
+// Answered is how many answers the clients have taken so far, and how many
+// requests they are to make in all: a long run's progress.
+func (c *Cluster) Answered() (answered, total int) {
+	return c.answered, len(c.Topology.Clients) * c.Scenario.Workload.RequestsPerClient
+}
+
 // History is the client history recorded so far, in order.
 func (c *Cluster) History() []kv.HistoryEvent { return c.history }
 
@@ -309,10 +382,15 @@ func (c *Cluster) machine(id sim.NodeID) *kv.Machine { return c.Engine.Node(id).
 // has applied as much as any node. Heartbeats would tick until the time
 // limit otherwise.
 func (c *Cluster) settled() bool {
-	for _, id := range c.Topology.Clients {
-		if !c.client(id).Done() {
-			return false
-		}
+	// A client that is done stays done (a restart of a finished client
+	// sends nothing), so the clients before doneUpTo need no second look:
+	// the engine asks after every event, and this keeps it O(1) amortised
+	// however many clients there are.
+	for c.doneUpTo < len(c.Topology.Clients) && c.client(c.Topology.Clients[c.doneUpTo]).Done() {
+		c.doneUpTo++
+	}
+	if c.doneUpTo < len(c.Topology.Clients) {
+		return false
 	}
 	var most int64
 	for _, id := range c.Topology.Leaders {
@@ -370,6 +448,11 @@ func (c *Cluster) Reset(seed uint64) {
 	}
 	c.watch.Reset()
 	c.linLog = c.linLog[:0]
+	c.doneUpTo, c.answered, c.invoked, c.order = 0, 0, 0, c.order[:0]
+	clear(c.last)
+	if c.lin != nil {
+		c.lin.Reset()
+	}
 	c.paths = Paths{}
 	c.history = c.history[:0]
 	c.tracer = nil
@@ -385,10 +468,14 @@ func (c *Cluster) CloneInto(d *Cluster) *Cluster {
 		d = &Cluster{}
 	}
 	eng := d.Engine
-	ls, history, watch, linLog := d.ls, d.history, d.watch, d.linLog
-	*d = Cluster{Scenario: c.Scenario, Topology: c.Topology, opt: c.opt, workload: c.workload, paths: c.paths, ls: ls, streams: c.streams, learnerIdx: c.learnerIdx}
+	ls, history, watch, linLog, last, order := d.ls, d.history, d.watch, d.linLog, d.last, d.order
+	*d = Cluster{Scenario: c.Scenario, Topology: c.Topology, opt: c.opt, workload: c.workload, paths: c.paths, ls: ls, learnerIdx: c.learnerIdx, doneUpTo: c.doneUpTo, answered: c.answered, invoked: c.invoked, keep: c.keep}
 	d.history = append(history[:0], c.history...)
 	d.linLog = append(linLog[:0], c.linLog...)
+	d.last = append(last[:0], c.last...)
+	d.order = append(order[:0], c.order...)
+	// The copy checks linearizability from its history (Linearizability),
+	// which the explorer keeps small, rather than copy the stream.
 	d.opt.Text, d.opt.JSON, d.opt.Record, d.opt.Replay = nil, nil, false, nil
 	d.Engine = c.Engine.CloneInto(eng)
 	if c.chosen != nil {

@@ -3,6 +3,7 @@ package cluster
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -99,4 +100,28 @@ func TestCompactionBoundsMemory(t *testing.T) {
 	assert.Equal(t, 6000, acc, "without compaction an acceptor keeps every slot")
 	assert.Equal(t, 6000, logs)
 	assert.Equal(t, 6000, c.watch.Kept(), "and so does the log watch")
+}
+
+// TestLongRunKeepsNoHistory: a run of more than KeepRequests requests keeps
+// neither the client history nor the log order, and is still checked by
+// every check, linearizability included (the checks follow the run); a
+// shorter run keeps both.
+func TestLongRunKeepsNoHistory(t *testing.T) {
+	s := load(t, "default")
+	s.Workload.RequestsPerClient = KeepRequests/3 + 1
+	s.TimeLimit = scenarios.Duration(10000 * time.Hour)
+	s.MaxEvents = scenarios.MaxEventsLimit
+	c := New(s, Options{})
+	o := c.Run()
+	require.True(t, o.OK, "%v", o.Checks)
+	assert.Empty(t, c.History(), "no history kept")
+	assert.Empty(t, c.linLog, "no log order kept")
+	assert.Equal(t, 3*(KeepRequests/3+1), o.Lin.Ops, "linearizability checked every operation")
+	answered, total := c.Answered()
+	assert.Equal(t, total, answered)
+
+	s.Workload.RequestsPerClient = 100
+	c = New(s, Options{})
+	require.True(t, c.Run().OK)
+	assert.Len(t, c.History(), 600, "a short run keeps its history")
 }

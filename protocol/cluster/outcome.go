@@ -175,9 +175,30 @@ func (c *Cluster) Finished() bool {
 // Linearizability checks the client history so far; failed is true when it
 // is not linearizable (or the check could not decide).
 func (c *Cluster) Linearizability() (v check.Verdict, failed bool) {
-	r := check.Linearizable(c.History(), c.Engine, c.linLog, c.opt.LinBudget)
+	r := c.linResult()
 	v = check.Verdict{Name: check.NameLinearizability, Err: r.Err()}
 	return v, v.Err != nil
+}
+
+// linResult is the linearizability check's verdict so far: the stream's,
+// or, in an explorer's copy (which has none), the retained history's.
+func (c *Cluster) linResult() check.LinResult {
+	if c.lin != nil {
+		return c.lin.Result()
+	}
+	return check.Linearizable(c.history, c.Engine, c.linLog, c.opt.LinBudget)
+}
+
+// unanswered is every client's last invocation that got no answer, clients
+// in the order of their first invocation.
+func (c *Cluster) unanswered() []kv.HistoryEvent {
+	var open []kv.HistoryEvent
+	for _, id := range c.order {
+		if l := c.last[id]; l.open {
+			open = append(open, kv.HistoryEvent{T: l.at, Client: id, Invoke: true, Op: l.op})
+		}
+	}
+	return open
 }
 
 // Chosen is the number of slots chosen so far (0 for the kvstore).
@@ -225,20 +246,18 @@ func (c *Cluster) Check() Outcome {
 	if res.Reason == sim.StopDivergence {
 		return out // the checks would judge a hybrid of two runs
 	}
-	h := c.History()
-	name := c.Engine
 	lin := check.Verdict{Name: check.NameLinearizability}
 	if c.opt.SkipLin {
 		lin.Note = "skipped"
 	} else {
-		out.Lin = check.Linearizable(h, name, c.linLog, c.opt.LinBudget)
+		out.Lin = c.linResult()
 		lin.Err = out.Lin.Err()
 	}
 	var inv error
 	if res.Invariant != "" {
 		inv = errors.New(res.Invariant)
 	}
-	live, note := check.Liveness(h, name, c.Scenario.Liveness, res.Describe(c.Engine.Config()))
+	live, note := check.Liveness(c.unanswered(), c.invoked, c.Engine, c.Scenario.Liveness, res.Describe(c.Engine.Config()))
 	out.Checks = []check.Verdict{
 		c.applies(check.Verdict{Name: check.NameAgreement, Err: c.agreement()}),
 		c.applies(check.Verdict{Name: check.NameConvergence, Err: check.Convergence(ls)}),

@@ -99,7 +99,7 @@ func (c *Cluster) nodeState(id sim.NodeID) string {
 		parts = append(parts, c.applied(n.Machine()))
 	case *kv.Client:
 		sent, answered := n.Progress()
-		parts = append(parts, fmt.Sprintf("%d of %d requests answered", answered, len(n.Script)))
+		parts = append(parts, fmt.Sprintf("%d of %d requests answered", answered, n.Requests()))
 		if n.Done() && !n.Finished() {
 			parts = append(parts, fmt.Sprintf("gave up on request %d", sent))
 		}

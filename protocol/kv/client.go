@@ -76,13 +76,21 @@ func ValueName(i int) string { return "val_" + strconv.Itoa(i) }
 // standby leader sends it at once to the leader named (Targets[i] is leader
 // i+1), as a retry. The original had one leader and a direct handle to it:
 // with one target, retries go there.
+//
+// It draws each request as it sends it (Workload.Draw), from its own stream
+// of the seed, which it holds as a value: the stream's position is a
+// function of the seed and the requests sent, so the client is still a
+// state machine that the explorer copies and compares, and a run of ten
+// million requests keeps none of them.
 type Client struct {
 	Targets []sim.NodeID
-	// Script is the client's requests, drawn before the run (Workload.Script):
-	// configuration, not state, so that the client itself draws nothing.
-	Script  []protocol.Command
+	// Work is what the client draws its requests from (configuration, shared).
+	Work    *Workload
 	Timeout sim.Time
 	Retries int
+
+	gen  rand.PCG // the client's stream: where the next request's draws come from
+	gen0 rand.PCG // the stream at its start (SetStream), for Reset
 
 	sent    uint64           // requests sent so far; the current one's Seq
 	pending bool             // waiting for the answer to request sent
@@ -94,35 +102,46 @@ type Client struct {
 	gaveUp  bool
 }
 
-// Script draws n requests of client from r, in the order and with the draws
-// the client would make them: the operation by the mix's weights, a key,
-// and for a put a value. Requests are numbered from 1.
-func (w *Workload) Script(client sim.NodeID, r *rand.Rand, dst []protocol.Command) []protocol.Command {
-	dst = dst[:0]
-	for seq := 1; seq <= w.Requests; seq++ {
-		cmd := protocol.Command{Client: client, Seq: uint64(seq)}
-		switch n := r.IntN(w.Get + w.Put + w.Delete); {
-		case n < w.Get:
-			cmd.Op = protocol.Get
-		case n < w.Get+w.Put:
-			cmd.Op = protocol.Put
-		default:
-			cmd.Op = protocol.Delete
-		}
-		cmd.Key = w.Keys[r.IntN(len(w.Keys))]
-		if cmd.Op == protocol.Put {
-			cmd.Value = w.value(r.IntN(w.Values))
-		}
-		dst = append(dst, cmd)
+// Draw draws request seq of client from r: the operation by the mix's
+// weights, a key, and for a put a value. Requests are numbered from 1, and
+// drawn in order from one stream.
+func (w *Workload) Draw(client sim.NodeID, seq uint64, r *rand.Rand) protocol.Command {
+	cmd := protocol.Command{Client: client, Seq: seq}
+	switch n := r.IntN(w.Get + w.Put + w.Delete); {
+	case n < w.Get:
+		cmd.Op = protocol.Get
+	case n < w.Get+w.Put:
+		cmd.Op = protocol.Put
+	default:
+		cmd.Op = protocol.Delete
 	}
-	return dst
+	cmd.Key = w.Keys[r.IntN(len(w.Keys))]
+	if cmd.Op == protocol.Put {
+		cmd.Value = w.value(r.IntN(w.Values))
+	}
+	return cmd
 }
+
+// SetStream makes gen the client's stream (sim.PCG(seed, "node/NAME")),
+// from which it draws its requests.
+func (c *Client) SetStream(gen rand.PCG) { c.gen, c.gen0 = gen, gen }
+
+// requests is how many requests the client is to send.
+func (c *Client) requests() int {
+	if c.Work == nil {
+		return 0
+	}
+	return c.Work.Requests
+}
+
+// Requests is how many requests the client is to send.
+func (c *Client) Requests() int { return c.requests() }
 
 // Start begins the client's requests, or carries on after a restart with a
 // fresh request (the one in flight when it crashed stays unanswered).
 func (c *Client) Start(env *Env) {
 	if c.sent == 0 {
-		env.Stepf("Starting — will send %d requests", len(c.Script))
+		env.Stepf("Starting — will send %d requests", c.requests())
 	} else {
 		env.Stepf("Restarted after request %d", c.sent)
 	}
@@ -207,7 +226,7 @@ func (c *Client) Crash() { c.pending = false }
 // Done reports whether the client has finished: every request answered, or
 // given up.
 func (c *Client) Done() bool {
-	return !c.pending && (c.gaveUp || c.sent >= uint64(len(c.Script)))
+	return !c.pending && (c.gaveUp || c.sent >= uint64(c.requests()))
 }
 
 // Progress is how many requests the client sent and how many of them were
@@ -223,7 +242,7 @@ func (c *Client) Progress() (sent, answered int) {
 // Finished reports whether every request was sent and answered: a client
 // that gave up is done but not finished.
 func (c *Client) Finished() bool {
-	return !c.pending && !c.gaveUp && c.sent >= uint64(len(c.Script))
+	return !c.pending && !c.gaveUp && c.sent >= uint64(c.requests())
 }
 
 // send sends the current request to the current target, with its timeout.
@@ -234,15 +253,15 @@ func (c *Client) send(env *Env) {
 
 // next sends the next request of the script, if any are left.
 func (c *Client) next(env *Env) {
-	n := len(c.Script)
+	n := c.requests()
 	if c.sent >= uint64(n) || c.gaveUp {
 		if !c.gaveUp {
 			env.Stepf("Finished all %d requests", n)
 		}
 		return
 	}
-	cmd := c.Script[c.sent]
 	c.sent++
+	cmd := c.Work.Draw(env.Self(), c.sent, rand.New(&c.gen))
 	c.cur, c.pending, c.tries, c.stayed = cmd, true, 0, false
 	if env.Tracing() {
 		env.Step("request " + strconv.FormatUint(cmd.Seq, 10) + "/" + strconv.Itoa(n) + ": " + cmd.Text(env) + " -> " + env.Name(c.Targets[c.target]))
@@ -254,9 +273,11 @@ func (c *Client) next(env *Env) {
 // Reset returns the client to its state before its first start.
 func (c *Client) Reset() {
 	c.sent, c.pending, c.cur, c.target, c.known, c.stayed, c.tries, c.gaveUp = 0, false, protocol.Command{}, 0, 0, false, 0, false
+	c.gen = c.gen0
 }
 
-// Clone implements sim.Node; the configuration (targets, script) is shared.
+// Clone implements sim.Node; the configuration (targets, workload) is
+// shared; the stream is a value, copied.
 func (c *Client) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
 	d, _ := into.(*Client)
 	if d == nil {

@@ -22,7 +22,9 @@ func steeredStore() *sim.Engine[protocol.Msg] {
 	w := NewWorkload(e.Symbols(), 6, []string{"x", "y"}, 3, 1, 2, 1)
 	for i := 1; i <= 2; i++ {
 		name := fmt.Sprintf("client%d", i)
-		e.AddNode(name, &steertest.Holder{N: &Client{Targets: []sim.NodeID{sid}, Script: w.Script(sim.NodeID(i), sim.Stream(1, "node/"+name), nil), Timeout: 10 * sim.Millisecond, Retries: 3}})
+		c := &Client{Targets: []sim.NodeID{sid}, Work: w, Timeout: 10 * sim.Millisecond, Retries: 3}
+		c.SetStream(sim.PCG(1, "node/"+name))
+		e.AddNode(name, &steertest.Holder{N: c})
 	}
 	e.Steer()
 	e.SetDecider(sim.FirstDecider{})
@@ -122,11 +124,12 @@ func TestAppendStateCanonical(t *testing.T) {
 	assert.NotEqual(t, fresh.AppendState(nil), other.AppendState(nil), "a log without the Noop is another state: the slots differ")
 
 	script := []protocol.Command{asRequest("client1", 1, put("x", "1")), asRequest("client1", 2, get("x"))}
-	a := &Client{Script: script, Targets: []sim.NodeID{0}}
+	w := &Workload{Requests: 2}
+	a := &Client{Work: w, Targets: []sim.NodeID{0}}
 	a.sent, a.pending, a.cur = 1, true, script[0]
 	// The same client state reached after a Reset: a is the one that has
 	// just sent request 1.
-	c := &Client{Script: script, Targets: []sim.NodeID{0}}
+	c := &Client{Work: w, Targets: []sim.NodeID{0}}
 	c.sent, c.pending, c.cur, c.tries, c.target = 2, false, script[1], 3, 0
 	c.Reset()
 	c.sent, c.pending, c.cur = 1, true, script[0]

@@ -43,7 +43,9 @@ func steeredCluster() *sim.Engine[protocol.Msg] {
 	w := kv.NewWorkload(e.Symbols(), 4, []string{"x", "y"}, 3, 1, 2, 1)
 	for i := 1; i <= 2; i++ {
 		name := fmt.Sprintf("client%d", i)
-		e.AddNode(name, &steertest.Holder{N: &kv.Client{Targets: lids, Script: w.Script(sim.NodeID(e.NumNodes()), sim.Stream(1, "node/"+name), nil), Timeout: 100 * sim.Millisecond, Retries: 5}})
+		c := &kv.Client{Targets: lids, Work: w, Timeout: 100 * sim.Millisecond, Retries: 5}
+		c.SetStream(sim.PCG(1, "node/"+name))
+		e.AddNode(name, &steertest.Holder{N: c})
 	}
 	e.Steer()
 	e.SetDecider(sim.FirstDecider{})

@@ -70,8 +70,15 @@ func (l *Leader) serve(env *kv.Env) {
 	for l.role == leading && l.inflight < max(l.Pipeline, 1) && l.recovering <= l.applied && l.head < len(l.queue) {
 		p := l.queue[l.head]
 		l.head++
-		if l.head == len(l.queue) { // drained: reuse the array from the start
+		switch {
+		case l.head == len(l.queue): // drained: reuse the array from the start
 			l.queue, l.head = l.queue[:0], 0
+		case l.head >= 64 && 2*l.head >= len(l.queue):
+			// Never drained (more clients than the pipeline serves): move
+			// the waiting requests down, so that the array does not grow
+			// with the run.
+			n := copy(l.queue, l.queue[l.head:])
+			l.queue, l.head = l.queue[:n], 0
 		}
 		if r, ok := l.machine.Answered(p.cmd.Client, p.cmd.Seq); ok {
 			l.waits.remove(p.cmd)

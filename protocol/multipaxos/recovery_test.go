@@ -594,8 +594,8 @@ func TestDuellingCandidatesTerminate(t *testing.T) {
 					}
 					w := kv.NewWorkload(r.e.Symbols(), 1, []string{"x"}, 2, 0, 1, 0)
 					// The client's own stream of the seed, as cluster draws it.
-					script := w.Script(sim.NodeID(r.e.NumNodes()), sim.Stream(seed, "node/client1"), nil)
-					c := &kv.Client{Targets: r.leaderIDs, Script: script, Timeout: 100 * sim.Millisecond, Retries: 20}
+					c := &kv.Client{Targets: r.leaderIDs, Work: w, Timeout: 100 * sim.Millisecond, Retries: 20}
+					c.SetStream(sim.PCG(seed, "node/client1"))
 					r.e.AddNode("client1", c)
 					r.e.Crash(0, r.leaderIDs[0])
 					res := r.e.Run()

@@ -84,7 +84,8 @@ func TestClientFollowsRedirect(t *testing.T) {
 		// The client's own stream of the seed, from which it drew its
 		// requests before the redesign.
 		w := kv.NewWorkload(e.Symbols(), 1, []string{"k"}, 1, 0, 1, 0)
-		c := &kv.Client{Targets: ids, Script: w.Script(sim.NodeID(e.NumNodes()), sim.Stream(1, "node/client1"), nil), Timeout: 100 * sim.Millisecond, Retries: retries}
+		c := &kv.Client{Targets: ids, Work: w, Timeout: 100 * sim.Millisecond, Retries: retries}
+		c.SetStream(sim.PCG(1, "node/client1"))
 		e.AddNode("client1", c)
 		e.Run()
 		return c, a, text.String()
