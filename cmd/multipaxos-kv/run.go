@@ -421,7 +421,7 @@ func (p *runProgress) line(elapsed time.Duration) string {
 	events := p.c.Engine.Stats().Events
 	answered, total := p.c.Answered()
 	return fmt.Sprintf("run: %d events, virtual time %v, %d of %d requests answered, %.0f events/s",
-		events, p.c.Engine.Now(), answered, total, float64(events)/max(elapsed.Seconds(), 1e-9))
+		events, time.Duration(p.c.Engine.Now()).Round(time.Millisecond), answered, total, float64(events)/max(elapsed.Seconds(), 1e-9))
 }
 
 // finish ends a terminal's progress line.

@@ -316,9 +316,9 @@ func (c *Cluster) first(cmd protocol.Command) {
 
 // KeepRequests is the most requests a run may have for its cluster to keep
 // the client history and the log order (History, for diff, the
-// linearizability picture, the explorer): 2^18, 40 MB at most. A longer run
-// keeps neither; its checks never needed them.
-const KeepRequests = 1 << 18
+// linearizability picture, the explorer, sweep latencies): 2^14, 2 MB at
+// most. A longer run keeps neither; its checks never needed them.
+const KeepRequests = 1 << 14
 
 // longRunLinRetain is the operations the linearizability check of a run
 // longer than KeepRequests keeps for its search.

@@ -357,10 +357,9 @@ func (l *Leader) AppendState(b []byte) []byte {
 	return l.machine.AppendState(b)
 }
 
-// invariant panics with the node's state when cond is false: a broken
-// invariant is a bug, and the engine reports it as a failed check.
-func (l *Leader) invariant(cond bool, format string, args ...any) {
-	if !cond {
-		panic(fmt.Sprintf("leader%d (%s, ballot %v, applied %d, %d slots): ", l.ID, roleNames[l.role], l.ballot, l.applied, len(l.slots)) + fmt.Sprintf(format, args...))
-	}
+// broken panics with the node's state: an invariant does not hold, a bug,
+// which the engine reports as a failed check. Callers test the invariant
+// first, so that the arguments are only built when it fails.
+func (l *Leader) broken(format string, args ...any) {
+	panic(fmt.Sprintf("leader%d (%s, ballot %v, applied %d, %d slots): ", l.ID, roleNames[l.role], l.ballot, l.applied, len(l.slots)) + fmt.Sprintf(format, args...))
 }

@@ -65,7 +65,9 @@ func (l *Leader) applyChosen(env *kv.Env) {
 		p := &l.slots[l.applied-l.base]
 		l.applied++
 		r, dup := l.machine.Apply(p.cmd)
-		l.invariant(l.machine.Len() == l.applied, "the machine applied %d commands for %d slots", l.machine.Len(), l.applied)
+		if l.machine.Len() != l.applied {
+			l.broken("the machine applied %d commands for %d slots", l.machine.Len(), l.applied)
+		}
 		kv.RecordApplied(env, l.applied, p.cmd, dup)
 		if env.Tracing() {
 			switch {
