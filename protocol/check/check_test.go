@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
@@ -239,4 +240,34 @@ func TestChosen(t *testing.T) {
 	c.Accepted(1, 1, b1, put1)
 	c.Accepted(0, 1, b1, put2)
 	assert.EqualError(t, c.Err(), `slot 1: ballot (1,1) proposed two commands: PUT "a" = "v1" (client1 #1) and PUT "a" = "v2" (client2 #1), the latter accepted by acceptor1`)
+}
+
+// TestChosenForget: forgotten slots keep their count but not their votes;
+// a vote for a forgotten slot is ignored (no acceptor votes below its
+// snapshot); the slots above are as they were, and a second choice there is
+// still caught.
+func TestChosenForget(t *testing.T) {
+	b1 := protocol.Ballot{Round: 1, LeaderID: 1}
+	b2 := protocol.Ballot{Round: 2, LeaderID: 2}
+	c := NewChosen(2, linClientName)
+	for slot := int64(1); slot <= 3; slot++ {
+		c.Accepted(0, slot, b1, put1)
+		c.Accepted(1, slot, b1, put1)
+	}
+	require.Equal(t, 3, c.Slots())
+	c.Forget(2)
+	assert.Equal(t, 3, c.Slots(), "forgotten slots still count as chosen")
+	_, ok := c.Choice(1)
+	assert.False(t, ok, "slot 1 is forgotten")
+	ch, ok := c.Choice(3)
+	assert.True(t, ok)
+	assert.Equal(t, put1, ch)
+	c.Accepted(0, 1, b2, put2)
+	c.Accepted(2, 1, b2, put2)
+	assert.NoError(t, c.Err(), "votes below the floor are ignored")
+	c.Accepted(0, 3, b2, put2)
+	c.Accepted(2, 3, b2, put2)
+	assert.EqualError(t, c.Err(), `slot 3: PUT "a" = "v1" (client1 #1) was chosen at ballot (1,1), then PUT "a" = "v2" (client2 #1) at ballot (2,2)`)
+	d := c.CloneInto(nil)
+	assert.Equal(t, c.AppendState(nil), d.AppendState(nil), "a clone keeps the floor")
 }
