@@ -216,9 +216,9 @@ func TestChosen(t *testing.T) {
 	}
 	assert.NoError(t, applied(put1))
 	assert.EqualError(t, applied(put2),
-		`leader1 applied PUT "a" = "v2" (client2 #1) at slot 1, where PUT "a" = "v1" (client1 #1) was chosen`)
+		`leader1 applied PUT "a" = "v2" (client2 #1) at slot 1, where PUT "a" = "v1" (client1 #1) was chosen: the votes for slot 1: ballot (1,1) PUT "a" = "v1" (client1 #1) by acceptor1 + acceptor2; ballot (2,2) PUT "a" = "v1" (client1 #1) by acceptor2 + acceptor3 (a quorum is 2)`)
 	assert.EqualError(t, applied(put1, get3),
-		`leader1 applied GET "a" at slot 2, where nothing was chosen`)
+		`leader1 applied GET "a" at slot 2, where nothing was chosen: no acceptor accepted anything at slot 2`)
 	if ch, ok := c.Choice(1); assert.True(t, ok) {
 		assert.Equal(t, put1, ch)
 	}
@@ -228,7 +228,7 @@ func TestChosen(t *testing.T) {
 	c.Accepted(0, 1, b3, put2)
 	assert.NoError(t, c.Err(), "one vote chooses nothing")
 	c.Accepted(2, 1, b3, put2)
-	assert.EqualError(t, c.Err(), `slot 1: PUT "a" = "v1" (client1 #1) was chosen at ballot (1,1), then PUT "a" = "v2" (client2 #1) at ballot (3,1)`)
+	assert.EqualError(t, c.Err(), `slot 1: PUT "a" = "v1" (client1 #1) was chosen at ballot (1,1) by acceptor1 + acceptor2, then PUT "a" = "v2" (client2 #1) at ballot (3,1) by acceptor1 + acceptor3`)
 
 	c.Reset()
 	assert.NoError(t, c.Err())
@@ -267,7 +267,7 @@ func TestChosenForget(t *testing.T) {
 	assert.NoError(t, c.Err(), "votes below the floor are ignored")
 	c.Accepted(0, 3, b2, put2)
 	c.Accepted(2, 3, b2, put2)
-	assert.EqualError(t, c.Err(), `slot 3: PUT "a" = "v1" (client1 #1) was chosen at ballot (1,1), then PUT "a" = "v2" (client2 #1) at ballot (2,2)`)
+	assert.EqualError(t, c.Err(), `slot 3: PUT "a" = "v1" (client1 #1) was chosen at ballot (1,1) by acceptor1 + acceptor2, then PUT "a" = "v2" (client2 #1) at ballot (2,2) by acceptor1 + acceptor3`)
 	d := c.CloneInto(nil)
 	assert.Equal(t, c.AppendState(nil), d.AppendState(nil), "a clone keeps the floor")
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
@@ -123,9 +125,62 @@ func (c *Chosen) Accepted(acceptor int, slot int64, b protocol.Ballot, cmd proto
 		return
 	}
 	if prev := sv.choice; !prev.cmd.Same(cmd) && c.err == nil {
-		c.err = fmt.Errorf("slot %d: %s was chosen at ballot %v, then %s at ballot %v",
-			slot, prev.cmd.Tagged(c.names), prev.ballot, cmd.Tagged(c.names), b)
+		c.err = fmt.Errorf("slot %d: %s was chosen at ballot %v by %s, then %s at ballot %v by %s",
+			slot, prev.cmd.Tagged(c.names), prev.ballot, voterNames(sv.votersOf(prev.ballot)), cmd.Tagged(c.names), b, voterNames(bv.voters))
 	}
+}
+
+// votersOf is the acceptors that accepted the slot's command at ballot b.
+func (sv *slotVotes) votersOf(b protocol.Ballot) []int {
+	for i := range sv.ballots {
+		if sv.ballots[i].ballot == b {
+			return sv.ballots[i].voters
+		}
+	}
+	return nil
+}
+
+// voterNames names acceptors by index, in order: "acceptor1 + acceptor3".
+func voterNames(voters []int) string {
+	vs := slices.Sorted(slices.Values(voters))
+	var b strings.Builder
+	for i, v := range vs {
+		if i > 0 {
+			b.WriteString(" + ")
+		}
+		b.WriteString("acceptor" + strconv.Itoa(v+1))
+	}
+	if len(vs) == 0 {
+		return "no acceptor"
+	}
+	return b.String()
+}
+
+// Votes says what the acceptors accepted at slot, per ballot in order, for
+// a failure's text: "the votes for slot 1: ballot (1,1) PUT "a" =
+// "val_0" (client1 #1) by acceptor1 (a quorum is 2)".
+func (c *Chosen) Votes(slot int64) string {
+	i := slot - 1 - c.base
+	if i < 0 || i >= int64(len(c.slots)) || len(c.slots[i].ballots) == 0 {
+		return "no acceptor accepted anything at slot " + strconv.FormatInt(slot, 10)
+	}
+	sv := &c.slots[i]
+	order := make([]int, len(sv.ballots))
+	for j := range order {
+		order[j] = j
+	}
+	slices.SortFunc(order, func(x, y int) int { return sv.ballots[x].ballot.Compare(sv.ballots[y].ballot) })
+	var b strings.Builder
+	b.WriteString("the votes for slot " + strconv.FormatInt(slot, 10) + ": ")
+	for k, j := range order {
+		if k > 0 {
+			b.WriteString("; ")
+		}
+		bv := &sv.ballots[j]
+		b.WriteString("ballot " + bv.ballot.String() + " " + bv.cmd.Tagged(c.names) + " by " + voterNames(bv.voters))
+	}
+	b.WriteString(" (a quorum is " + strconv.Itoa(c.quorum) + ")")
+	return b.String()
 }
 
 // Err is the first violation seen, or nil.

@@ -691,6 +691,15 @@ func explainIllegal(parts [][]porcupine.Operation, failing []int, best []int) er
 		}
 		b.WriteString(describeOp(ops[j]))
 	}
+	if core := linCore(ops); core != nil {
+		fmt.Fprintf(&b, "; the writes and the fewest other operations that cannot be ordered (%d): ", len(core))
+		for i, j := range core {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			b.WriteString(describeOp(ops[j]))
+		}
+	}
 	if len(failing) > 1 {
 		b.WriteString(" (also failing: key")
 		if len(failing) > 2 {
@@ -705,6 +714,63 @@ func explainIllegal(parts [][]porcupine.Operation, failing []int, best []int) er
 		b.WriteString(")")
 	}
 	return errors.New(b.String())
+}
+
+// linCoreMax and linCoreBudget bound linCore: it shrinks keys of at most
+// linCoreMax operations, each candidate searched with linCoreBudget steps.
+const (
+	linCoreMax    = 64
+	linCoreBudget = 1 << 16
+)
+
+// linCore is a smallest set of ops (indices, in order) that has no
+// linearization, for a failure's text: every operation that may have
+// changed the key (a put or a delete that succeeded, or whose answer never
+// came), and of the others the fewest that still cannot be ordered with
+// them: reads and failed writes are taken out one at a time while the rest
+// still has none, until each one left is needed. Only operations that
+// change nothing are taken out, so the set never fails for want of a write
+// that the history has. A part of a history that cannot be ordered is a
+// proof that the history cannot be: a linearization of the whole,
+// restricted to the part, would order it. nil when ops are too many, or
+// nothing could be taken out. It depends on ops alone.
+func linCore(ops []porcupine.Operation) []int {
+	if len(ops) > linCoreMax {
+		return nil
+	}
+	keep := make([]int, len(ops))
+	for i := range keep {
+		keep[i] = i
+	}
+	sub := make([]porcupine.Operation, 0, len(ops))
+	for i := 0; i < len(keep); {
+		if op := ops[keep[i]]; linMayWrite(op) {
+			i++
+			continue
+		}
+		sub = sub[:0]
+		for k, j := range keep {
+			if k != i {
+				sub = append(sub, ops[j])
+			}
+		}
+		if res, _, _ := linSearch(sub, linState{}, linCoreBudget); res == porcupine.Illegal {
+			keep = append(keep[:i], keep[i+1:]...)
+			continue
+		}
+		i++
+	}
+	if len(keep) == len(ops) {
+		return nil
+	}
+	return keep
+}
+
+// linMayWrite reports whether op may have changed its key: a put or a
+// delete that succeeded or got no answer.
+func linMayWrite(op porcupine.Operation) bool {
+	in, out := op.Input.(linInput), op.Output.(linOutput)
+	return in.op != protocol.Get && (!out.answered || out.res.ok)
 }
 
 // describeIO renders a request and its answer as the trace does:

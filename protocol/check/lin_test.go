@@ -655,3 +655,22 @@ func BenchmarkLinearizable(b *testing.B) {
 		})
 	}
 }
+
+// TestLinearizableCore: a failure names the writes and the fewest other
+// operations that cannot be ordered with them: here the put and the get
+// that missed it, not the get that saw it (and never the get that saw it
+// without the put, which would fail only for want of a write the history
+// has).
+func TestLinearizableCore(t *testing.T) {
+	h := linHist{}.
+		inv(0, 1, 1, "put a v1").ok(1*linMs, 1, 1).
+		inv(2*linMs, 2, 1, "get a").
+		inv(2*linMs, 3, 1, "get a").
+		fail(3*linMs, 2, 1, "key not found: a").
+		val(4*linMs, 3, 1, "v1")
+	r := checkLin(h)
+	err := r.Err()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `the writes and the fewest other operations that cannot be ordered (2): client1 #1 PUT "a" = "v1" -> OK [0s, 1ms]; client2 #1 GET "a" -> key not found: a [2ms, 3ms]`)
+	assert.Equal(t, []int{0, 1}, linCore(r.operations()), "the core, by operation index")
+}

@@ -169,9 +169,9 @@ func (w *LogWatch) checkChosen(chosen *Chosen, lw *learnerWatch, slot int64, cmd
 	ch, ok := chosen.Choice(slot)
 	switch {
 	case !ok:
-		w.errs[errNotChosen] = fmt.Errorf("%s applied %s at slot %d, where nothing was chosen", lw.name, cmd.Text(w.names), slot)
+		w.errs[errNotChosen] = fmt.Errorf("%s applied %s at slot %d, where nothing was chosen: %s", lw.name, cmd.Text(w.names), slot, chosen.Votes(slot))
 	case !ch.Same(cmd):
-		w.errs[errNotChosen] = fmt.Errorf("%s applied %s at slot %d, where %s was chosen", lw.name, cmd.Tagged(w.names), slot, ch.Tagged(w.names))
+		w.errs[errNotChosen] = fmt.Errorf("%s applied %s at slot %d, where %s was chosen: %s", lw.name, cmd.Tagged(w.names), slot, ch.Tagged(w.names), chosen.Votes(slot))
 	}
 }
 
