@@ -44,7 +44,7 @@ func (o *outputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.window, "window", "", "draw only virtual times `FROM..TO` in -diagram, -shiviz and -timeline (e.g. 20ms..60ms)")
 	fs.StringVar(&o.shiviz, "shiviz", "", "write a ShiViz log of the run to `FILE` (open it at ShiViz with the regular expression in the README)")
 	fs.StringVar(&o.timeline, "timeline", "", "write a Chrome/Perfetto trace of the run to `FILE.json` (open in ui.perfetto.dev or chrome://tracing)")
-	fs.BoolVar(&o.states, "node-states", false, "add to the JSON trace, after every event, a state record of the nodes it changed (promised ballot, accepted entries, log, store, ...)")
+	fs.BoolVar(&o.states, "node-states", false, "add to the JSON trace, after every event, a state record of the nodes it changed (promised ballot, accepted entries, log, store, ...), which the -diagram .html page steps through")
 	fs.BoolVar(&o.linCheck, "linearizability", true, "run the linearizability check (the costliest); =false skips it")
 	registerLinBudget(fs, &o.linBudget)
 }

@@ -13,12 +13,13 @@ import (
 
 // TestNodeStatesFlag: -node-states adds a state record after every event
 // to the JSON trace (stdout and -trace alike) and nothing to the text
-// trace; without the flag there are none.
+// trace; the HTML page of such a run holds the step-through viewer, the
+// same from run and from replay; without the flag there are none.
 func TestNodeStatesFlag(t *testing.T) {
 	dir := t.TempDir()
 	p := func(name string) string { return filepath.Join(dir, name) }
 
-	code, js, errs := cli(t, "run", "-json", "-node-states", "-trace", p("t.jsonl"), "-schedule", p("run.sched"))
+	code, js, errs := cli(t, "run", "-json", "-node-states", "-trace", p("t.jsonl"), "-schedule", p("run.sched"), "-diagram", p("run.html"))
 	require.Equal(t, exitOK, code, errs)
 	var states int
 	var summary struct{ Events int }
@@ -47,6 +48,15 @@ func TestNodeStatesFlag(t *testing.T) {
 	_, text, _ := cli(t, "run")
 	_, textStates, _ := cli(t, "run", "-node-states")
 	assert.Equal(t, text, textStates, "the text trace is the same")
+
+	page, err := os.ReadFile(p("run.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(page), `<script type="application/json" id="viewer-data">`)
+	code, _, errs = cli(t, "replay", "-q", "-node-states", "-diagram", p("replay.html"), p("run.sched"))
+	require.Equal(t, exitOK, code, errs)
+	again, err := os.ReadFile(p("replay.html"))
+	require.NoError(t, err)
+	assert.Equal(t, string(page), string(again), "replay draws the same page")
 }
 
 // TestReadmeStateRecords keeps the README's sample of state records true:
