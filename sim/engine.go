@@ -191,6 +191,7 @@ type Engine[M Message] struct {
 	settled    func() bool
 	settledWhy string
 	tracer     *Tracer
+	states     *stateTrace // TraceStates: nil when off
 	record     *[]Record
 	replay     *replayer
 	stats      Stats
@@ -246,7 +247,7 @@ func (e *Engine[M]) Reset(seed uint64) {
 	clear(e.links)
 	e.linkUntil, e.holdMax, e.cuts = 0, 0, 0
 	e.running, e.stopped, e.invariant, e.budget = false, false, "", Budget{}
-	e.tracer, e.record, e.replay = nil, nil, nil
+	e.tracer, e.record, e.replay, e.states = nil, nil, nil, nil
 	e.network.reseed(seed)
 	e.decider = SeedDecider{R: e.network.r}
 	for i := range e.nodes {
@@ -561,6 +562,9 @@ func (e *Engine[M]) run(slot int32) {
 		}
 	}
 	e.dispatch(&ev)
+	if e.states != nil {
+		e.traceStates(e.identity(&ev))
+	}
 	e.after()
 }
 
@@ -629,6 +633,9 @@ func (e *Engine[M]) call(id NodeID, ev *event[M]) {
 	if len(env.texts) > 0 {
 		clear(env.texts)
 		env.texts = env.texts[:0]
+	}
+	if e.states != nil {
+		e.states.touch(id)
 	}
 	e.handle(n, env, ev) // a panic skips the effects: recoverNode stops the run
 	e.apply(id, env)
@@ -825,6 +832,9 @@ func (e *Engine[M]) crash(id NodeID) {
 	}
 	n.own()
 	n.node.Crash()
+	if e.states != nil {
+		e.states.touch(id)
+	}
 	n.life.Crashes++
 	n.life.LastCrash = e.now
 }

@@ -25,6 +25,10 @@ const (
 	EvStep      TraceEv = "step"      // node, text
 	EvInvoke    TraceEv = "invoke"    // client, id, op, key; value for a put
 	EvReturn    TraceEv = "return"    // client, id, ok; value or error
+	// EvState follows every event, only when the run asks for it
+	// (Engine.TraceStates): event, nodes. Readers that do not know it
+	// ignore it.
+	EvState TraceEv = "state"
 	// EvSummary is the last record, written by the layer that runs a
 	// scenario (protocol/cluster), not by the engine; its members are that
 	// layer's.
@@ -55,6 +59,8 @@ const (
 	FieldOK     = "ok"     // whether a request succeeded
 	FieldError  = "error"  // a failed request's error text
 	FieldFor    = "for"    // how long a hold lasts, in nanoseconds
+	FieldEvent  = "event"  // a state record's event, as a schedule names it (without its time)
+	FieldNodes  = "nodes"  // a state record's nodes: name to readable state, for those the event changed
 )
 
 // The values of a drop's "reason" and of a delivery's "note".
@@ -92,4 +98,7 @@ type TraceRecord struct {
 	OK     *bool           `json:"ok"`
 	Error  string          `json:"error"`
 	For    int64           `json:"for"`
+	Event  string          `json:"event"`
+	// Nodes is a state record's readable states, by node name.
+	Nodes map[string]json.RawMessage `json:"nodes"`
 }

@@ -31,7 +31,7 @@ func schemaRecords(t testing.TB, trace []byte) []TraceRecord {
 // together: a member added to one must be added to the other.
 func TestTraceSchemaFields(t *testing.T) {
 	fields := []string{FieldT, FieldSeq, FieldEv, FieldMid, FieldFrom, FieldTo, FieldMsg, FieldReason, FieldNote,
-		FieldNode, FieldName, FieldText, FieldGroups, FieldClient, FieldID, FieldOp, FieldKey, FieldValue, FieldOK, FieldError, FieldFor}
+		FieldNode, FieldName, FieldText, FieldGroups, FieldClient, FieldID, FieldOp, FieldKey, FieldValue, FieldOK, FieldError, FieldFor, FieldEvent, FieldNodes}
 	var tags []string
 	rt := reflect.TypeFor[TraceRecord]()
 	for i := range rt.NumField() {
@@ -46,6 +46,7 @@ func TestTraceSchemaKinds(t *testing.T) {
 	tr := busyEngine(busyConfig(1), -1)
 	tr.Cut(3*Millisecond, 0, 1)
 	tr.Hold(4*Millisecond, 1, 0, 2*Millisecond)
+	tr.TraceStates(true)
 	tr.Run()
 	seen := map[TraceEv]bool{}
 	for _, r := range schemaRecords(t, tr.json.Bytes()) {
@@ -79,11 +80,14 @@ func TestTraceSchemaKinds(t *testing.T) {
 		case EvStep:
 			assert.NotEmpty(t, r.Node)
 			assert.NotEmpty(t, r.Text)
+		case EvState:
+			assert.NotEmpty(t, r.Event)
+			assert.NotNil(t, r.Nodes)
 		default:
 			t.Errorf("record kind %q is not in the schema", r.Ev)
 		}
 	}
-	for _, k := range []TraceEv{EvSend, EvDeliver, EvDrop, EvTimer, EvCrash, EvRestart, EvPartition, EvHeal, EvCut, EvHold, EvStep} {
+	for _, k := range []TraceEv{EvSend, EvDeliver, EvDrop, EvTimer, EvCrash, EvRestart, EvPartition, EvHeal, EvCut, EvHold, EvStep, EvState} {
 		assert.True(t, seen[k], "no %q record", k)
 	}
 }

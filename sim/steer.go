@@ -173,6 +173,9 @@ func (e *Engine[M]) Do(a Action) {
 		e.traceFault(&fault{kind: faultRestart, node: a.Node}, "restart "+e.nodes[a.Node].name+" (injected)")
 		e.restart(a.Node)
 	}
+	if e.states != nil {
+		e.traceStates(e.states.injected)
+	}
 	e.after()
 }
 
@@ -187,6 +190,9 @@ func (e *Engine[M]) lossText(ev *event[M]) string {
 // injected counts, records and checks an injected fault as an event.
 func (e *Engine[M]) injected(what string) {
 	e.stats.Events++
+	if e.states != nil {
+		e.states.injected = what
+	}
 	if e.record == nil && e.replay == nil {
 		return
 	}
@@ -353,7 +359,7 @@ func (e *Engine[M]) CloneInto(d *Engine[M]) *Engine[M] {
 		d.decider = FirstDecider{} // the schedule is the original's to use up
 	}
 	d.settledWhy = e.settledWhy
-	d.tracer, d.record, d.replay = nil, nil, nil
+	d.tracer, d.record, d.replay, d.states = nil, nil, nil, nil
 	d.stats = e.stats
 	d.running, d.stop, d.stopped, d.invariant, d.budget = e.running, e.stop, e.stopped, e.invariant, e.budget
 	d.env.e = d

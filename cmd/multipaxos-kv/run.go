@@ -28,6 +28,7 @@ type outputFlags struct {
 	window   string
 	shiviz   string
 	timeline string
+	states   bool // -node-states: state records in the JSON trace
 	// The linearizability check's switches (sweep has the same).
 	linCheck  bool
 	linBudget int
@@ -43,6 +44,7 @@ func (o *outputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.window, "window", "", "draw only virtual times `FROM..TO` in -diagram, -shiviz and -timeline (e.g. 20ms..60ms)")
 	fs.StringVar(&o.shiviz, "shiviz", "", "write a ShiViz log of the run to `FILE` (open it at ShiViz with the regular expression in the README)")
 	fs.StringVar(&o.timeline, "timeline", "", "write a Chrome/Perfetto trace of the run to `FILE.json` (open in ui.perfetto.dev or chrome://tracing)")
+	fs.BoolVar(&o.states, "node-states", false, "add to the JSON trace, after every event, a state record of the nodes it changed (promised ballot, accepted entries, log, store, ...), which the -diagram .html page steps through")
 	fs.BoolVar(&o.linCheck, "linearizability", true, "run the linearizability check (the costliest); =false skips it")
 	registerLinBudget(fs, &o.linBudget)
 }
@@ -244,7 +246,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 // failed or the replay diverged.
 // The output flags have been checked (outputFlags.check) before.
 func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule, repro string, stdout, stderr io.Writer) error {
-	opt := cluster.Options{Replay: recs, Lenient: out.lenient, Record: schedule != "", SkipLin: !out.linCheck, LinBudget: out.linBudget}
+	opt := cluster.Options{Replay: recs, Lenient: out.lenient, Record: schedule != "", SkipLin: !out.linCheck, LinBudget: out.linBudget, States: out.states}
 	var jsonOut []io.Writer
 	if out.json && !out.quiet {
 		jsonOut = append(jsonOut, stdout)

@@ -31,6 +31,10 @@ type Options struct {
 	Decider sim.Decider
 	// SkipLin skips the linearizability check (it is the costliest).
 	SkipLin bool
+	// States adds to the JSON trace, after every event, a state record of
+	// the nodes the event changed (sim.Engine.TraceStates), for the
+	// step-through viewer of the HTML page.
+	States bool
 	// LinBudget bounds the linearizability search, in steps; 0 means
 	// check.DefaultLinBudget. Past it the check is reported as
 	// inconclusive, never as ok; the verdict never depends on the clock.
@@ -107,6 +111,7 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 	if opt.Text != nil || opt.JSON != nil {
 		c.tracer = &sim.Tracer{Text: opt.Text, JSON: opt.JSON}
 		e.SetTracer(c.tracer)
+		e.TraceStates(opt.States)
 	}
 	switch {
 	case opt.Replay != nil && opt.Lenient:

@@ -31,9 +31,10 @@ func WriteHTML(w io.Writer, t *Trace, opt HTMLOptions) error {
 		title = runTitle(t)
 	}
 	l := newLayout(t, htmlDiagramW)
+	v := newViewer(t, l, opt.Text) // nil without state records
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<script>%s</script>\n", htmlErrorsJS)
-	fmt.Fprintf(bw, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n", html.EscapeString(title), htmlCSS)
+	fmt.Fprintf(bw, "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>%s</title>\n<style>%s%s</style>\n</head>\n<body>\n", html.EscapeString(title), htmlCSS, viewerCSS)
 	bw.WriteString("<div id=\"jserr\" hidden></div>\n")
 	verdict, cls := "no summary", "note"
 	if ok, found := t.Summary[cluster.SummaryOK].(bool); found {
@@ -50,9 +51,14 @@ func WriteHTML(w io.Writer, t *Trace, opt HTMLOptions) error {
 	bw.WriteString("</div>\n<aside>\n")
 	writeSummary(bw, t)
 	writeSlots(bw, t)
-	writeText(bw, l, opt.Text)
+	writeStates(bw, v)
+	writeText(bw, l, opt.Text, v)
 	bw.WriteString("</aside>\n</main>\n<div id=\"tip\" hidden></div>\n")
-	fmt.Fprintf(bw, "<script>%s</script>\n</body>\n</html>\n", htmlMainJS)
+	fmt.Fprintf(bw, "<script>%s</script>\n", htmlMainJS)
+	if err := v.writeScript(bw); err != nil {
+		return err
+	}
+	bw.WriteString("</body>\n</html>\n")
 	return bw.Flush()
 }
 
@@ -191,7 +197,7 @@ func writeSlots(w *bufio.Writer, t *Trace) {
 // writeText shows the human trace, one span per line; a line stamped with
 // a time inside the diagram carries its y there (data-y) and its time in
 // microseconds (data-us), so the page can point from one to the other.
-func writeText(w *bufio.Writer, l *layout, text string) {
+func writeText(w *bufio.Writer, l *layout, text string, v *viewer) {
 	w.WriteString("<section id=\"trace\">\n<h3>Trace</h3>\n<pre>")
 	text = strings.TrimSuffix(text, "\n")
 	lo, hi := sim.Time(0), l.t.End
@@ -206,7 +212,7 @@ func writeText(w *bufio.Writer, l *layout, text string) {
 			w.WriteByte('\n')
 		}
 		if at, ok := stampTime(line); ok && at >= lo && at <= hi {
-			fmt.Fprintf(w, "<span class=\"ln\" data-y=\"%d\" data-us=\"%d\">%s</span>", l.y(at), at/sim.Microsecond, html.EscapeString(line))
+			fmt.Fprintf(w, "<span class=\"ln\" data-y=\"%d\" data-us=\"%d\"%s>%s</span>", l.y(at), at/sim.Microsecond, v.lineAttr(i), html.EscapeString(line))
 		} else {
 			w.WriteString(html.EscapeString(line))
 		}

@@ -115,6 +115,9 @@ type Trace struct {
 	Marks    []Mark         // the protocol's milestones, read from the steps (see marks.go)
 	End      sim.Time       // the time of the last record
 	Summary  map[string]any // the summary record, if the trace has one
+	// Events are the run's events, when its trace has state records
+	// (-node-states), for the step-through viewer (states.go).
+	Events []Event
 
 	// Clip is the window the trace was cut to (see Window), nil for the
 	// whole run: the diagram draws nothing outside it.
@@ -204,6 +207,8 @@ func Parse(r io.Reader) (*Trace, error) {
 			default:
 				req.Result = "ok"
 			}
+		case sim.EvState:
+			t.Events = append(t.Events, stateEvent(rec))
 		case sim.EvSummary:
 			// Numbers stay json.Number: a seed above 2^53 must not round.
 			dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
@@ -287,7 +292,7 @@ func (t *Trace) Window(from, to sim.Time) *Trace {
 	if t.Clip != nil {
 		from, to = max(from, t.Clip.From), min(to, t.Clip.To)
 	}
-	w := &Trace{Nodes: t.Nodes, Summary: t.Summary, End: min(t.End, to), Clip: &Span{from, to}, Prior: slices.Clone(t.Prior)}
+	w := &Trace{Nodes: t.Nodes, Summary: t.Summary, End: min(t.End, to), Clip: &Span{from, to}, Prior: slices.Clone(t.Prior), Events: eventsUntil(t.Events, to)}
 	for _, m := range t.Messages {
 		if m.At >= from && m.Sent <= to {
 			w.Messages = append(w.Messages, m)
