@@ -25,6 +25,7 @@ func (l *Leader) campaign(env *kv.Env) {
 	l.recovered, l.recBase, l.recSnap = l.recovered[:0], 0, nil
 	if env.Tracing() { // formatting boxes its arguments: only when tracing
 		env.Stepf("Phase 1: sending Prepare%v to %d acceptors", l.ballot, len(l.Acceptors))
+		kv.Explain(env, protocol.RulePhase1)
 	}
 	for _, a := range l.Acceptors {
 		env.Send(a, protocol.Msg{Kind: protocol.Prepare, Ballot: l.ballot})
@@ -32,10 +33,12 @@ func (l *Leader) campaign(env *kv.Env) {
 	l.armRetry(env)
 }
 
-// standBy gives up proposing and watches for heartbeats.
-func (l *Leader) standBy(env *kv.Env, why string) {
+// standBy gives up proposing and watches for heartbeats; why is the trace
+// line that says why, and rule the rule it explains.
+func (l *Leader) standBy(env *kv.Env, why string, rule uint8) {
 	if why != "" {
 		env.Step(why)
+		kv.Explain(env, rule)
 	}
 	l.role = standby
 	l.inflight = 0
@@ -52,7 +55,7 @@ func (l *Leader) standBy(env *kv.Env, why string) {
 // preempted stands by because another node's ballot is above this one's.
 func (l *Leader) preempted(env *kv.Env, why string) {
 	env.Note(protocol.NotePreempted)
-	l.standBy(env, why)
+	l.standBy(env, why, protocol.RulePreempted)
 }
 
 // maxBackoff caps the doubling of the election timeout (16 times).
@@ -83,6 +86,9 @@ func (l *Leader) heartbeat(env *kv.Env, from sim.NodeID, b protocol.Ballot) {
 	above := l.see(b)
 	switch {
 	case l.role == standby:
+		if env.TracingRoutine() {
+			env.Step("heartbeat from " + env.Name(from) + " at ballot " + b.String() + ": it leads; waiting again for at least " + l.electionTimeout().String())
+		}
 		l.armElection(env)
 	case above:
 		l.preempted(env, env.Name(from)+" leads with ballot "+b.String()+" > "+l.ballot.String()+"; standing by")
@@ -123,7 +129,7 @@ func (l *Leader) heartbeatAck(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 // taking over.
 func (l *Leader) checkMajority(env *kv.Env) {
 	if n := l.answered.count(); n < l.Quorum() {
-		l.standBy(env, fmt.Sprintf("heard from only %d of %d acceptors in the last %v: lost the majority, standing by so that another leader can take over", n, len(l.Acceptors), l.Timeouts.Election))
+		l.standBy(env, fmt.Sprintf("heard from only %d of %d acceptors in the last %v: lost the majority, standing by so that another leader can take over", n, len(l.Acceptors), l.Timeouts.Election), protocol.RuleLostMajority)
 		return
 	}
 	l.answered.clear()
@@ -136,7 +142,10 @@ func (l *Leader) checkMajority(env *kv.Env) {
 func (l *Leader) redirect(env *kv.Env, from sim.NodeID, cmd protocol.Command) {
 	if hint := l.seen.LeaderID; hint != 0 && hint != l.ID {
 		env.Note(protocol.NoteRedirect)
-		env.Stepf("not leading: redirecting %s to leader%d", cmd.Request(env), hint)
+		if env.Tracing() {
+			env.Stepf("not leading: redirecting %s to leader%d", cmd.Request(env), hint)
+			kv.Explain(env, protocol.RuleRedirect)
+		}
 		env.Send(from, protocol.Msg{Kind: protocol.Redirect, Ballot: l.seen, Cmd: cmd})
 		return
 	}

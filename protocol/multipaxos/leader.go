@@ -3,6 +3,7 @@ package multipaxos
 import (
 	"encoding/binary"
 	"fmt"
+	"strconv"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
@@ -139,13 +140,16 @@ func (l *Leader) Start(env *kv.Env) {
 	switch {
 	case l.boots > 1:
 		env.Stepf("Restarting: log and store lost, rebuilt by Phase 1 if this node leads again; highest round used so far: %d", l.round)
-		l.standBy(env, "")
+		l.standBy(env, "", 0)
 	case l.ID == 1:
 		env.Stepf("Starting with id %d", l.ID)
 		l.campaign(env)
 	default:
-		env.Stepf("Starting with id %d: standing by while leader1 leads", l.ID)
-		l.standBy(env, "")
+		why := ""
+		if env.Tracing() {
+			why = "Starting with id " + strconv.Itoa(int(l.ID)) + ": standing by while leader1 leads"
+		}
+		l.standBy(env, why, protocol.RuleStandby)
 	}
 }
 
