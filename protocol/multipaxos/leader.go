@@ -280,6 +280,28 @@ func (l *Leader) Leading() (bool, int) {
 // Ballot is the node's own ballot (zero before its first campaign).
 func (l *Leader) Ballot() protocol.Ballot { return l.ballot }
 
+// Seen is the highest ballot the node has seen anywhere: above its own, it
+// names the ballot that superseded it.
+func (l *Leader) Seen() protocol.Ballot { return l.seen }
+
+// Round is the highest round the node has used, the one thing it keeps
+// across a crash.
+func (l *Leader) Round() int32 { return l.round }
+
+// Promises is how many acceptors promised the node's current ballot (what
+// a candidate has gathered so far).
+func (l *Leader) Promises() int { return l.promises.count() }
+
+// Log is how far the node's log goes, for summaries: the last slot a
+// snapshot holds (0: none), the last slot proposed or recovered, and the
+// last slot applied.
+func (l *Leader) Log() (snapshot, last, applied int64) {
+	if l.snap != nil {
+		snapshot = l.snap.Slot
+	}
+	return snapshot, l.base + int64(len(l.slots)), l.applied
+}
+
 // Role names the node's role: standby, candidate or leading.
 func (l *Leader) Role() string { return roleNames[l.role] }
 

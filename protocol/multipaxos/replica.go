@@ -191,6 +191,13 @@ func (r *Replica) Crash() {
 	r.machine.Reset()
 }
 
+// Log is how far the replica's log goes, for summaries: the slots its
+// compaction dropped (0: none), the last slot received (past a gap,
+// buffered), and the last slot applied.
+func (r *Replica) Log() (compacted, last, applied int64) {
+	return r.base, r.base + int64(len(r.log)), r.applied
+}
+
 // Machine is the replica's state machine, for the checkers.
 func (r *Replica) Machine() *kv.Machine { return &r.machine }
 
