@@ -34,7 +34,8 @@ func (l *Leader) campaign(env *kv.Env) {
 }
 
 // standBy gives up proposing and watches for heartbeats; why is the trace
-// line that says why, and rule the rule it explains.
+// line that says why ("" when untraced: callers build it only when
+// tracing), and rule the rule it explains.
 func (l *Leader) standBy(env *kv.Env, why string, rule uint8) {
 	if why != "" {
 		env.Step(why)
@@ -91,7 +92,11 @@ func (l *Leader) heartbeat(env *kv.Env, from sim.NodeID, b protocol.Ballot) {
 		}
 		l.armElection(env)
 	case above:
-		l.preempted(env, env.Name(from)+" leads with ballot "+b.String()+" > "+l.ballot.String()+"; standing by")
+		why := ""
+		if env.Tracing() {
+			why = env.Name(from) + " leads with ballot " + b.String() + " > " + l.ballot.String() + "; standing by"
+		}
+		l.preempted(env, why)
 	}
 }
 
@@ -102,18 +107,26 @@ func (l *Leader) rejected(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	if !l.see(m.Ballot) {
 		return
 	}
-	what := "PREPARE"
-	if m.Kind == protocol.AcceptRejected {
-		what = fmt.Sprintf("ACCEPT for slot %d", m.Slot)
+	why := ""
+	if env.Tracing() {
+		what := "PREPARE"
+		if m.Kind == protocol.AcceptRejected {
+			what = fmt.Sprintf("ACCEPT for slot %d", m.Slot)
+		}
+		why = what + " rejected by " + env.Name(from) + ": it promised " + m.Ballot.String() + " > " + l.ballot.String() + "; preempted, standing by"
 	}
-	l.preempted(env, what+" rejected by "+env.Name(from)+": it promised "+m.Ballot.String()+" > "+l.ballot.String()+"; preempted, standing by")
+	l.preempted(env, why)
 }
 
 // heartbeatAck notes an acceptor's answer to a heartbeat; a promise above
 // this node's ballot means another node has run Phase 1 since: stand by.
 func (l *Leader) heartbeatAck(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	if l.see(m.Ballot) && l.role == leading {
-		l.preempted(env, env.Name(from)+" promised "+m.Ballot.String()+" > "+l.ballot.String()+"; preempted, standing by")
+		why := ""
+		if env.Tracing() {
+			why = env.Name(from) + " promised " + m.Ballot.String() + " > " + l.ballot.String() + "; preempted, standing by"
+		}
+		l.preempted(env, why)
 		return
 	}
 	if l.role == leading && l.snap != nil && m.Slot < l.snap.Slot {
@@ -129,7 +142,11 @@ func (l *Leader) heartbeatAck(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 // taking over.
 func (l *Leader) checkMajority(env *kv.Env) {
 	if n := l.answered.count(); n < l.Quorum() {
-		l.standBy(env, fmt.Sprintf("heard from only %d of %d acceptors in the last %v: lost the majority, standing by so that another leader can take over", n, len(l.Acceptors), l.Timeouts.Election), protocol.RuleLostMajority)
+		why := ""
+		if env.Tracing() {
+			why = fmt.Sprintf("heard from only %d of %d acceptors in the last %v: lost the majority, standing by so that another leader can take over", n, len(l.Acceptors), l.Timeouts.Election)
+		}
+		l.standBy(env, why, protocol.RuleLostMajority)
 		return
 	}
 	l.answered.clear()

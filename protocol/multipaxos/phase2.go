@@ -130,12 +130,16 @@ func (l *Leader) resend(env *kv.Env) {
 		var silent []string
 		for i, a := range l.Acceptors {
 			if !l.promises.has(i) {
-				silent = append(silent, env.Name(a))
+				if env.Tracing() {
+					silent = append(silent, env.Name(a))
+				}
 				env.Send(a, protocol.Msg{Kind: protocol.Prepare, Ballot: l.ballot})
 			}
 		}
-		env.Stepf("Phase 1: no promise yet from %s: re-sending Prepare%v", strings.Join(silent, ", "), l.ballot)
-		kv.Explain(env, protocol.RuleResend)
+		if env.Tracing() { // formatting boxes its arguments: only when tracing
+			env.Stepf("Phase 1: no promise yet from %s: re-sending Prepare%v", strings.Join(silent, ", "), l.ballot)
+			kv.Explain(env, protocol.RuleResend)
+		}
 		l.armRetry(env)
 	case leading:
 		for s := l.applied; s < l.base+int64(len(l.slots)); s++ {
@@ -146,12 +150,16 @@ func (l *Leader) resend(env *kv.Env) {
 			var silent []string
 			for i, a := range l.Acceptors {
 				if !p.votes.has(i) {
-					silent = append(silent, env.Name(a))
+					if env.Tracing() {
+						silent = append(silent, env.Name(a))
+					}
 					env.Send(a, protocol.Msg{Kind: protocol.Accept, Ballot: l.ballot, Slot: s + 1, Cmd: p.cmd})
 				}
 			}
-			env.Stepf("slot %d: no Accepted yet from %s: re-sending Accept at ballot %v", s+1, strings.Join(silent, ", "), l.ballot)
-			kv.Explain(env, protocol.RuleResend)
+			if env.Tracing() {
+				env.Stepf("slot %d: no Accepted yet from %s: re-sending Accept at ballot %v", s+1, strings.Join(silent, ", "), l.ballot)
+				kv.Explain(env, protocol.RuleResend)
+			}
 		}
 		if l.applied < l.base+int64(len(l.slots)) {
 			l.armRetry(env)
