@@ -129,6 +129,21 @@ func (v *Env[M]) CancelTimer(kind TimerKind) {
 // formatting a step so that untraced runs do not pay for the formatting.
 func (v *Env[M]) Tracing() bool { return v.e.tracer != nil }
 
+// TracingRoutine reports whether the trace asks for routine steps too
+// (Tracer.Routine), such as heartbeats: nodes trace them only then.
+func (v *Env[M]) TracingRoutine() bool { return v.e.tracer != nil && v.e.tracer.Routine }
+
+// Explain reports whether the node is to say now why rule holds, in a step
+// it adds: the trace asks for explanations (Tracer.Explain) and no node has
+// explained rule yet in this run. It marks rule explained, so that each rule
+// is explained once, at its first occurrence. Rules are the protocol's own
+// numbers, below MaxRules. The marks live in the tracer, not in the node:
+// they change trace text only, so an untraced run, a run without
+// explanations and the explorer's copies behave the same.
+func (v *Env[M]) Explain(rule uint8) bool {
+	return v.e.tracer != nil && v.e.tracer.explain(rule)
+}
+
 // Step records one step of the node in the trace.
 func (v *Env[M]) Step(text string) {
 	if v.e.tracer != nil {

@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -441,4 +443,37 @@ func TestEngineStep(t *testing.T) {
 	assert.Equal(t, want, stepped.Result())
 	assert.Equal(t, ran.json.String(), stepped.json.String())
 	assert.Panics(t, func() { stepped.Run() }, "Run after Step")
+}
+
+// TestEnvExplain: with Tracer.Explain, a rule is explained once per run,
+// whichever node meets it first; without it, or untraced, never. Routine
+// steps are asked for separately.
+func TestEnvExplain(t *testing.T) {
+	const rule, other = 3, 4
+	run := func(tracer *Tracer) (asked []string) {
+		e := New[tmsg](Config{Seed: 1, TimeLimit: Second, MaxEvents: 100})
+		if tracer != nil {
+			e.SetTracer(tracer)
+		}
+		for _, name := range []string{"a", "b"} {
+			e.AddNode(name, &tnode{start: func(env *Env[tmsg]) {
+				for _, r := range []uint8{rule, rule, other} {
+					if env.Explain(r) {
+						asked = append(asked, fmt.Sprintf("%s:%d", name, r))
+					}
+				}
+				if env.TracingRoutine() {
+					asked = append(asked, name+":routine")
+				}
+			}})
+		}
+		e.Run()
+		return asked
+	}
+	var text bytes.Buffer
+	assert.Equal(t, []string{"a:3", "a:4"}, run(&Tracer{Text: &text, Explain: true}))
+	assert.Empty(t, run(&Tracer{Text: &text}), "explanations are asked for")
+	assert.Empty(t, run(nil), "an untraced run explains nothing")
+	assert.Equal(t, []string{"a:routine", "b:routine"}, run(&Tracer{Text: &text, Routine: true}))
+	assert.Panics(t, func() { (&Tracer{Explain: true}).explain(MaxRules) })
 }

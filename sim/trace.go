@@ -13,11 +13,40 @@ import (
 type Tracer struct {
 	Text io.Writer
 	JSON io.Writer
+	// Explain asks the nodes to say, at the first occurrence of each of
+	// their rules in the run, why it holds (Env.Explain).
+	Explain bool
+	// Routine asks the nodes to trace their routine steps too, such as
+	// heartbeats, which would otherwise fill the trace (Env.TracingRoutine).
+	Routine bool
+
+	// explained marks the rules explained so far (bit r: rule r). It lives
+	// here, outside every node, because it changes trace text only, never
+	// what a node does: a run with explanations is the same run, and no
+	// node's state (AppendState) depends on it.
+	explained uint64
 
 	seq  uint64
 	tbuf []byte
 	jbuf []byte
 	err  error
+}
+
+// MaxRules bounds the rules a protocol's nodes explain (Env.Explain).
+const MaxRules = 64
+
+// explain reports whether rule is to be explained now, and marks it
+// explained: true once per run and rule, and only with Explain.
+func (t *Tracer) explain(rule uint8) bool {
+	if rule >= MaxRules {
+		panic("sim: rule " + strconv.Itoa(int(rule)) + " out of range (at most " + strconv.Itoa(MaxRules) + " rules)")
+	}
+	bit := uint64(1) << rule
+	if !t.Explain || t.explained&bit != 0 {
+		return false
+	}
+	t.explained |= bit
+	return true
 }
 
 // Err returns the first error met while writing the trace.

@@ -97,7 +97,7 @@ func TestJSONTraceShape(t *testing.T) {
 	assert.Equal(t, 15, kinds[sim.EvInvoke], "3 clients x 5 requests")
 	assert.Equal(t, 15, kinds[sim.EvReturn])
 	assert.Zero(t, kinds[sim.EvDrop], "a reliable network loses nothing")
-	assert.Equal(t, map[string]any{"sent": float64(kinds[sim.EvSend]), "delivered": float64(kinds[sim.EvDeliver]), "dropped": 0.0, "duplicated": 0.0}, last[cluster.SummaryMessages])
+	assert.Equal(t, map[string]any{"sent": float64(kinds[sim.EvSend]), "delivered": float64(kinds[sim.EvDeliver]), "dropped": 0.0, "duplicated": 0.0, "in_flight": 0.0}, last[cluster.SummaryMessages])
 }
 
 func TestRunFlags(t *testing.T) {

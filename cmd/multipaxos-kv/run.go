@@ -33,6 +33,9 @@ type outputFlags struct {
 	linCheck  bool
 	linBudget int
 	lenient   bool // replay leniently (replay -lenient)
+	// The text trace's switches: trace text only, the run is the same.
+	explain    bool
+	heartbeats bool
 }
 
 func (o *outputFlags) register(fs *flag.FlagSet) {
@@ -45,6 +48,8 @@ func (o *outputFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.shiviz, "shiviz", "", "write a ShiViz log of the run to `FILE` (open it at ShiViz with the regular expression in the README)")
 	fs.StringVar(&o.timeline, "timeline", "", "write a Chrome/Perfetto trace of the run to `FILE.json` (open in ui.perfetto.dev or chrome://tracing)")
 	fs.BoolVar(&o.states, "node-states", false, "add to the JSON trace, after every event, a state record of the nodes it changed (promised ballot, accepted entries, log, store, ...), which the -diagram .html page steps through")
+	fs.BoolVar(&o.explain, "explain", true, "at the first occurrence of each protocol rule in the run, add a \"why:\" line that explains it; =false leaves them out")
+	fs.BoolVar(&o.heartbeats, "heartbeats", false, "trace the heartbeats too (the leader's sends and the answers), which the trace leaves out by default")
 	fs.BoolVar(&o.linCheck, "linearizability", true, "run the linearizability check (the costliest); =false skips it")
 	registerLinBudget(fs, &o.linBudget)
 }
@@ -246,7 +251,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 // failed or the replay diverged.
 // The output flags have been checked (outputFlags.check) before.
 func execute(s scenarios.Scenario, recs []sim.Record, out outputFlags, schedule, repro string, stdout, stderr io.Writer) error {
-	opt := cluster.Options{Replay: recs, Lenient: out.lenient, Record: schedule != "", SkipLin: !out.linCheck, LinBudget: out.linBudget, States: out.states}
+	opt := cluster.Options{Replay: recs, Lenient: out.lenient, Record: schedule != "", SkipLin: !out.linCheck, LinBudget: out.linBudget, Explain: out.explain, Heartbeats: out.heartbeats, States: out.states}
 	var jsonOut []io.Writer
 	if out.json && !out.quiet {
 		jsonOut = append(jsonOut, stdout)

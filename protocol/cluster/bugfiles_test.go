@@ -59,7 +59,7 @@ func checkKept(t *testing.T, file string) scenarios.Scenario {
 	want, _, _ := strings.Cut(last.Text, " ")
 
 	var text strings.Builder
-	c := New(s, Options{Replay: recs, Text: &text})
+	c := New(s, Options{Replay: recs, Text: &text, Explain: true}) // as Counterexample writes it
 	o := c.Run()
 	require.Nil(t, o.Result.Diverge, "replays strictly")
 	assert.Contains(t, o.Failed(), want)

@@ -19,6 +19,13 @@ import (
 type Options struct {
 	Text io.Writer // the human trace, or nil
 	JSON io.Writer // the JSON-lines trace, or nil
+	// Explain adds, at the first occurrence of each of the protocol's rules
+	// in the run, a "why" step that explains it (protocol.Why). It changes
+	// trace text only: the run is the same with or without it.
+	Explain bool
+	// Heartbeats traces the heartbeats too: the leader's sends and the
+	// answers, which would otherwise fill the trace. Trace text only.
+	Heartbeats bool
 	// Record keeps the execution schedule (Cluster.Schedule).
 	Record bool
 	// Replay runs the events a recorded schedule names, with its decisions,
@@ -109,7 +116,7 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 	c := &Cluster{Scenario: s, Engine: sim.New[protocol.Msg](cfg), opt: opt, Topology: t}
 	e := c.Engine
 	if opt.Text != nil || opt.JSON != nil {
-		c.tracer = &sim.Tracer{Text: opt.Text, JSON: opt.JSON}
+		c.tracer = &sim.Tracer{Text: opt.Text, JSON: opt.JSON, Explain: opt.Explain, Routine: opt.Heartbeats}
 		e.SetTracer(c.tracer)
 		e.TraceStates(opt.States)
 	}

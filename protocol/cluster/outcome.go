@@ -209,19 +209,22 @@ func (c *Cluster) Chosen() int {
 	return c.chosen.Slots()
 }
 
-// applies marks a check that cannot fail for this protocol as not applying:
-// the kvstore's one server has no log to agree on with anyone, and no
-// other store to converge with.
+// applies marks a check that cannot fail for this protocol as not applying,
+// with why (NotApplicable): the kvstore's one server has no log to agree on
+// with anyone, and no other store to converge with.
 func (c *Cluster) applies(v check.Verdict) check.Verdict {
 	if c.Topology.Server != sim.NoNode && v.Err == nil {
-		v.Note = NotApplicable
+		v.Note = NotApplicable[v.Name]
 	}
 	return v
 }
 
-// NotApplicable is the text of a check that does not apply to the run's
-// protocol.
-const NotApplicable = "n/a (one server: no replicas to agree or converge)"
+// NotApplicable is, by check, the text of a check that does not apply to
+// the kvstore protocol; every text starts with "n/a".
+var NotApplicable = map[check.Name]string{
+	check.NameAgreement:   "n/a (one server: no other node's log to agree with)",
+	check.NameConvergence: "n/a (one server: no other store to converge with)",
+}
 
 // Run runs the simulation to its end and checks it.
 func (c *Cluster) Run() Outcome {

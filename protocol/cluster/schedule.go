@@ -111,8 +111,8 @@ const checkedIn = "# build: (a checked-in counterexample; any build replays it)"
 
 // Counterexample renders a failing schedule of scenario s for keeping in
 // the repository (testdata/bugs): the schedule file, with a build line that
-// does not depend on the build, and the text trace and summary its strict
-// replay prints.
+// does not depend on the build, and the text trace (with its "why" lines,
+// as replay prints it by default) and summary its strict replay prints.
 func Counterexample(s scenarios.Scenario, recs []sim.Record) (schedule, trace []byte, err error) {
 	var sched bytes.Buffer
 	if err := New(s, Options{}).WriteScheduleRecords(&sched, recs); err != nil {
@@ -126,7 +126,7 @@ func Counterexample(s scenarios.Scenario, recs []sim.Record) (schedule, trace []
 		}
 	}
 	var text bytes.Buffer
-	c := New(s, Options{Replay: recs, Text: &text})
+	c := New(s, Options{Replay: recs, Text: &text, Explain: true})
 	o := c.Run()
 	if err := c.WriteSummary(&text, o); err != nil {
 		return nil, nil, err

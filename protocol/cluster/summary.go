@@ -61,42 +61,56 @@ const (
 	SummarySeed     = "seed"     // the run's root seed, an integer that may exceed 2^53
 	SummaryEvents   = "events"   // how many events ran
 	SummaryEnd      = "end"      // how the run ended, in words
-	SummaryMessages = "messages" // counts: sent, delivered, dropped, duplicated
+	SummaryMessages = "messages" // counts: sent, duplicated, delivered, dropped, in_flight (sent + duplicated = the other three)
 	SummaryStores   = "stores"   // each node's final store: node -> key -> value
 	SummaryChecks   = "checks"   // each check's verdict text, by check.Name
 	SummaryOK       = "ok"       // whether every check held
 )
 
-// nodeState says in words what node id ended as: crashed or restarted,
-// its role, promise or progress, and a learner's store.
+// nodeState says in words what node id ended as: whether it crashed (and
+// what a crash keeps) or restarted, a leader's role and ballot, an
+// acceptor's promise and votes, a learner's log, how far it applied it,
+// and its store; a client's progress.
 func (c *Cluster) nodeState(id sim.NodeID) string {
 	var parts []string
 	life := c.Engine.Life(id)
+	up := c.Engine.Up(id)
 	switch {
-	case !c.Engine.Up(id):
+	case !up:
 		parts = append(parts, fmt.Sprintf("crashed at %v", life.LastCrash))
 	case life.Restarts > 0:
-		parts = append(parts, fmt.Sprintf("restarted at %v", life.LastRestart))
+		parts = append(parts, fmt.Sprintf("crashed at %v, restarted at %v", life.LastCrash, life.LastRestart))
 	}
 	switch n := c.Engine.Node(id).(type) {
 	case *multipaxos.Leader:
-		role := n.Role()
-		if b := n.Ballot(); b != (protocol.Ballot{}) {
-			role += " at ballot " + b.String()
+		if !up {
+			return parts[0] + fmt.Sprintf(": its log and store are lost, only its highest round (%d) is kept", n.Round())
 		}
-		parts = append(parts, role, c.applied(n.Machine()))
+		parts = append(parts, leaderRole(n))
+		snap, last, applied := n.Log()
+		if last > 0 || applied > 0 {
+			parts = append(parts, logState(snap, last, applied, "in a snapshot"), "store "+n.Machine().Store().Text(c.Engine))
+		}
 	case *multipaxos.Acceptor:
-		accepted := 0
-		for _, e := range n.Accepted {
-			if e.Ballot != (protocol.Ballot{}) {
-				accepted++
-			}
+		votes := fmt.Sprintf("%s accepted", plural(countAccepted(n), "slot"))
+		if base := n.Base(); base > 0 {
+			votes = fmt.Sprintf("a snapshot of slots 1..%d and %s accepted above it", base, plural(countAccepted(n), "slot"))
 		}
-		parts = append(parts, "promised "+n.Promised.String(), fmt.Sprintf("%d slots accepted", accepted))
+		parts = append(parts, "promised "+n.Promised.String(), votes)
+		if !up {
+			parts[len(parts)-1] += " (durable: kept for its restart)"
+		}
 	case *multipaxos.Replica:
-		parts = append(parts, c.applied(n.Machine()))
+		if !up {
+			return parts[0] + ": its log and store are lost (it catches up again on restart)"
+		}
+		compacted, last, applied := n.Log()
+		parts = append(parts, logState(compacted, last, applied, "compacted"), "store "+n.Machine().Store().Text(c.Engine))
 	case *kv.Server:
-		parts = append(parts, c.applied(n.Machine()))
+		if !up {
+			return parts[0] + ": its store is lost"
+		}
+		parts = append(parts, fmt.Sprintf("%s applied, store %s", plural(int(n.Machine().Len()), "request"), n.Machine().Store().Text(c.Engine)))
 	case *kv.Client:
 		sent, answered := n.Progress()
 		parts = append(parts, fmt.Sprintf("%d of %d requests answered", answered, n.Requests()))
@@ -107,9 +121,56 @@ func (c *Cluster) nodeState(id sim.NodeID) string {
 	return strings.Join(parts, "; ")
 }
 
-// applied is a learner's progress and store.
-func (c *Cluster) applied(m *kv.Machine) string {
-	return fmt.Sprintf("%d slots applied, store %s", m.Len(), m.Store().Text(c.Engine))
+// leaderRole is a running leader's role in words: leading or a candidate at
+// its ballot (with the promises a candidate has), or standing by, and then
+// which ballot superseded its own, if one did.
+func leaderRole(n *multipaxos.Leader) string {
+	b, seen := n.Ballot(), n.Seen()
+	switch n.Role() {
+	case "leading":
+		return "leading at ballot " + b.String()
+	case "candidate":
+		return fmt.Sprintf("candidate at ballot %v (Phase 1: %d of %d promises, quorum %d)", b, n.Promises(), len(n.Acceptors), n.Quorum())
+	}
+	switch {
+	case b == (protocol.Ballot{}):
+		return "standby (never campaigned)"
+	case b.Less(seen):
+		return fmt.Sprintf("standby (its ballot %v superseded by %v)", b, seen)
+	}
+	return fmt.Sprintf("standby (its last ballot %v)", b)
+}
+
+// logState is a log in words: how many slots it holds, what of it a
+// snapshot (or compaction) covers, and how many slots are applied.
+func logState(snap, last, applied int64, covered string) string {
+	s := "log " + plural(int(last), "slot")
+	if last == 0 {
+		s = "log empty"
+	}
+	if snap > 0 {
+		s += fmt.Sprintf(" (1..%d %s)", snap, covered)
+	}
+	return s + fmt.Sprintf(", %d applied", applied)
+}
+
+// countAccepted is how many slots the acceptor holds a vote for.
+func countAccepted(a *multipaxos.Acceptor) int {
+	n := 0
+	for _, e := range a.Accepted {
+		if e.Ballot != (protocol.Ballot{}) {
+			n++
+		}
+	}
+	return n
+}
+
+// plural is "1 slot", "2 slots".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }
 
 // WriteSummaryJSON writes the summary record, the JSON trace's last line, to
@@ -132,6 +193,7 @@ func (c *Cluster) WriteSummaryJSON(w io.Writer, o Outcome) error {
 		b = sim.AppendJSONInt(b, "delivered", int64(r.Delivered))
 		b = sim.AppendJSONInt(b, "dropped", int64(r.Dropped))
 		b = sim.AppendJSONInt(b, "duplicated", int64(r.Duplicated))
+		b = sim.AppendJSONInt(b, "in_flight", int64(c.Engine.InFlight()))
 		b = append(b, `},"`+SummaryStores+`":{`...)
 		for i, st := range o.Stores {
 			if i > 0 {

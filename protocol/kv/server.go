@@ -44,6 +44,7 @@ func (s *Server) Receive(env *Env, from sim.NodeID, m protocol.Msg) {
 	if env.Tracing() {
 		if dup {
 			env.Step(Retried(env, m.Cmd))
+			Explain(env, protocol.RuleSession)
 		} else {
 			env.Step(Describe(env, m.Cmd, r))
 		}

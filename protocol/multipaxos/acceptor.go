@@ -35,9 +35,11 @@ func (a *Acceptor) Start(env *kv.Env) {
 		case a.Promised == (protocol.Ballot{}) && len(a.Accepted) == 0 && a.Snap == nil:
 			env.Step("Starting")
 		case a.Snap != nil:
-			env.Step("Restarting with durable state: promised " + a.Promised.String() + ", a snapshot of slots 1.." + strconv.FormatInt(a.Snap.Slot, 10) + " and " + strconv.Itoa(a.countAccepted()) + " accepted entries above it")
+			env.Step("Restarting with durable state: promised " + a.Promised.String() + ", a snapshot of slots 1.." + strconv.FormatInt(a.Snap.Slot, 10) + " and " + entries(a.countAccepted()) + " above it")
+			kv.Explain(env, protocol.RuleDurable)
 		default:
-			env.Step("Restarting with durable state: promised " + a.Promised.String() + ", " + strconv.Itoa(a.countAccepted()) + " accepted entries")
+			env.Step("Restarting with durable state: promised " + a.Promised.String() + ", " + entries(a.countAccepted()))
+			kv.Explain(env, protocol.RuleDurable)
 		}
 	}
 }
@@ -55,6 +57,9 @@ func (a *Acceptor) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 		// promised ballot, which also tells it if it has been superseded,
 		// and how far this acceptor compacted, so that it can send a newer
 		// snapshot.
+		if env.TracingRoutine() {
+			env.Step("heartbeat from " + env.Name(from) + " at ballot " + m.Ballot.String() + ": answering with its promise " + a.Promised.String())
+		}
 		env.Send(from, protocol.Msg{Kind: protocol.HeartbeatAck, Ballot: a.Promised, Slot: a.Base()})
 		return
 	case protocol.Snapshot:
@@ -64,7 +69,10 @@ func (a *Acceptor) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 		return
 	}
 	if env.Tracing() {
-		env.Step(describeVote(m, reply))
+		env.Step(describeVote(env, m, reply))
+		if reply.Kind == protocol.Promise {
+			kv.Explain(env, protocol.RulePromise)
+		}
 	}
 	env.Send(from, reply)
 }
@@ -152,20 +160,24 @@ func (a *Acceptor) Accept(b protocol.Ballot, slot int64, cmd protocol.Command) p
 	return protocol.Msg{Kind: protocol.Accepted, Ballot: b, Slot: slot}
 }
 
-// describeVote is the trace line for the acceptor's answer to m.
-func describeVote(m, reply protocol.Msg) string {
-	slot := strconv.FormatInt(m.Slot, 10)
+// describeVote is the trace line for the acceptor's answer to m: the
+// ballot, and for an Accept the slot and the command; a rejection says what
+// the acceptor promised instead.
+func describeVote(n sim.Names, m, reply protocol.Msg) string {
 	switch reply.Kind {
 	case protocol.Promise:
 		return "PREPARE accepted, promising ballot " + m.Ballot.String()
 	case protocol.PrepareRejected:
 		return "PREPARE " + m.Ballot.String() + " rejected (higher ballot " + reply.Ballot.String() + " promised)"
-	case protocol.Accepted:
-		return "ACCEPT for slot " + slot + " -> accepted"
-	case protocol.Snapshot:
-		return "ACCEPT for slot " + slot + ", which its snapshot of slots 1.." + strconv.FormatInt(reply.Snap().Slot, 10) + " covers: sending the snapshot"
 	}
-	return "ACCEPT rejected for slot " + slot + " (ballot " + m.Ballot.String() + " below promised " + reply.Ballot.String() + ")"
+	what := "ACCEPT slot " + strconv.FormatInt(m.Slot, 10) + " at ballot " + m.Ballot.String()
+	switch reply.Kind {
+	case protocol.Accepted:
+		return what + ": " + m.Cmd.Text(n) + " -> accepted"
+	case protocol.Snapshot:
+		return what + ", which its snapshot of slots 1.." + strconv.FormatInt(reply.Snap().Slot, 10) + " covers: sending the snapshot"
+	}
+	return what + ": " + m.Cmd.Text(n) + " -> rejected (higher ballot " + reply.Ballot.String() + " promised)"
 }
 
 func (a *Acceptor) countAccepted() int {

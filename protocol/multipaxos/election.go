@@ -25,6 +25,7 @@ func (l *Leader) campaign(env *kv.Env) {
 	l.recovered, l.recBase, l.recSnap = l.recovered[:0], 0, nil
 	if env.Tracing() { // formatting boxes its arguments: only when tracing
 		env.Stepf("Phase 1: sending Prepare%v to %d acceptors", l.ballot, len(l.Acceptors))
+		kv.Explain(env, protocol.RulePhase1)
 	}
 	for _, a := range l.Acceptors {
 		env.Send(a, protocol.Msg{Kind: protocol.Prepare, Ballot: l.ballot})
@@ -32,10 +33,13 @@ func (l *Leader) campaign(env *kv.Env) {
 	l.armRetry(env)
 }
 
-// standBy gives up proposing and watches for heartbeats.
-func (l *Leader) standBy(env *kv.Env, why string) {
+// standBy gives up proposing and watches for heartbeats; why is the trace
+// line that says why ("" when untraced: callers build it only when
+// tracing), and rule the rule it explains.
+func (l *Leader) standBy(env *kv.Env, why string, rule uint8) {
 	if why != "" {
 		env.Step(why)
+		kv.Explain(env, rule)
 	}
 	l.role = standby
 	l.inflight = 0
@@ -52,7 +56,7 @@ func (l *Leader) standBy(env *kv.Env, why string) {
 // preempted stands by because another node's ballot is above this one's.
 func (l *Leader) preempted(env *kv.Env, why string) {
 	env.Note(protocol.NotePreempted)
-	l.standBy(env, why)
+	l.standBy(env, why, protocol.RulePreempted)
 }
 
 // maxBackoff caps the doubling of the election timeout (16 times).
@@ -83,9 +87,16 @@ func (l *Leader) heartbeat(env *kv.Env, from sim.NodeID, b protocol.Ballot) {
 	above := l.see(b)
 	switch {
 	case l.role == standby:
+		if env.TracingRoutine() {
+			env.Step("heartbeat from " + env.Name(from) + " at ballot " + b.String() + ": it leads; waiting again for at least " + l.electionTimeout().String())
+		}
 		l.armElection(env)
 	case above:
-		l.preempted(env, env.Name(from)+" leads with ballot "+b.String()+" > "+l.ballot.String()+"; standing by")
+		why := ""
+		if env.Tracing() {
+			why = env.Name(from) + " leads with ballot " + b.String() + " > " + l.ballot.String() + "; standing by"
+		}
+		l.preempted(env, why)
 	}
 }
 
@@ -96,18 +107,26 @@ func (l *Leader) rejected(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	if !l.see(m.Ballot) {
 		return
 	}
-	what := "PREPARE"
-	if m.Kind == protocol.AcceptRejected {
-		what = fmt.Sprintf("ACCEPT for slot %d", m.Slot)
+	why := ""
+	if env.Tracing() {
+		what := "PREPARE"
+		if m.Kind == protocol.AcceptRejected {
+			what = fmt.Sprintf("ACCEPT for slot %d", m.Slot)
+		}
+		why = what + " rejected by " + env.Name(from) + ": it promised " + m.Ballot.String() + " > " + l.ballot.String() + "; preempted, standing by"
 	}
-	l.preempted(env, what+" rejected by "+env.Name(from)+": it promised "+m.Ballot.String()+" > "+l.ballot.String()+"; preempted, standing by")
+	l.preempted(env, why)
 }
 
 // heartbeatAck notes an acceptor's answer to a heartbeat; a promise above
 // this node's ballot means another node has run Phase 1 since: stand by.
 func (l *Leader) heartbeatAck(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	if l.see(m.Ballot) && l.role == leading {
-		l.preempted(env, env.Name(from)+" promised "+m.Ballot.String()+" > "+l.ballot.String()+"; preempted, standing by")
+		why := ""
+		if env.Tracing() {
+			why = env.Name(from) + " promised " + m.Ballot.String() + " > " + l.ballot.String() + "; preempted, standing by"
+		}
+		l.preempted(env, why)
 		return
 	}
 	if l.role == leading && l.snap != nil && m.Slot < l.snap.Slot {
@@ -123,7 +142,11 @@ func (l *Leader) heartbeatAck(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 // taking over.
 func (l *Leader) checkMajority(env *kv.Env) {
 	if n := l.answered.count(); n < l.Quorum() {
-		l.standBy(env, fmt.Sprintf("heard from only %d of %d acceptors in the last %v: lost the majority, standing by so that another leader can take over", n, len(l.Acceptors), l.Timeouts.Election))
+		why := ""
+		if env.Tracing() {
+			why = fmt.Sprintf("heard from only %d of %d acceptors in the last %v: lost the majority, standing by so that another leader can take over", n, len(l.Acceptors), l.Timeouts.Election)
+		}
+		l.standBy(env, why, protocol.RuleLostMajority)
 		return
 	}
 	l.answered.clear()
@@ -136,7 +159,10 @@ func (l *Leader) checkMajority(env *kv.Env) {
 func (l *Leader) redirect(env *kv.Env, from sim.NodeID, cmd protocol.Command) {
 	if hint := l.seen.LeaderID; hint != 0 && hint != l.ID {
 		env.Note(protocol.NoteRedirect)
-		env.Stepf("not leading: redirecting %s to leader%d", cmd.Request(env), hint)
+		if env.Tracing() {
+			env.Stepf("not leading: redirecting %s to leader%d", cmd.Request(env), hint)
+			kv.Explain(env, protocol.RuleRedirect)
+		}
 		env.Send(from, protocol.Msg{Kind: protocol.Redirect, Ballot: l.seen, Cmd: cmd})
 		return
 	}

@@ -15,6 +15,7 @@ func (l *Leader) request(env *kv.Env, from sim.NodeID, cmd protocol.Command) {
 		env.Note(protocol.NoteSessionAnswer)
 		if env.Tracing() {
 			env.Step(kv.Retried(env, cmd))
+			kv.Explain(env, protocol.RuleSession)
 		}
 		env.Send(from, protocol.Msg{Kind: protocol.Reply, Cmd: cmd, Result: r})
 		return
@@ -85,13 +86,14 @@ func (l *Leader) serve(env *kv.Env) {
 			env.Note(protocol.NoteSessionAnswer)
 			if env.Tracing() {
 				env.Step(kv.Retried(env, p.cmd))
+				kv.Explain(env, protocol.RuleSession)
 			}
 			env.Send(p.from, protocol.Msg{Kind: protocol.Reply, Cmd: p.cmd, Result: r})
 			continue
 		}
 		l.inflight++
 		if env.Tracing() {
-			env.Step("Assigning slot " + strconv.FormatInt(l.base+int64(len(l.slots))+1, 10) + " for " + p.cmd.Request(env) + ": " + p.cmd.Text(env))
+			env.Step("Assigning slot " + strconv.FormatInt(l.base+int64(len(l.slots))+1, 10) + " for " + p.cmd.Request(env) + ": " + p.cmd.Text(env) + l.sendsAccept())
 		}
 		if l.Bugs.Has(protocol.BugReplyBeforeChosen) {
 			// Answer with what the command would do now, before any vote.

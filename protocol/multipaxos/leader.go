@@ -3,6 +3,7 @@ package multipaxos
 import (
 	"encoding/binary"
 	"fmt"
+	"strconv"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
@@ -139,13 +140,16 @@ func (l *Leader) Start(env *kv.Env) {
 	switch {
 	case l.boots > 1:
 		env.Stepf("Restarting: log and store lost, rebuilt by Phase 1 if this node leads again; highest round used so far: %d", l.round)
-		l.standBy(env, "")
+		l.standBy(env, "", 0)
 	case l.ID == 1:
 		env.Stepf("Starting with id %d", l.ID)
 		l.campaign(env)
 	default:
-		env.Stepf("Starting with id %d: standing by while leader1 leads", l.ID)
-		l.standBy(env, "")
+		why := ""
+		if env.Tracing() {
+			why = "Starting with id " + strconv.Itoa(int(l.ID)) + ": standing by while leader1 leads"
+		}
+		l.standBy(env, why, protocol.RuleStandby)
 	}
 }
 
@@ -275,6 +279,28 @@ func (l *Leader) Leading() (bool, int) {
 
 // Ballot is the node's own ballot (zero before its first campaign).
 func (l *Leader) Ballot() protocol.Ballot { return l.ballot }
+
+// Seen is the highest ballot the node has seen anywhere: above its own, it
+// names the ballot that superseded it.
+func (l *Leader) Seen() protocol.Ballot { return l.seen }
+
+// Round is the highest round the node has used, the one thing it keeps
+// across a crash.
+func (l *Leader) Round() int32 { return l.round }
+
+// Promises is how many acceptors promised the node's current ballot (what
+// a candidate has gathered so far).
+func (l *Leader) Promises() int { return l.promises.count() }
+
+// Log is how far the node's log goes, for summaries: the last slot a
+// snapshot holds (0: none), the last slot proposed or recovered, and the
+// last slot applied.
+func (l *Leader) Log() (snapshot, last, applied int64) {
+	if l.snap != nil {
+		snapshot = l.snap.Slot
+	}
+	return snapshot, l.base + int64(len(l.slots)), l.applied
+}
 
 // Role names the node's role: standby, candidate or leading.
 func (l *Leader) Role() string { return roleNames[l.role] }

@@ -1,6 +1,8 @@
 package multipaxos
 
 import (
+	"strconv"
+
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
@@ -25,14 +27,22 @@ func (l *Leader) promise(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	}
 	if env.Tracing() { // formatting boxes its arguments: only when tracing
 		if s := m.Snap(); s != nil {
-			env.Stepf("Promise from %s with a snapshot of slots 1..%d and %d accepted entries above it (%d/%d)", env.Name(from), s.Slot, len(m.Entries()), l.promises.count(), l.Quorum())
+			env.Stepf("Promise from %s with a snapshot of slots 1..%d and %s above it (%d/%d)", env.Name(from), s.Slot, entries(len(m.Entries())), l.promises.count(), l.Quorum())
 		} else {
-			env.Stepf("Promise from %s with %d accepted entries (%d/%d)", env.Name(from), len(m.Entries()), l.promises.count(), l.Quorum())
+			env.Stepf("Promise from %s with %s (%d/%d)", env.Name(from), entries(len(m.Entries())), l.promises.count(), l.Quorum())
 		}
 	}
 	if l.promises.count() >= l.Quorum() {
 		l.win(env)
 	}
+}
+
+// entries is "n accepted entries" in trace text, "1 accepted entry" for one.
+func entries(n int) string {
+	if n == 1 {
+		return "1 accepted entry"
+	}
+	return strconv.Itoa(n) + " accepted entries"
 }
 
 // recover keeps e if it has the highest ballot reported for its slot so far
@@ -74,9 +84,6 @@ func (l *Leader) win(env *kv.Env) {
 	l.role = leading
 	l.backoff = 0
 	l.cancelRetry(env)
-	if env.Tracing() { // formatting boxes its arguments: only when tracing
-		env.Stepf("Phase 1 complete: %d promises received (need %d)", l.promises.count(), l.Quorum())
-	}
 	l.machine.Reset()
 	l.clearSlots()
 	l.applied, l.base, l.snap = 0, 0, nil
@@ -88,32 +95,46 @@ func (l *Leader) win(env *kv.Env) {
 	}
 	kv.RecordInstalled(env, l.snap)
 	l.recovering = l.recBase + int64(len(l.recovered))
-	switch {
-	case l.recovering == 0:
-		env.Step("Phase 1 complete — leader established")
-	case l.recovering == l.base:
-		env.Stepf("Phase 1 complete — leader established from the snapshot of slots 1..%d", l.base)
-	default:
-		env.Note(protocol.NoteRecovery)
+	if env.Tracing() { // formatting boxes its arguments: only when tracing
+		won := "Phase 1 complete: promises from " + l.tally(env, &l.promises) + " — leader established at ballot " + l.ballot.String()
 		if l.base > 0 {
-			env.Stepf("Phase 1 recovery: the promises report a snapshot of slots 1..%d and slots up to %d; installing the snapshot, re-proposing slots %d..%d in ballot %v", l.base, l.recovering, l.base+1, l.recovering, l.ballot)
-		} else {
-			env.Stepf("Phase 1 recovery: the promises report slots up to %d; re-proposing all of them in ballot %v", l.recovering, l.ballot)
+			won += ", starting from the snapshot of slots 1.." + strconv.FormatInt(l.base, 10)
+		}
+		env.Step(won)
+		kv.Explain(env, protocol.RulePhase1Quorum)
+	}
+	if l.recovering > l.base {
+		env.Note(protocol.NoteRecovery)
+		if env.Tracing() {
+			if l.base > 0 {
+				env.Stepf("Phase 1 recovery: the promises report a snapshot of slots 1..%d and slots up to %d; re-proposing slots %d..%d in ballot %v", l.base, l.recovering, l.base+1, l.recovering, l.ballot)
+			} else {
+				env.Stepf("Phase 1 recovery: the promises report slots up to %d; re-proposing all of them in ballot %v", l.recovering, l.ballot)
+			}
 		}
 		for _, e := range l.recovered {
 			cmd := e.Cmd
 			if e.Ballot == (protocol.Ballot{}) {
 				cmd = protocol.Command{Op: protocol.Noop}
 				env.Note(protocol.NoteNoopFill)
-				env.Stepf("slot %d: a hole (no acceptor of the quorum accepted anything): filling it with NOOP", e.Slot)
+				if env.Tracing() {
+					env.Step("slot " + strconv.FormatInt(e.Slot, 10) + ": a hole (no acceptor of the quorum accepted anything): filling it with NOOP" + l.sendsAccept())
+					kv.Explain(env, protocol.RuleNoop)
+				}
 			} else {
 				env.Note(protocol.NoteRecoveredValue)
-				env.Stepf("slot %d: recovering %s (%s #%d), accepted at ballot %v, the highest reported", e.Slot, cmd.Text(env), env.Name(cmd.Client), cmd.Seq, e.Ballot)
+				if env.Tracing() {
+					env.Stepf("slot %d: recovering %s (%s #%d), accepted at ballot %v, the highest reported%s", e.Slot, cmd.Text(env), env.Name(cmd.Client), cmd.Seq, e.Ballot, l.sendsAccept())
+					kv.Explain(env, protocol.RuleHighestBallot)
+				}
 			}
 			l.propose(env, cmd, sim.NoNode)
 		}
 	}
 	// Tell the standby leaders now; the replicas hear at the next period.
+	if len(l.Peers) > 0 && env.TracingRoutine() {
+		env.Step("sending Heartbeat (ballot " + l.ballot.String() + ", applied " + strconv.FormatInt(l.applied, 10) + ") to " + nodeNames(env, l.Peers))
+	}
 	for _, p := range l.Peers {
 		env.Send(p, protocol.Msg{Kind: protocol.Heartbeat, Ballot: l.ballot, Slot: l.applied})
 	}

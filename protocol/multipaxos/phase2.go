@@ -26,6 +26,12 @@ func (l *Leader) propose(env *kv.Env, cmd protocol.Command, from sim.NodeID) {
 	l.armRetry(env)
 }
 
+// sendsAccept ends the trace line of a proposal: the Accept's ballot and
+// how many acceptors it goes to (one line per proposal, not per message).
+func (l *Leader) sendsAccept() string {
+	return "; sending Accept at ballot " + l.ballot.String() + " to " + strconv.Itoa(len(l.Acceptors)) + " acceptors"
+}
+
 // accepted counts a Phase 2b answer; a quorum chooses the slot's command.
 func (l *Leader) accepted(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	i := l.acceptorIndex(from)
@@ -36,6 +42,7 @@ func (l *Leader) accepted(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	if p.chosen {
 		if !p.votes.has(i) && env.Tracing() {
 			env.Step("Accepted for slot " + strconv.FormatInt(m.Slot, 10) + " from " + env.Name(from) + " arrives after the slot was chosen")
+			kv.Explain(env, protocol.RuleLateVote)
 		}
 		p.votes.add(i)
 		return
@@ -52,7 +59,8 @@ func (l *Leader) accepted(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	}
 	p.chosen = true
 	if env.Tracing() {
-		env.Step("Phase 2 for slot " + strconv.FormatInt(m.Slot, 10) + ": " + strconv.Itoa(p.votes.count()) + "/" + strconv.Itoa(l.Quorum()) + " accepted -> chosen")
+		env.Step("Phase 2 for slot " + strconv.FormatInt(m.Slot, 10) + ": chosen: " + l.tally(env, &p.votes))
+		kv.Explain(env, protocol.RuleChosen)
 	}
 	l.applyChosen(env)
 }
@@ -69,17 +77,25 @@ func (l *Leader) applyChosen(env *kv.Env) {
 			l.broken("the machine applied %d commands for %d slots", l.machine.Len(), l.applied)
 		}
 		kv.RecordApplied(env, l.applied, p.cmd, dup)
+		reply := p.from != sim.NoNode && !l.Bugs.Has(protocol.BugReplyBeforeChosen)
 		if env.Tracing() {
 			switch {
 			case dup:
 				env.Step(kv.Retried(env, p.cmd))
+				kv.Explain(env, protocol.RuleSession)
 			case p.cmd.Op != protocol.Noop || l.applied <= l.recovering:
 				env.Step(kv.Describe(env, p.cmd, r))
+			}
+			if reply {
+				env.Step("sending Reply to " + env.Name(p.from) + ": " + kv.Answer(env, p.cmd, r))
+			}
+			if len(l.Replicas) > 0 {
+				env.Step("sending Commit for slot " + strconv.FormatInt(l.applied, 10) + " to " + nodeNames(env, l.Replicas))
 			}
 		}
 		if p.from != sim.NoNode {
 			l.waits.remove(p.cmd)
-			if !l.Bugs.Has(protocol.BugReplyBeforeChosen) {
+			if reply {
 				env.Send(p.from, protocol.Msg{Kind: protocol.Reply, Cmd: p.cmd, Result: r})
 			}
 			l.inflight--
@@ -87,7 +103,7 @@ func (l *Leader) applyChosen(env *kv.Env) {
 		for _, rep := range l.Replicas {
 			env.Send(rep, protocol.Msg{Kind: protocol.Commit, Slot: l.applied, Cmd: p.cmd})
 		}
-		if l.applied == l.recovering {
+		if l.applied == l.recovering && env.Tracing() {
 			first := int64(1)
 			if l.snap != nil {
 				first = l.snap.Slot + 1
@@ -114,11 +130,16 @@ func (l *Leader) resend(env *kv.Env) {
 		var silent []string
 		for i, a := range l.Acceptors {
 			if !l.promises.has(i) {
-				silent = append(silent, env.Name(a))
+				if env.Tracing() {
+					silent = append(silent, env.Name(a))
+				}
 				env.Send(a, protocol.Msg{Kind: protocol.Prepare, Ballot: l.ballot})
 			}
 		}
-		env.Stepf("Phase 1: no promise yet from %s: re-sending Prepare%v", strings.Join(silent, ", "), l.ballot)
+		if env.Tracing() { // formatting boxes its arguments: only when tracing
+			env.Stepf("Phase 1: no promise yet from %s: re-sending Prepare%v", strings.Join(silent, ", "), l.ballot)
+			kv.Explain(env, protocol.RuleResend)
+		}
 		l.armRetry(env)
 	case leading:
 		for s := l.applied; s < l.base+int64(len(l.slots)); s++ {
@@ -129,11 +150,16 @@ func (l *Leader) resend(env *kv.Env) {
 			var silent []string
 			for i, a := range l.Acceptors {
 				if !p.votes.has(i) {
-					silent = append(silent, env.Name(a))
+					if env.Tracing() {
+						silent = append(silent, env.Name(a))
+					}
 					env.Send(a, protocol.Msg{Kind: protocol.Accept, Ballot: l.ballot, Slot: s + 1, Cmd: p.cmd})
 				}
 			}
-			env.Stepf("slot %d: no Accepted yet from %s: re-sending Accept", s+1, strings.Join(silent, ", "))
+			if env.Tracing() {
+				env.Stepf("slot %d: no Accepted yet from %s: re-sending Accept at ballot %v", s+1, strings.Join(silent, ", "), l.ballot)
+				kv.Explain(env, protocol.RuleResend)
+			}
 		}
 		if l.applied < l.base+int64(len(l.slots)) {
 			l.armRetry(env)

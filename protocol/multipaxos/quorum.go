@@ -2,8 +2,11 @@ package multipaxos
 
 import (
 	"encoding/binary"
+	"strconv"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
+	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
 // quorum records which acceptors (by index) answered something, once each:
@@ -62,6 +65,41 @@ func (q *quorum) appendState(b []byte) []byte {
 		}
 	}
 	return binary.AppendUvarint(b, uint64(q.n))
+}
+
+// tally is q in trace text, the acceptors counted by name and how many of
+// how many against the quorum: "acceptor1 + acceptor3, 2 of 3 (quorum 2)".
+// Only for tracing: it builds a string.
+func (l *Leader) tally(env *kv.Env, q *quorum) string {
+	var b []byte
+	for i, a := range l.Acceptors {
+		if q.has(i) {
+			if len(b) > 0 {
+				b = append(b, " + "...)
+			}
+			b = append(b, env.Name(a)...)
+		}
+	}
+	b = append(b, ", "...)
+	b = strconv.AppendInt(b, int64(q.count()), 10)
+	b = append(b, " of "...)
+	b = strconv.AppendInt(b, int64(len(l.Acceptors)), 10)
+	b = append(b, " (quorum "...)
+	b = strconv.AppendInt(b, int64(l.Quorum()), 10)
+	return string(append(b, ')'))
+}
+
+// nodeNames is nodes' names in trace text, "replica1, replica2". Only for
+// tracing: it builds a string.
+func nodeNames(env *kv.Env, nodes []sim.NodeID) string {
+	var b []byte
+	for i, id := range nodes {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, env.Name(id)...)
+	}
+	return string(b)
 }
 
 // see notes ballot b, seen in any message: the highest ballot seen is where

@@ -346,7 +346,7 @@ func TestRecoverHighestBallot(t *testing.T) {
 		// campaign doubled (backoff 1): 2 * 50ms.
 		"[leader1] no heartbeat from a leader within the election timeout (at least 100ms): starting Phase 1",
 		"[leader1] Phase 1: sending Prepare"+won.String()+" to 3 acceptors",
-		"[leader1] Phase 1 complete: 2 promises received (need 2)",
+		"[leader1] Phase 1 complete: promises from acceptor1 + acceptor2, 2 of 3 (quorum 2) — leader established at ballot "+won.String(),
 		`[leader1] slot 1: recovering PUT "k" = "B" (client2 #1), accepted at ballot (2,2), the highest reported`,
 		"[leader1] recovery complete: slots 1..1 chosen again in ballot "+won.String(),
 	)
@@ -661,10 +661,12 @@ func TestPipelineAppliesInSlotOrder(t *testing.T) {
 	}
 	assert.Empty(t, r.violations)
 	r.assertTrace(t,
-		"[leader1] Phase 2 for slot 2: 2/2 accepted -> chosen",
-		"[leader1] Phase 2 for slot 3: 2/2 accepted -> chosen",
-		"[leader1] Phase 2 for slot 1: 2/2 accepted -> chosen",
+		"[leader1] Phase 2 for slot 2: chosen: acceptor1 + acceptor2, 2 of 3 (quorum 2)",
+		"[leader1] Phase 2 for slot 3: chosen: acceptor1 + acceptor2, 2 of 3 (quorum 2)",
+		"[leader1] Phase 2 for slot 1: chosen: acceptor1 + acceptor2, 2 of 3 (quorum 2)",
 		`[leader1] PUT "x" = "1" -> OK`,
+		"[leader1] sending Reply to clients: OK",
+		"[leader1] sending Commit for slot 1 to replica1",
 		`[leader1] GET "x" -> "1"`,
 		`[leader1] DELETE "x" -> OK`,
 	)

@@ -50,8 +50,14 @@ func (r *Replica) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 		// Commits for the newest slots may still be on their way, so only
 		// a lag that outlasts a heartbeat period counts: the replica is
 		// behind what the leader had applied at its previous heartbeat.
+		if env.TracingRoutine() {
+			env.Step("heartbeat from " + env.Name(from) + ": it applied " + strconv.FormatInt(m.Slot, 10) + " slots, this replica " + strconv.FormatInt(r.applied, 10))
+		}
 		if prev := r.hbApplied; prev > r.applied {
-			env.Stepf("behind %s (applied %d of at least %d slots): fetching from slot %d", env.Name(from), r.applied, prev, r.applied+1)
+			if env.Tracing() {
+				env.Stepf("behind %s (applied %d of at least %d slots): fetching from slot %d", env.Name(from), r.applied, prev, r.applied+1)
+				kv.Explain(env, protocol.RuleCatchUp)
+			}
 			env.Send(from, protocol.Msg{Kind: protocol.Fetch, Slot: r.applied + 1})
 		}
 		r.hbApplied = m.Slot
@@ -85,6 +91,7 @@ func (r *Replica) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	if m.Slot > r.applied+1 {
 		if env.Tracing() {
 			env.Step("slot " + strconv.FormatInt(m.Slot, 10) + " buffered: waiting for slot " + strconv.FormatInt(r.applied+1, 10))
+			kv.Explain(env, protocol.RuleInOrder)
 		}
 		return
 	}
@@ -109,6 +116,9 @@ func (r *Replica) applyReady(env *kv.Env) {
 				text += " (a retry of " + cmd.Request(env) + ": no effect)"
 			}
 			env.Step(text)
+			if dup {
+				kv.Explain(env, protocol.RuleSession)
+			}
 		}
 	}
 }
@@ -179,6 +189,13 @@ func (r *Replica) AppendState(b []byte) []byte {
 func (r *Replica) Crash() {
 	r.log, r.have, r.base, r.applied, r.hbApplied = r.log[:0], r.have[:0], 0, 0, 0
 	r.machine.Reset()
+}
+
+// Log is how far the replica's log goes, for summaries: the slots its
+// compaction dropped (0: none), the last slot received (past a gap,
+// buffered), and the last slot applied.
+func (r *Replica) Log() (compacted, last, applied int64) {
+	return r.base, r.base + int64(len(r.log)), r.applied
 }
 
 // Machine is the replica's state machine, for the checkers.

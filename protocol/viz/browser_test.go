@@ -112,7 +112,8 @@ func TestBrowserPage(t *testing.T) {
 	assert.Contains(t, dom, `<section id="summary">`)
 	assert.Contains(t, dom, `<li class="check ok" data-check="linearizability"><b>linearizability</b>: ok</li>`)
 	assert.Contains(t, dom, `<section id="trace">`)
-	assert.Contains(t, dom, "[leader1] Phase 1 complete — leader established")
+	assert.Contains(t, dom, "[leader1] Phase 1 complete: promises from acceptor1 + acceptor3, 2 of 3 (quorum 2) — leader established at ballot (1,1)")
+	assert.Contains(t, dom, "[leader1] why: ", "the page's trace has the explanations")
 }
 
 func TestBrowserCatchesErrors(t *testing.T) {

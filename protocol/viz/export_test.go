@@ -306,8 +306,8 @@ func TestShiVizContent(t *testing.T) {
 	require.NoError(t, WriteShiViz(&b, parsedTrace(t, "default")))
 	out := b.String()
 	assert.Contains(t, out, "\n0s step Starting with id 1\nleader1 {\"leader1\":1}\n")
-	assert.Contains(t, out, "\n0s send m1 Prepare (1,1) to acceptor1 {\"type\":\"Prepare\",\"ballot\":[1,1]}\nleader1 {\"leader1\":3}\n")
-	assert.Contains(t, out, "\n1.014153ms receive m1 Prepare (1,1) from leader1\nacceptor1 {\"acceptor1\":2,\"leader1\":3}\n")
+	assert.Contains(t, out, "\n0s send m1 Prepare (1,1) to acceptor1 {\"type\":\"Prepare\",\"ballot\":[1,1]}\nleader1 {\"leader1\":4}\n")
+	assert.Contains(t, out, "\n1.014153ms receive m1 Prepare (1,1) from leader1\nacceptor1 {\"acceptor1\":2,\"leader1\":4}\n")
 
 	b.Reset()
 	require.NoError(t, WriteShiViz(&b, parsedTrace(t, "lossy")))

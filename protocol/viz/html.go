@@ -157,9 +157,15 @@ func verdictClass(text string, allOK bool) string {
 	return "fail"
 }
 
-// countsText renders {"sent":174,"delivered":173,...} as "174 sent, 173
-// delivered, ...", in the record's usual order.
+// countsText renders {"sent":174,"delivered":173,...} as the text summary
+// does, "174 sent + 0 duplicated = 173 delivered + 1 dropped + 0 in
+// flight", when the record has those five counts (older traces lack
+// in_flight); otherwise as a list in the record's usual order.
 func countsText(m map[string]any) string {
+	eq := []string{"sent", "duplicated", "delivered", "dropped", "in_flight"}
+	if len(m) == len(eq) && !slices.ContainsFunc(eq, func(k string) bool { _, ok := m[k]; return !ok }) {
+		return jsonText(m["sent"]) + " sent + " + jsonText(m["duplicated"]) + " duplicated = " + jsonText(m["delivered"]) + " delivered + " + jsonText(m["dropped"]) + " dropped + " + jsonText(m["in_flight"]) + " in flight"
+	}
 	order := []string{"sent", "delivered", "dropped", "duplicated"}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if !slices.Contains(order, k) {

@@ -23,7 +23,7 @@ func runPage(t testing.TB, name string) (*Trace, string) {
 	s, err := scenarios.Load(name)
 	require.NoError(t, err)
 	var js, text bytes.Buffer
-	c := cluster.New(s, cluster.Options{JSON: &js, Text: &text})
+	c := cluster.New(s, cluster.Options{JSON: &js, Text: &text, Explain: true})
 	o := c.Run()
 	require.NoError(t, c.WriteSummaryJSON(&js, o))
 	require.NoError(t, c.WriteSummary(&text, o))
@@ -74,7 +74,7 @@ func TestHTMLDefault(t *testing.T) {
 	}
 	has(t, page, "<tr><th>scenario</th><td>default</td></tr>")
 	has(t, page, "<tr><th>seed</th><td>1</td></tr>")
-	has(t, page, "<tr><th>messages</th><td>228 sent, 228 delivered, 0 dropped, 0 duplicated</td></tr>")
+	has(t, page, "<tr><th>messages</th><td>228 sent + 0 duplicated = 228 delivered + 0 dropped + 0 in flight</td></tr>")
 	has(t, page, "<tr><th>replica1</th><td>c=val_35 d=val_6</td></tr>")
 	for s := 1; s <= 15; s++ {
 		has(t, page, `<button class="chip" data-slot="`+strconv.Itoa(s)+`"`)
@@ -168,4 +168,13 @@ func TestHTMLFitsTheLanes(t *testing.T) {
 	}
 	has(t, page, `<div id="lanebar" data-y="`)
 	assert.Equal(t, axisW+11*laneWMax+marginR, newLayout(tr, 0).width, "the SVG alone is not narrowed")
+}
+
+// TestCountsText: the message counts read as the text summary's sum, or,
+// from a trace without in_flight, as a list.
+func TestCountsText(t *testing.T) {
+	assert.Equal(t, "9 sent + 1 duplicated = 7 delivered + 2 dropped + 1 in flight",
+		countsText(map[string]any{"sent": 9.0, "duplicated": 1.0, "delivered": 7.0, "dropped": 2.0, "in_flight": 1.0}))
+	assert.Equal(t, "9 sent, 7 delivered, 2 dropped, 0 duplicated",
+		countsText(map[string]any{"sent": 9.0, "duplicated": 0.0, "delivered": 7.0, "dropped": 2.0}))
 }

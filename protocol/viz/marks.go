@@ -68,8 +68,7 @@ func (m Mark) Info() string {
 // words (markRules); a chosen slot's quorum is the senders of the Accepted
 // copies for that slot and ballot that reached the node before the step;
 // a Phase 1 ballot is that of the node's last Prepare before it. A second
-// step of the same kind, node and time (the protocol may say "Phase 1
-// complete" twice) gives no second mark.
+// step of the same kind, node and time gives no second mark.
 func marks(t *Trace) []Mark {
 	type slotOf struct {
 		node string
@@ -148,6 +147,9 @@ func quorum(votes []Message, seq uint64) (string, []string, []uint64) {
 // markKind is the kind of milestone a step's text reports, if any: the
 // first rule whose words the text contains.
 func markKind(text string) (MarkKind, bool) {
+	if strings.HasPrefix(text, protocol.WhyPrefix) {
+		return "", false
+	}
 	for _, r := range markRules {
 		if strings.Contains(text, r.words) {
 			return r.kind, true

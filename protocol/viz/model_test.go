@@ -18,7 +18,7 @@ import (
 var _ = golden.Update
 
 // runTrace runs an embedded scenario and returns its JSON trace, summary
-// included.
+// included, with the explanations the command line adds by default.
 func runTrace(t testing.TB, name string, edit func(*scenarios.Scenario)) []byte {
 	t.Helper()
 	s, err := scenarios.Load(name)
@@ -27,7 +27,7 @@ func runTrace(t testing.TB, name string, edit func(*scenarios.Scenario)) []byte 
 		edit(&s)
 	}
 	var js bytes.Buffer
-	c := cluster.New(s, cluster.Options{JSON: &js})
+	c := cluster.New(s, cluster.Options{JSON: &js, Explain: true})
 	o := c.Run()
 	require.NoError(t, c.WriteSummaryJSON(&js, o))
 	return js.Bytes()

@@ -5,6 +5,7 @@ package viz
 // shaded on the side cut off, and a window drawn exactly.
 
 import (
+	"bytes"
 	"regexp"
 	"slices"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
 	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
@@ -365,7 +367,7 @@ func TestMarks(t *testing.T) {
 	first := byKind[MarkChosen][0]
 	assert.Equal(t, "(1,1)", first.Ballot)
 	assert.Contains(t, first.Info(), "quorum: acceptor")
-	assert.Equal(t, int64(6), stepSlot("Phase 2 for slot 6: 2/2 accepted -> chosen"))
+	assert.Equal(t, int64(6), stepSlot("Phase 2 for slot 6: chosen: acceptor1 + acceptor3, 2 of 3 (quorum 2)"))
 	assert.Equal(t, int64(0), stepSlot("no slot here"))
 
 	w := tr.Window(100*sim.Millisecond, 200*sim.Millisecond)
@@ -393,5 +395,29 @@ func TestMarkRulesMatchTheProtocol(t *testing.T) {
 	}
 	for _, s := range markStyles {
 		assert.NotEqual(t, "#555555", markColor(s.kind))
+	}
+}
+
+// TestWhyStepsAreNoMilestones: the "why" steps that explain a rule give no
+// mark, so the milestones of a run are the same with explanations and
+// without.
+func TestWhyStepsAreNoMilestones(t *testing.T) {
+	for _, name := range []string{"default", "leader-failover", "duelling-leaders", "leader-cut-off"} {
+		var got [2][]Mark
+		for i, explain := range []bool{false, true} {
+			s, err := scenarios.Load(name)
+			require.NoError(t, err)
+			var js bytes.Buffer
+			c := cluster.New(s, cluster.Options{JSON: &js, Explain: explain})
+			require.NoError(t, c.WriteSummaryJSON(&js, c.Run()))
+			tr, err := Parse(&js)
+			require.NoError(t, err)
+			for _, m := range tr.Marks {
+				m.Seq, m.Votes = 0, nil // the why steps shift the records' seqs
+				got[i] = append(got[i], m)
+			}
+		}
+		assert.NotEmpty(t, got[0])
+		assert.Equal(t, got[0], got[1], "%s: the same milestones with and without explanations", name)
 	}
 }

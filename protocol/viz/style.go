@@ -88,8 +88,9 @@ func isRoutine(typ string) bool {
 }
 
 // markRules say which step texts are milestones: the first rule whose
-// words a step's text contains gives its kind. The words are the leader's
-// own (protocol/multipaxos: phase1.go, phase2.go, election.go);
+// words a step's text contains gives its kind ("why" steps, which explain a
+// rule, are never milestones). The words are the leader's own
+// (protocol/multipaxos: phase1.go, phase2.go, election.go);
 // TestMarkRulesMatchTheProtocol fails when a rule no longer matches any
 // step of the embedded scenarios.
 var markRules = []struct {
@@ -97,7 +98,7 @@ var markRules = []struct {
 	words string
 }{
 	{MarkPhase1, "Phase 1 complete"},
-	{MarkChosen, "accepted -> chosen"},
+	{MarkChosen, ": chosen: "},
 	{MarkNoop, "filling it with NOOP"},
 	{MarkRecovered, "recovery complete"},
 	{MarkStandby, "standing by"},

@@ -27,7 +27,7 @@ func runStates(t testing.TB, name string) (*Trace, string) {
 	s, err := scenarios.Load(name)
 	require.NoError(t, err)
 	var js, text bytes.Buffer
-	c := cluster.New(s, cluster.Options{JSON: &js, Text: &text, States: true})
+	c := cluster.New(s, cluster.Options{JSON: &js, Text: &text, Explain: true, States: true})
 	o := c.Run()
 	require.NoError(t, c.WriteSummaryJSON(&js, o))
 	require.NoError(t, c.WriteSummary(&text, o))
