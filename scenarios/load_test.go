@@ -39,7 +39,7 @@ func roundTrip(t testing.TB, s Scenario) {
 }
 
 func TestNames(t *testing.T) {
-	assert.Equal(t, []string{"acceptor-crash", "default", "duelling-leaders", "explore-basic", "explore-failover", "explore-restart", "explore-takeover", "kvstore", "leader-cut-off", "leader-failover", "leader-isolated", "lossy", "majority-loss", "minority-partition", "replica-catch-up"}, Names())
+	assert.Equal(t, []string{"acceptor-crash", "default", "duelling-leaders", "explore-basic", "explore-failover", "explore-restart", "explore-takeover", "kvstore", "leader-cut-off", "leader-failover", "leader-isolated", "lossy", "majority-loss", "minority-leader", "minority-partition", "replica-catch-up", "retry-twice", "two-values"}, Names())
 	_, ok := Embedded("nosuch")
 	assert.False(t, ok)
 	_, ok = Embedded("../scenarios/default")
@@ -228,7 +228,7 @@ func TestValidateAfterOverrides(t *testing.T) {
 
 func TestLoad(t *testing.T) {
 	_, err := Load("nosuch")
-	assert.EqualError(t, err, `unknown scenario "nosuch" (embedded scenarios: acceptor-crash, default, duelling-leaders, explore-basic, explore-failover, explore-restart, explore-takeover, kvstore, leader-cut-off, leader-failover, leader-isolated, lossy, majority-loss, minority-partition, replica-catch-up; a file must be given as a path, like ./nosuch.toml)`)
+	assert.EqualError(t, err, `unknown scenario "nosuch" (embedded scenarios: acceptor-crash, default, duelling-leaders, explore-basic, explore-failover, explore-restart, explore-takeover, kvstore, leader-cut-off, leader-failover, leader-isolated, lossy, majority-loss, minority-leader, minority-partition, replica-catch-up, retry-twice, two-values; a file must be given as a path, like ./nosuch.toml)`)
 
 	dir := t.TempDir()
 	path := filepath.Join(dir, "mine.toml")

@@ -130,8 +130,8 @@ func TestAppendStateCanonicalLeader(t *testing.T) {
 	}
 	r1, s1 := run(0)
 	r2, s2 := run(1)
-	r1.assertTrace(t, "[leader1] Promise from acceptor1 with 1 accepted entry (1/2)", "[leader1] Promise from acceptor2 with 1 accepted entry (2/2)")
-	r2.assertTrace(t, "[leader1] Promise from acceptor2 with 1 accepted entry (1/2)", "[leader1] Promise from acceptor1 with 1 accepted entry (2/2)")
+	r1.assertTrace(t, `[leader1] Promise from acceptor1 with 1 accepted entry: slot 1 PUT "a" = "1" (client1 #1) at (1,1) (1/2)`, `[leader1] Promise from acceptor2 with 1 accepted entry: slot 2 PUT "z" = "2" (client2 #1) at (1,1) (2/2)`)
+	r2.assertTrace(t, `[leader1] Promise from acceptor2 with 1 accepted entry: slot 2 PUT "z" = "2" (client2 #1) at (1,1) (1/2)`, `[leader1] Promise from acceptor1 with 1 accepted entry: slot 1 PUT "a" = "1" (client1 #1) at (1,1) (2/2)`)
 	assert.Equal(t, []protocol.Command{a, z}, applied(r1.leaders[0].Machine()))
 	assert.Equal(t, s1, s2, "the promises in the other order lead to the same state")
 

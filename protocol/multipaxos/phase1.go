@@ -2,6 +2,7 @@ package multipaxos
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
@@ -27,9 +28,9 @@ func (l *Leader) promise(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	}
 	if env.Tracing() { // formatting boxes its arguments: only when tracing
 		if s := m.Snap(); s != nil {
-			env.Stepf("Promise from %s with a snapshot of slots 1..%d and %s above it (%d/%d)", env.Name(from), s.Slot, entries(len(m.Entries())), l.promises.count(), l.Quorum())
+			env.Stepf("Promise from %s with a snapshot of slots 1..%d and %s above it%s (%d/%d)", env.Name(from), s.Slot, entries(len(m.Entries())), listEntries(env, m.Entries()), l.promises.count(), l.Quorum())
 		} else {
-			env.Stepf("Promise from %s with %s (%d/%d)", env.Name(from), entries(len(m.Entries())), l.promises.count(), l.Quorum())
+			env.Stepf("Promise from %s with %s%s (%d/%d)", env.Name(from), entries(len(m.Entries())), listEntries(env, m.Entries()), l.promises.count(), l.Quorum())
 		}
 	}
 	if l.promises.count() >= l.Quorum() {
@@ -143,4 +144,27 @@ func (l *Leader) win(env *kv.Env) {
 	l.answered.clear()
 	env.SetTimer(protocol.TimerCheck, l.Timeouts.Election, 0)
 	l.serve(env)
+}
+
+// listEntries names, for the trace, the first entries a Promise reports:
+// ": slot 1 PUT "a" = "val_0" (client1 #1) at (1,1), ...", so that a reader
+// sees every value the quorum reports, not only the one recovery keeps.
+func listEntries(env *kv.Env, es []protocol.Entry) string {
+	const shown = 3
+	if len(es) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(": ")
+	for i, e := range es {
+		if i == shown {
+			b.WriteString(", and " + strconv.Itoa(len(es)-shown) + " more")
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("slot " + strconv.FormatInt(e.Slot, 10) + " " + e.Cmd.Tagged(env) + " at " + e.Ballot.String())
+	}
+	return b.String()
 }
