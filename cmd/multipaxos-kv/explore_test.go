@@ -163,8 +163,11 @@ func TestMinimizeCommand(t *testing.T) {
 	require.Equal(t, exitFail, code)
 	code, out, errs := cli(t, "minimize", "-q", fail)
 	require.Equal(t, exitOK, code, errs)
-	assert.Contains(t, out, "minimize:  linearizability fails in both\n")
-	assert.Regexp(t, `events:    \d+ -> \d+\n`, out)
+	assert.Contains(t, out, "minimize:  linearizability at key \"a\" fails in both\n")
+	for _, line := range []string{`events:    606 -> \d+`, `messages:  627 -> \d+ sent`, `faults:    1 -> 0`, `clients:   3 -> 3`,
+		`requests:  15 -> \d+ invoked \(requests_per_client 5 -> \d\)`, `workload:  keys 5 -> 1, values 100 -> 1`, `tries:     \d+ replays in .*`} {
+		assert.Regexp(t, "(?m)^"+line+"$", out)
+	}
 	min := filepath.Join(dir, "fail.min.sched")
 	assert.FileExists(t, filepath.Join(dir, "fail.min.txt"))
 	code, _, errs = cli(t, "replay", "-q", min)
