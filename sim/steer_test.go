@@ -759,3 +759,44 @@ func TestReplayLenient(t *testing.T) {
 	again.ReplayLenient(edited)
 	assert.Equal(t, res, again.Run(), "a lenient replay is deterministic")
 }
+
+// TestFindDelivery: a replay finds a delivery by its sender, number,
+// receiver, type and copy, field by field, as the identity the schedule
+// names; anything else it names is no pending delivery.
+func TestFindDelivery(t *testing.T) {
+	tr := steerCluster()
+	tr.Steer()
+	tr.SetBudget(Budget{Losses: 1, Duplicates: 1})
+	for range 3 {
+		tr.Do(tr.Enabled(nil)[0])
+	}
+	for _, c := range []struct {
+		what string
+		kind ActionKind
+		ok   bool
+	}{
+		{"deliver a#1 b m", ActRun, true},
+		{"lose a#1 b m", ActLose, true},
+		{"duplicate a#1 b m", ActDuplicate, true},
+		{"deliver a#1 b m dup", ActRun, false},
+		{"deliver a#2 b m", ActRun, false},
+		{"deliver a#01 b m", ActRun, false},
+		{"deliver a#1 c m", ActRun, false},
+		{"deliver x#1 b m", ActRun, false},
+		{"deliver a#1 b n", ActRun, false},
+		{"deliver a#1 b m extra", ActRun, false},
+		{"deliver a#1", ActRun, false},
+		{"timer b t", ActRun, true},
+	} {
+		a, ok := tr.find(c.what)
+		require.Equal(t, c.ok, ok, c.what)
+		if ok {
+			want := "deliver a#1 b m"
+			if c.kind == ActRun {
+				want = c.what
+			}
+			assert.Equal(t, c.kind, a.Kind, c.what)
+			assert.Equal(t, want, tr.identity(&tr.q.slab[a.Slot]), c.what)
+		}
+	}
+}
