@@ -26,13 +26,15 @@ const DefaultMinimizeTries = 20000
 
 // Size measures a failing run, before and after minimisation.
 type Size struct {
-	Events   int // events run
-	Messages int // messages sent
-	Faults   int // the scenario's faults
-	Clients  int // the scenario's clients
-	Requests int // requests the clients invoked
+	Events   int `json:"events"`   // events run
+	Messages int `json:"messages"` // messages sent
+	Faults   int `json:"faults"`   // the scenario's faults
+	Clients  int `json:"clients"`  // the scenario's clients
+	Requests int `json:"requests"` // requests the clients invoked
 	// RequestsPerClient, Keys and Values are the scenario's workload.
-	RequestsPerClient, Keys, Values int
+	RequestsPerClient int `json:"requests_per_client"`
+	Keys              int `json:"keys"`
+	Values            int `json:"values"`
 }
 
 // Minimized is the outcome of a minimisation.
