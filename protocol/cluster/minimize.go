@@ -172,11 +172,14 @@ func (m *minimizer) try(s scenarios.Scenario, recs []sim.Record) bool {
 		return false
 	}
 	m.tries++
-	c := New(s, Options{Replay: recs, Lenient: true, Record: true, SkipLin: m.skipLin})
-	o := c.Run()
+	o := New(s, Options{Replay: recs, Lenient: true, SkipLin: m.skipLin}).Run()
 	if !failsAs(o, m.target) {
 		return false
 	}
+	// The same run again, recorded: most tries fail, and go faster
+	// without a record.
+	c := New(s, Options{Replay: recs, Lenient: true, Record: true, SkipLin: m.skipLin})
+	c.Run()
 	m.s, m.steps = s, groups(slices.Clone(c.Schedule))
 	if m.opt.Progress != nil {
 		m.opt.Progress(m.pass, m.tries, len(m.steps))
