@@ -313,6 +313,18 @@ func (e *Engine[M]) ReplayLenient(recs []Record) {
 	e.replay.lenient = true
 }
 
+// ReplayResolve gives a lenient replay f, which names anew the event each
+// record names (without its time) before it is looked for among the
+// pending events, or says (false) that the record is to be skipped: for
+// the minimizer, which names a message by its contents across runs that
+// number messages differently.
+func (e *Engine[M]) ReplayResolve(f func(what string) (string, bool)) {
+	if e.replay == nil || !e.replay.lenient {
+		panic("sim: ReplayResolve needs a lenient replay (ReplayLenient)")
+	}
+	e.replay.resolve = f
+}
+
 // Steer switches the engine to steered mode: events run only when Do names
 // them (or a replayed schedule does). Call it before the run starts.
 func (e *Engine[M]) Steer() {

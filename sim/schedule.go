@@ -165,6 +165,9 @@ type replayer struct {
 	// checked (ReplayLenient).
 	lenient bool
 	skipped int
+	// resolve, in a lenient replay, names anew the event of a record, or
+	// skips it (Engine.ReplayResolve).
+	resolve func(what string) (string, bool)
 }
 
 // next takes the next record, which must be of kind; got says what the run

@@ -242,7 +242,13 @@ func (e *Engine[M]) replayStep() bool {
 		return e.end(StopDivergence)
 	}
 	_, what, _ := strings.Cut(rec.Text, " ")
-	a, ok := e.find(what)
+	a, ok := Action{}, true
+	if r.resolve != nil {
+		what, ok = r.resolve(what)
+	}
+	if ok {
+		a, ok = e.find(what)
+	}
 	if !ok && r.lenient {
 		r.pos++
 		r.skipped++

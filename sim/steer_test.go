@@ -800,3 +800,32 @@ func TestFindDelivery(t *testing.T) {
 		}
 	}
 }
+
+// TestReplayResolve: a lenient replay looks for the event its resolver
+// names instead of the record's, and skips the records it refuses; only a
+// lenient replay takes a resolver.
+func TestReplayResolve(t *testing.T) {
+	var recs []Record
+	tr := busyEngine(busyConfig(1), -1)
+	tr.RecordTo(&recs)
+	want := tr.Run()
+
+	same := busyEngine(busyConfig(1), -1)
+	same.ReplayLenient(recs)
+	var asked []string
+	same.ReplayResolve(func(what string) (string, bool) { asked = append(asked, what); return what, true })
+	res := same.Run()
+	assert.Equal(t, want.Stats, res.Stats, "renaming nothing replays the run")
+	assert.Contains(t, asked, "start "+same.Name(0), "every event's record is asked about, without its time")
+
+	none := busyEngine(busyConfig(1), -1)
+	none.ReplayLenient(recs)
+	none.ReplayResolve(func(what string) (string, bool) { return what, !strings.HasPrefix(what, "deliver ") })
+	res = none.Run()
+	assert.Zero(t, res.Delivered, "every delivery skipped")
+	assert.Positive(t, res.Skipped)
+
+	strict := busyEngine(busyConfig(1), -1)
+	strict.ReplayFrom(recs)
+	assert.Panics(t, func() { strict.ReplayResolve(func(w string) (string, bool) { return w, true }) })
+}

@@ -23,7 +23,8 @@ in halves, quarters, ... and then one by one; remove the scenario's faults
 the same way; fewer clients, fewer requests per client; fewer keys and
 values; every latency at latency_min, no jitter, no loss or duplicate drawn.
 Each candidate is replayed leniently (events no longer pending are
-skipped) and kept when it fails the same way. The result, with its smaller
+skipped; a message is found by its sender, receiver and contents, whatever
+its number in the candidate's run) and kept when it fails the same way. The result, with its smaller
 scenario, is recorded again as a strict schedule that replay reproduces byte
 for byte, with its text trace beside it. Deterministic: the same input gives
 the same output. Liveness failures are not minimised (a shorter run always

@@ -77,7 +77,11 @@ type step []sim.Record
 // Each candidate is replayed leniently (events that are no longer pending
 // are skipped, decisions the schedule lacks are taken at their least) and
 // kept when it fails the same way; the run it made, recorded, becomes the
-// schedule the next candidate starts from. The result is a strict schedule
+// schedule the next candidate starts from. A candidate's run numbers its
+// messages otherwise where it lacks an earlier send, so its records find
+// their messages by contents (sends, resolver); rounds that take the
+// numbers as they are alternate with those, until a round of each makes
+// no progress. The result is a strict schedule
 // that replay reproduces byte for byte, checked by a strict replay before
 // it is returned. The same input gives the same output (wall time cuts a
 // minimisation short only past Timeout).
@@ -86,8 +90,8 @@ func Minimize(s scenarios.Scenario, recs []sim.Record, opt MinimizeOptions) (Min
 		opt.Tries = DefaultMinimizeTries
 	}
 	m := &minimizer{opt: opt, start: time.Now(), s: s}
-	c := New(s, Options{Replay: flatten(groups(recs)), Lenient: true, Record: true})
-	o := c.Run()
+	c := m.replay(s, flatten(groups(recs)), true)
+	o := c.Check()
 	sig, ok := failureOf(o)
 	if !ok {
 		return Minimized{Scenario: s}, fmt.Errorf("the schedule fails no safety check when replayed (liveness is not minimised: a shorter run always stalls)")
@@ -96,38 +100,21 @@ func Minimize(s scenarios.Scenario, recs []sim.Record, opt MinimizeOptions) (Min
 	m.steps = groups(slices.Clone(c.Schedule))
 	out := Minimized{Signature: sig, Before: sizeOf(c, o)}
 
-	for !m.over() {
-		progress := false
-		for _, p := range []struct {
-			name string
-			run  func() bool
-		}{
-			{"cut", m.cutAfter},
-			{"events", m.events},
-			{"faults", m.faults},
-			{"clients", m.clients},
-			{"requests", m.requests},
-			{"keys", m.keys},
-			{"values", m.values},
-			{"decisions", m.decisions},
-		} {
-			if m.over() {
-				break
-			}
-			m.pass = p.name
-			if p.run() {
-				progress = true
-			}
-		}
-		if !progress {
-			break
+	// Rounds of every pass, until a round in each way of naming messages
+	// (by contents, then by number) makes no progress.
+	for still := 0; still < 2 && !m.over(); {
+		if m.round() {
+			still = 0
+		} else {
+			still++
+			m.byNumber = !m.byNumber
 		}
 	}
+	m.byNumber = false
 
 	// Record the minimal run again, and check that a strict replay of it
 	// fails the same way.
-	c = New(m.s, Options{Replay: flatten(m.steps), Lenient: true, Record: true})
-	c.Run()
+	c = m.replay(m.s, flatten(m.steps), true)
 	final := append(slices.Clone(c.Schedule), sim.Record{Kind: sim.RecStop, Text: string(sig.Check) + " fails here (minimised)"})
 	strict := New(m.s, Options{Replay: final})
 	o = strict.Run()
@@ -138,6 +125,33 @@ func Minimize(s scenarios.Scenario, recs []sim.Record, opt MinimizeOptions) (Min
 	out.Tries, out.Cut, out.Records, out.Scenario = m.tries, m.cut, final, m.s
 	out.Elapsed = time.Since(m.start)
 	return out, nil
+}
+
+// round runs every pass once and reports whether one made progress.
+func (m *minimizer) round() bool {
+	progress := false
+	for _, p := range []struct {
+		name string
+		run  func() bool
+	}{
+		{"cut", m.cutAfter},
+		{"events", m.events},
+		{"faults", m.faults},
+		{"clients", m.clients},
+		{"requests", m.requests},
+		{"keys", m.keys},
+		{"values", m.values},
+		{"decisions", m.decisions},
+	} {
+		if m.over() {
+			break
+		}
+		m.pass = p.name
+		if p.run() {
+			progress = true
+		}
+	}
+	return progress
 }
 
 // sizeOf measures the run of c, ended with outcome o.
@@ -162,6 +176,10 @@ type minimizer struct {
 	tries   int
 	cut     string
 	pass    string
+	// sends are the messages of the current schedule's run, by contents;
+	// a candidate's records name them by contents, unless byNumber.
+	sends    *sends
+	byNumber bool
 }
 
 // try replays scenario s with recs leniently; when the run fails like the
@@ -172,19 +190,35 @@ func (m *minimizer) try(s scenarios.Scenario, recs []sim.Record) bool {
 		return false
 	}
 	m.tries++
-	o := New(s, Options{Replay: recs, Lenient: true, SkipLin: m.skipLin}).Run()
-	if !failsAs(o, m.target) {
+	if !failsAs(m.replay(s, recs, false).Check(), m.target) {
 		return false
 	}
 	// The same run again, recorded: most tries fail, and go faster
 	// without a record.
-	c := New(s, Options{Replay: recs, Lenient: true, Record: true, SkipLin: m.skipLin})
-	c.Run()
+	c := m.replay(s, recs, true)
 	m.s, m.steps = s, groups(slices.Clone(c.Schedule))
 	if m.opt.Progress != nil {
 		m.opt.Progress(m.pass, m.tries, len(m.steps))
 	}
 	return true
+}
+
+// replay runs scenario s with recs leniently, each message the records
+// name found by its contents in the current schedule's run (sends); when
+// record is set, the run is recorded and its sends become the current
+// ones.
+func (m *minimizer) replay(s scenarios.Scenario, recs []sim.Record, record bool) *Cluster {
+	c := New(s, Options{Replay: recs, Lenient: true, Record: record, SkipLin: m.skipLin && !record})
+	now := newSends(c.Topology.Names)
+	now.follow(c)
+	if m.sends != nil && !m.byNumber {
+		c.Engine.ReplayResolve(resolver(m.sends, now))
+	}
+	c.Engine.Run()
+	if record {
+		m.sends = now
+	}
+	return c
 }
 
 // over reports whether a bound is reached, and says which in m.cut.
