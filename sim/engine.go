@@ -585,6 +585,13 @@ func (e *Engine[M]) after() {
 		e.end(StopDivergence)
 	}
 	if !e.stopped && e.settled != nil && e.settled() {
+		if r := e.replay; r != nil && r.pos < len(r.recs) && r.recs[r.pos].Kind == RecStop {
+			// The schedule stops here on purpose, where the run would
+			// settle too: its stop says why the run ends.
+			r.pos++
+			e.end(StopCut)
+			return
+		}
 		e.end(StopSettled)
 	}
 }

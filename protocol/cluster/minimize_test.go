@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -101,20 +102,31 @@ func TestMinimizeBounds(t *testing.T) {
 	o := New(m.Scenario, Options{Replay: m.Records}).Run()
 	assert.Nil(t, o.Result.Diverge)
 	assert.True(t, failsAs(o, m.Signature))
+
+	// Wall time only cuts it short: here before the first pass.
+	m, err = Minimize(r.Scenario, r.Records, MinimizeOptions{Timeout: time.Nanosecond})
+	require.NoError(t, err)
+	assert.Equal(t, "time limit 1ns reached", m.Cut)
+	assert.Equal(t, m.Before.Events, m.After.Events)
+	o = New(m.Scenario, Options{Replay: m.Records}).Run()
+	assert.Nil(t, o.Result.Diverge)
+	assert.True(t, failsAs(o, m.Signature))
 }
 
 // TestMinimizeRefuses: a schedule that fails no check, or only liveness,
 // cannot be minimised.
 func TestMinimizeRefuses(t *testing.T) {
-	ok := recorded(t, "default", 1)
-	_, err := Minimize(ok.Scenario, ok.Records, MinimizeOptions{})
-	assert.ErrorContains(t, err, "fails no safety check")
+	for _, name := range []string{"default", "kvstore"} {
+		ok := recorded(t, name, 1)
+		_, err := Minimize(ok.Scenario, ok.Records, MinimizeOptions{})
+		assert.ErrorContains(t, err, "fails no safety check", name)
+	}
 
 	lost := recorded(t, "majority-loss", 1)
 	lost.Scenario.Liveness = true // as if the scenario asked for it
 	o := New(lost.Scenario, Options{Replay: lost.Records}).Run()
 	require.Equal(t, []string{string(check.NameLiveness)}, o.Failed())
-	_, err = Minimize(lost.Scenario, lost.Records, MinimizeOptions{})
+	_, err := Minimize(lost.Scenario, lost.Records, MinimizeOptions{})
 	assert.ErrorContains(t, err, "liveness is not minimised")
 }
 
