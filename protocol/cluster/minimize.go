@@ -81,10 +81,10 @@ type step []sim.Record
 // messages otherwise where it lacks an earlier send, so its records find
 // their messages by contents (sends, resolver); rounds that take the
 // numbers as they are alternate with those, until a round of each makes
-// no progress. The result is a strict schedule
-// that replay reproduces byte for byte, checked by a strict replay before
-// it is returned. The same input gives the same output (wall time cuts a
-// minimisation short only past Timeout).
+// no progress. The result is a strict schedule that replay reproduces
+// byte for byte, checked by a strict replay before it is returned. The
+// same input gives the same output (wall time cuts a minimisation short
+// only past Timeout).
 func Minimize(s scenarios.Scenario, recs []sim.Record, opt MinimizeOptions) (Minimized, error) {
 	if opt.Tries <= 0 {
 		opt.Tries = DefaultMinimizeTries
@@ -208,7 +208,7 @@ func (m *minimizer) try(s scenarios.Scenario, recs []sim.Record) bool {
 // record is set, the run is recorded and its sends become the current
 // ones.
 func (m *minimizer) replay(s scenarios.Scenario, recs []sim.Record, record bool) *Cluster {
-	c := New(s, Options{Replay: recs, Lenient: true, Record: record, SkipLin: m.skipLin && !record})
+	c := New(s, Options{Replay: recs, Lenient: true, Record: record, SkipLin: m.skipLin})
 	now := newSends(c.Topology.Names)
 	now.follow(c)
 	if m.sends != nil && !m.byNumber {
