@@ -165,9 +165,15 @@ type replayer struct {
 	// checked (ReplayLenient).
 	lenient bool
 	skipped int
+	// resolve, in a lenient replay, names anew the event of a record, or
+	// skips it (Engine.ReplayResolve).
+	resolve func(what string) (string, bool)
 }
 
-func (r *replayer) next(kind RecordKind, got string) (Record, bool) {
+// next takes the next record, which must be of kind; got says what the run
+// did, for a divergence (a function, so that a replay renders nothing
+// while it matches).
+func (r *replayer) next(kind RecordKind, got func() string) (Record, bool) {
 	if r.div != nil {
 		return Record{}, false
 	}
@@ -175,12 +181,12 @@ func (r *replayer) next(kind RecordKind, got string) (Record, bool) {
 		return Record{}, false // the caller answers at its least
 	}
 	if r.pos >= len(r.recs) {
-		r.div = &Divergence{Got: got}
+		r.div = &Divergence{Got: got()}
 		return Record{}, false
 	}
 	rec := r.recs[r.pos]
 	if rec.Kind != kind {
-		r.div = &Divergence{Line: rec.Line, Want: rec.String(), Got: got}
+		r.div = &Divergence{Line: rec.Line, Want: rec.String(), Got: got()}
 		return Record{}, false
 	}
 	r.pos++
@@ -192,19 +198,20 @@ func (r *replayer) event(text string) {
 		r.pos++ // the record replayStep resolved; its time is not checked
 		return
 	}
-	got := "e " + text
+	got := func() string { return "e " + text }
 	if rec, ok := r.next(RecEvent, got); ok && rec.Text != text {
-		r.div = &Divergence{Line: rec.Line, Want: rec.String(), Got: got}
+		r.div = &Divergence{Line: rec.Line, Want: rec.String(), Got: got()}
 	}
 }
 
 func (r *replayer) Latency(min, max Time) Time {
-	rec, ok := r.next(RecLatency, fmt.Sprintf("l <latency in [%d, %d]>", min, max))
+	got := func() string { return fmt.Sprintf("l <latency in [%d, %d]>", min, max) }
+	rec, ok := r.next(RecLatency, got)
 	if !ok {
 		return min
 	}
 	if v := Time(rec.Value); v < min || v > max {
-		r.div = &Divergence{Line: rec.Line, Want: rec.String(), Got: fmt.Sprintf("l <latency in [%d, %d]>", min, max)}
+		r.div = &Divergence{Line: rec.Line, Want: rec.String(), Got: got()}
 		return min
 	}
 	return Time(rec.Value)
@@ -215,17 +222,18 @@ func (r *replayer) Chance(what Decision, p float64) bool {
 	if what == DecideDuplicate {
 		kind, name = RecDuplicate, "u"
 	}
-	rec, ok := r.next(kind, name+" <0|1>")
+	rec, ok := r.next(kind, func() string { return name + " <0|1>" })
 	return ok && rec.Value == 1
 }
 
 func (r *replayer) Jitter(_ *rand.Rand, max Time) Time {
-	rec, ok := r.next(RecJitter, fmt.Sprintf("j <jitter in [0, %d]>", max))
+	got := func() string { return fmt.Sprintf("j <jitter in [0, %d]>", max) }
+	rec, ok := r.next(RecJitter, got)
 	if !ok {
 		return 0
 	}
 	if v := Time(rec.Value); v > max {
-		r.div = &Divergence{Line: rec.Line, Want: rec.String(), Got: fmt.Sprintf("j <jitter in [0, %d]>", max)}
+		r.div = &Divergence{Line: rec.Line, Want: rec.String(), Got: got()}
 		return 0
 	}
 	return Time(rec.Value)

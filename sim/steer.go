@@ -248,7 +248,13 @@ func (e *Engine[M]) replayStep() bool {
 		return e.end(StopDivergence)
 	}
 	_, what, _ := strings.Cut(rec.Text, " ")
-	a, ok := e.find(what)
+	a, ok := Action{}, true
+	if r.resolve != nil {
+		what, ok = r.resolve(what)
+	}
+	if ok {
+		a, ok = e.find(what)
+	}
 	if !ok && r.lenient {
 		r.pos++
 		r.skipped++
@@ -311,19 +317,32 @@ func (e *Engine[M]) find(what string) (Action, bool) {
 	} else if rest, ok := strings.CutPrefix(what, "duplicate "); ok {
 		kind, what = ActDuplicate, "deliver "+rest
 	}
+	d, isDelivery := e.parseDelivery(what)
+	// Only events of the kind the identity names can match it.
+	want := evFault
+	switch {
+	case strings.HasPrefix(what, "deliver "):
+		want = evDeliver
+	case strings.HasPrefix(what, "timer "):
+		want = evTimer
+	case strings.HasPrefix(what, "start "):
+		want = evStart
+	}
 	best := int32(-1)
 	for i := range e.q.slab {
 		ev := &e.q.slab[i]
-		if ev.kind == evFree || ev.kind == evCancel {
+		if ev.kind != want {
 			continue
 		}
-		if kind != ActRun && ev.kind != evDeliver {
+		// A delivery is matched field by field, without rendering every
+		// message in flight: a long replay asks once per event.
+		if isDelivery && (ev.from != d.from || ev.n != d.n || ev.to != d.to || ev.dup != d.dup || ev.msg.Type() != d.typ) {
 			continue
 		}
 		// Several pending events can share an identity (two heals, two
 		// crashes of one node): take the one ordered mode would run first,
 		// the earliest by (time, sequence), as a recorded run did.
-		if e.identity(ev) == what && (best < 0 || ev.at < e.q.slab[best].at || ev.at == e.q.slab[best].at && ev.seq < e.q.slab[best].seq) {
+		if (isDelivery || e.identity(ev) == what) && (best < 0 || ev.at < e.q.slab[best].at || ev.at == e.q.slab[best].at && ev.seq < e.q.slab[best].seq) {
 			best = int32(i)
 		}
 	}
@@ -331,6 +350,41 @@ func (e *Engine[M]) find(what string) (Action, bool) {
 		return Action{}, false
 	}
 	return Action{Kind: kind, Slot: best}, true
+}
+
+// delivery is a delivery's identity, parsed: "deliver FROM#N TO TYPE",
+// with " dup" for the network's copy.
+type delivery struct {
+	from, to NodeID
+	n        uint32
+	typ      string
+	dup      bool
+}
+
+// parseDelivery parses what as a delivery's identity (msgIdentity's form
+// after "deliver "); ok is false for any other event, or a delivery that
+// names no node of this run.
+func (e *Engine[M]) parseDelivery(what string) (d delivery, ok bool) {
+	rest, ok := strings.CutPrefix(what, "deliver ")
+	if !ok {
+		return d, false
+	}
+	sender, rest, ok1 := strings.Cut(rest, "#")
+	num, rest, ok2 := strings.Cut(rest, " ")
+	to, typ, ok3 := strings.Cut(rest, " ")
+	if !ok1 || !ok2 || !ok3 {
+		return d, false
+	}
+	typ, d.dup = strings.CutSuffix(typ, " dup")
+	n, err := strconv.ParseUint(num, 10, 32)
+	if err != nil || strings.Contains(typ, " ") || num != strconv.FormatUint(n, 10) {
+		return d, false
+	}
+	var okFrom, okTo bool
+	d.from, okFrom = e.Lookup(sender)
+	d.to, okTo = e.Lookup(to)
+	d.n, d.typ = uint32(n), typ
+	return d, okFrom && okTo
 }
 
 // CloneInto makes d an independent copy of e's run state, nodes included,

@@ -759,3 +759,73 @@ func TestReplayLenient(t *testing.T) {
 	again.ReplayLenient(edited)
 	assert.Equal(t, res, again.Run(), "a lenient replay is deterministic")
 }
+
+// TestFindDelivery: a replay finds a delivery by its sender, number,
+// receiver, type and copy, field by field, as the identity the schedule
+// names; anything else it names is no pending delivery.
+func TestFindDelivery(t *testing.T) {
+	tr := steerCluster()
+	tr.Steer()
+	tr.SetBudget(Budget{Losses: 1, Duplicates: 1})
+	for range 3 {
+		tr.Do(tr.Enabled(nil)[0])
+	}
+	for _, c := range []struct {
+		what string
+		kind ActionKind
+		ok   bool
+	}{
+		{"deliver a#1 b m", ActRun, true},
+		{"lose a#1 b m", ActLose, true},
+		{"duplicate a#1 b m", ActDuplicate, true},
+		{"deliver a#1 b m dup", ActRun, false},
+		{"deliver a#2 b m", ActRun, false},
+		{"deliver a#01 b m", ActRun, false},
+		{"deliver a#1 c m", ActRun, false},
+		{"deliver x#1 b m", ActRun, false},
+		{"deliver a#1 b n", ActRun, false},
+		{"deliver a#1 b m extra", ActRun, false},
+		{"deliver a#1", ActRun, false},
+		{"timer b t", ActRun, true},
+	} {
+		a, ok := tr.find(c.what)
+		require.Equal(t, c.ok, ok, c.what)
+		if ok {
+			want := "deliver a#1 b m"
+			if c.kind == ActRun {
+				want = c.what
+			}
+			assert.Equal(t, c.kind, a.Kind, c.what)
+			assert.Equal(t, want, tr.identity(&tr.q.slab[a.Slot]), c.what)
+		}
+	}
+}
+
+// TestReplayResolve: a lenient replay looks for the event its resolver
+// names instead of the record's, and skips the records it refuses; only a
+// lenient replay takes a resolver.
+func TestReplayResolve(t *testing.T) {
+	var recs []Record
+	tr := busyEngine(busyConfig(1), -1)
+	tr.RecordTo(&recs)
+	want := tr.Run()
+
+	same := busyEngine(busyConfig(1), -1)
+	same.ReplayLenient(recs)
+	var asked []string
+	same.ReplayResolve(func(what string) (string, bool) { asked = append(asked, what); return what, true })
+	res := same.Run()
+	assert.Equal(t, want.Stats, res.Stats, "renaming nothing replays the run")
+	assert.Contains(t, asked, "start "+same.Name(0), "every event's record is asked about, without its time")
+
+	none := busyEngine(busyConfig(1), -1)
+	none.ReplayLenient(recs)
+	none.ReplayResolve(func(what string) (string, bool) { return what, !strings.HasPrefix(what, "deliver ") })
+	res = none.Run()
+	assert.Zero(t, res.Delivered, "every delivery skipped")
+	assert.Positive(t, res.Skipped)
+
+	strict := busyEngine(busyConfig(1), -1)
+	strict.ReplayFrom(recs)
+	assert.Panics(t, func() { strict.ReplayResolve(func(w string) (string, bool) { return w, true }) })
+}

@@ -50,6 +50,7 @@ func TestHostileInput(t *testing.T) {
 	manyEvents := write("events.toml", "max_events = 2000000000\n")
 	bigScenario := sparse("big.toml", scenarios.MaxFileSize+1)
 	bigSchedule := sparse("big.sched", maxScheduleSize+1)
+	bigTrace := sparse("big.jsonl", maxTraceSize+1)
 	overflow := write("overflow.toml", "time_limit = \"2000000h\"\n")
 	overflowSum := write("overflow-sum.toml", "[network]\nlatency_min = \"1ms\"\nlatency_max = \"2562047h\"\n")
 	bigSeed := write("seed.toml", "seed = 9223372036854775808\n")
@@ -72,12 +73,15 @@ func TestHostileInput(t *testing.T) {
 		{"sizes", []string{manyEvents}, re(manyEvents) + `:1: max_events: must be between 1 and 1000000000, got 2000000000`},
 		{"sizes", []string{bigScenario}, re(bigScenario) + `: cannot read the scenario: too large: 1048577 bytes \(limit 1048576\)`},
 		{"sizes", []string{"replay", bigSchedule}, re(bigSchedule) + `: cannot read the schedule: too large: 134217729 bytes \(limit 134217728\)`},
+		{"sizes", []string{"diff", bigTrace, bigTrace}, re(bigTrace) + `: cannot read the schedule or trace: too large: 268435457 bytes \(limit 268435456\)`},
 		{"sizes", []string{"sweep", "-workers", "100000000"}, `-workers 100000000: expected at most 1024 \(limit 1024\)`},
 		// 2. Special files are refused, never read or opened.
 		{"special files", []string{"/dev/zero"}, `/dev/zero: cannot read the scenario: not a regular file \(a character device\)`},
 		{"special files", []string{"replay", "/dev/urandom"}, `/dev/urandom: cannot read the schedule: not a regular file \(a character device\)`},
 		{"special files", []string{"replay", "/dev/zero"}, `/dev/zero: cannot read the schedule: not a regular file`},
 		{"special files", []string{fifo}, re(fifo) + `: cannot read the scenario: not a regular file \(a named pipe\)`},
+		{"special files", []string{"diff", schedFIFO, bigTrace}, re(schedFIFO) + `: cannot read the schedule or trace: not a regular file \(a named pipe\)`},
+		{"special files", []string{"diff", "/dev/zero", "/dev/zero"}, `/dev/zero: cannot read the schedule or trace: not a regular file`},
 		{"special files", []string{"sweep", fifo}, re(fifo) + `: cannot read the scenario: not a regular file \(a named pipe\)`},
 		{"special files", []string{"replay", schedFIFO}, re(schedFIFO) + `: cannot read the schedule: not a regular file \(a named pipe\)`},
 		{"special files", []string{dir + "/"}, re(dir) + `/: cannot read the scenario: not a regular file \(a directory\)`},

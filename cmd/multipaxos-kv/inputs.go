@@ -18,6 +18,9 @@ const (
 	// maxScheduleSize bounds a schedule file read by replay: a run of a
 	// million events (the default max_events) writes about 60 MB.
 	maxScheduleSize = 128 << 20
+	// maxTraceSize bounds a JSON trace read by diff: a run writes about
+	// 400 bytes of it per event, so some 650000 events.
+	maxTraceSize = 256 << 20
 	// maxWorkers bounds sweep -workers.
 	maxWorkers = 1024
 	// defaultKeep is sweep's default -keep: files for at most this many

@@ -38,7 +38,7 @@ Usage:
   multipaxos-kv sweep [flags] [SCENARIO]   run and check many seeds in parallel
   multipaxos-kv explore [flags] [SCENARIO] search every ordering of a small scenario's events
   multipaxos-kv bugs                       list the catalogued protocol bugs (-bug NAME)
-  multipaxos-kv diff A B                   the first event where two runs (schedules) part, and why
+  multipaxos-kv diff A B                   the first event where two runs (schedules or JSON traces) part, and why
   multipaxos-kv minimize [flags] SCHEDULE  shrink a failing schedule to one that fails the same check
   multipaxos-kv scenarios -show NAME       print an embedded scenario's TOML
   multipaxos-kv version                    the build: module version and VCS revision (also --version)

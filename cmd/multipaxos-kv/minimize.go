@@ -16,13 +16,19 @@ import (
 const minimizeUsage = `Usage: multipaxos-kv minimize [flags] SCHEDULE
 
 Shrinks a failing schedule (from run -schedule, sweep, explore) to a smaller
-one that fails the same check: events are removed, with the decisions they
-took, in halves, quarters, ... and then one by one, as long as a lenient
-replay (events no longer pending are skipped) still fails that check. The
-result is recorded again as a strict schedule that replay reproduces byte
-for byte, with its text trace beside it. Deterministic: the same input
-gives the same output. Liveness failures are not minimised (a shorter run
-always stalls).
+one that fails the same check with the same signature (the slot, key or
+request the failure names). Passes, repeated until none makes progress: cut
+everything after the failure; remove events (with the decisions they took)
+in halves, quarters, ... and then one by one; remove the scenario's faults
+the same way; fewer clients, fewer requests per client; fewer keys and
+values; every latency at latency_min, no jitter, no loss or duplicate drawn.
+Each candidate is replayed leniently (events no longer pending are
+skipped; a message is found by its sender, receiver and contents, whatever
+its number in the candidate's run) and kept when it fails the same way. The result, with its smaller
+scenario, is recorded again as a strict schedule that replay reproduces byte
+for byte, with its text trace beside it. Deterministic: the same input gives
+the same output. Liveness failures are not minimised (a shorter run always
+stalls).
 
 Flags:
 %s
@@ -80,31 +86,49 @@ func cmdMinimize(args []string, stdout, stderr io.Writer) int {
 	}
 	opt := cluster.MinimizeOptions{Tries: *tries, Timeout: *timeout}
 	if !*quiet {
-		opt.Progress = func(tries, events int) {
-			fmt.Fprintf(stderr, "minimize: %d tries, %d events left\n", tries, events)
+		opt.Progress = func(pass string, tries, events int) {
+			fmt.Fprintf(stderr, "minimize: %d tries, %d events left (%s)\n", tries, events, pass)
 		}
 	}
 	m, err := cluster.Minimize(s, recs, opt)
 	if err != nil {
 		return report(stderr, "minimize", usageError{fmt.Errorf("%s: %v", file, err)})
 	}
+	if err := writeMinimized(m, *out, text); err != nil {
+		return report(stderr, "minimize", usageError{err})
+	}
+	writeMinimizeSummary(stdout, m)
+	fmt.Fprintf(stdout, "wrote:     %s and its trace %s\nreplay:    multipaxos-kv replay %s\n", *out, text, *out)
+	return exitOK
+}
+
+// writeMinimized writes a minimal schedule to out and the trace its replay
+// prints to text.
+func writeMinimized(m cluster.Minimized, out, text string) error {
 	sched, trace, err := cluster.Counterexample(m.Scenario, m.Records)
 	if err != nil {
-		return report(stderr, "minimize", err)
+		return err
 	}
-	if err := os.WriteFile(*out, sched, 0o644); err != nil {
-		return report(stderr, "minimize", usageError{err})
+	if err := os.WriteFile(out, sched, 0o644); err != nil {
+		return err
 	}
-	if err := os.WriteFile(text, trace, 0o644); err != nil {
-		return report(stderr, "minimize", usageError{err})
-	}
-	fmt.Fprintf(stdout, "minimize:  %s fails in both\n", m.Check)
-	fmt.Fprintf(stdout, "events:    %d -> %d\n", m.Before, m.After)
-	fmt.Fprintf(stdout, "messages:  %d -> %d sent\n", m.BeforeMessages, m.AfterMessages)
-	fmt.Fprintf(stdout, "tries:     %d replays", m.Tries)
+	return os.WriteFile(text, trace, 0o644)
+}
+
+// writeMinimizeSummary prints what a minimisation kept and what it took
+// away: before -> after.
+func writeMinimizeSummary(w io.Writer, m cluster.Minimized) {
+	b, a := m.Before, m.After
+	fmt.Fprintf(w, "minimize:  %s fails in both\n", m.Signature)
+	fmt.Fprintf(w, "events:    %d -> %d\n", b.Events, a.Events)
+	fmt.Fprintf(w, "messages:  %d -> %d sent\n", b.Messages, a.Messages)
+	fmt.Fprintf(w, "faults:    %d -> %d\n", b.Faults, a.Faults)
+	fmt.Fprintf(w, "clients:   %d -> %d\n", b.Clients, a.Clients)
+	fmt.Fprintf(w, "requests:  %d -> %d invoked (requests_per_client %d -> %d)\n", b.Requests, a.Requests, b.RequestsPerClient, a.RequestsPerClient)
+	fmt.Fprintf(w, "workload:  keys %d -> %d, values %d -> %d\n", b.Keys, a.Keys, b.Values, a.Values)
+	fmt.Fprintf(w, "tries:     %d replays in %v", m.Tries, m.Elapsed.Round(time.Millisecond))
 	if m.Cut != "" {
-		fmt.Fprintf(stdout, " (cut: %s)", m.Cut)
+		fmt.Fprintf(w, " (cut: %s)", m.Cut)
 	}
-	fmt.Fprintf(stdout, "\nwrote:     %s and its trace %s\nreplay:    multipaxos-kv replay %s\n", *out, text, *out)
-	return exitOK
+	fmt.Fprintln(w)
 }

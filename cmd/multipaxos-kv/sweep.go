@@ -36,6 +36,11 @@ many fault mixes; one seed in 8 keeps timeouts too short for its latency
 and is checked for safety only. A failure then also writes the concrete
 scenario as TOML beside its schedule.
 
+With -minimize, each failing seed's schedule that is written is minimised
+(as multipaxos-kv minimize does, at most -minimize-tries replays each) and
+the minimal one written beside it, NAME-seedN.min.sched with its trace
+NAME-seedN.min.txt; the report names both.
+
 -shard i/n runs only the seeds whose position in the range is i modulo n
 (0 <= i < n), so that n machines split one sweep: on a Kubernetes Indexed
 Job, -shard $JOB_COMPLETION_INDEX/N; on a Slurm array, -shard $SLURM_ARRAY_TASK_ID/N.
@@ -46,6 +51,7 @@ Examples:
   multipaxos-kv sweep -seeds 1..100000 default
   multipaxos-kv sweep -swarm -seeds 1..10000 -out failures default
   multipaxos-kv sweep -seeds 1..1000000 -shard 3/8 default
+  multipaxos-kv sweep -seeds 1..2 -bug reply-before-chosen -minimize leader-failover
 `
 
 // sweepFlags are sweep's options.
@@ -61,6 +67,10 @@ type sweepFlags struct {
 	report      string
 	json        bool
 	bugs        bugFlag
+	// minimize shrinks each failing seed's schedule that is written, with
+	// at most minimizeTries replays each.
+	minimize      bool
+	minimizeTries int
 }
 
 // seedRange parses "A..B" (inclusive) or "N"; seeds are 0..scenarios.MaxSeed.
@@ -104,6 +114,11 @@ type seedFailure struct {
 	Repro  string
 	Files  []string // as the text report shows them
 	Paths  []string // the files written
+	// Minimized is the minimisation of the seed's schedule (sweep
+	// -minimize), when it was made; NotMinimized says why it was not.
+	Minimized    *cluster.Minimized
+	MinPath      string // the minimal schedule written
+	NotMinimized string
 }
 
 func cmdSweep(args []string, stdout, stderr io.Writer) int {
@@ -119,6 +134,8 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.keep, "keep", defaultKeep, "write files and details for at most `N` failing seeds (0: none); the others get one line each with their reproducer")
 	fs.StringVar(&f.report, "report", "", "write an HTML report of the sweep to `FILE.html`: faults and protocol paths covered, request latencies, failures")
 	f.bugs.register(fs)
+	fs.BoolVar(&f.minimize, "minimize", false, "minimize each failing seed's schedule that is written (see -keep) and write the minimal one beside it, as NAME-seedN.min.sched with its trace")
+	fs.IntVar(&f.minimizeTries, "minimize-tries", cluster.DefaultMinimizeTries, "with -minimize, replays at most `N` for each failing seed")
 	fs.BoolVar(&f.json, "json", false, "print the result as one JSON object on stdout (seeds, rates, failures with their checks, reproducers and files) instead of text")
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), sweepUsage, flagDefaults(fs)) }
 	pos, err := parseFlags(fs, args, stdout)
@@ -139,6 +156,9 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 	}
 	if err == nil && f.keep < 0 {
 		err = fmt.Errorf("-keep %d: expected a number of failing seeds >= 0 (0: write no files)", f.keep)
+	}
+	if err == nil && (f.minimizeTries < 1 || f.minimizeTries > maxExploreBound) {
+		err = fmt.Errorf("-minimize-tries %d: must be between 1 and %d", f.minimizeTries, maxExploreBound)
 	}
 	if err == nil && len(pos) > 1 {
 		err = fmt.Errorf("expected one scenario, got %d arguments: %s", len(pos), strings.Join(pos, " "))
@@ -253,7 +273,6 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 	prog.finish(done.Load(), failed.Load(), elapsed)
 
 	slices.SortFunc(failures, func(a, b seedFailure) int { return cmp.Compare(a.Seed, b.Seed) })
-	var errs []error
 	for i := range failures {
 		fl := &failures[i]
 		fl.Repro = fmt.Sprintf("multipaxos-kv run -seed %d%s%s %s", fl.Seed, f.bugs.args(), linArgs(f.lin, f.linBudget), name)
@@ -261,10 +280,30 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 			// Re-running the seed's sweep writes its concrete scenario.
 			fl.Repro = fmt.Sprintf("multipaxos-kv sweep -swarm -seeds %d%s%s %s", fl.Seed, f.bugs.args(), linArgs(f.lin, f.linBudget), name)
 		}
-		if i < f.keep {
-			if err := writeFailure(base, name, f, fl); err != nil {
-				errs = append(errs, err)
+	}
+	// The files of the first -keep failures, written (and minimised) by
+	// the workers in parallel: each failure's files are its own.
+	written := min(len(failures), f.keep)
+	fileErrs := make([]error, written)
+	next.Store(0)
+	for range min(f.workers, written) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= uint64(written) {
+					return
+				}
+				fileErrs[i] = writeFailure(base, name, f, &failures[i])
 			}
+		}()
+	}
+	wg.Wait()
+	var errs []error
+	for _, err := range fileErrs {
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	leftOut := max(0, len(failures)-f.keep)
@@ -338,6 +377,14 @@ func writeSweepText(stdout io.Writer, name string, f sweepFlags, done, events ui
 		for _, file := range fl.Files {
 			fmt.Fprintf(stdout, "  wrote:     %s\n", file)
 		}
+		if m := fl.Minimized; m != nil {
+			fmt.Fprintf(stdout, "  minimized: %s fails in both; events %d -> %d, messages %d -> %d, faults %d -> %d, clients %d -> %d, requests %d -> %d (%d replays)\n",
+				m.Signature, m.Before.Events, m.After.Events, m.Before.Messages, m.After.Messages, m.Before.Faults, m.After.Faults,
+				m.Before.Clients, m.After.Clients, m.Before.Requests, m.After.Requests, m.Tries)
+		}
+		if fl.NotMinimized != "" {
+			fmt.Fprintf(stdout, "  minimized: none: %s\n", fl.NotMinimized)
+		}
 	}
 }
 
@@ -388,6 +435,21 @@ func writeFailure(base scenarios.Scenario, name string, f sweepFlags, fl *seedFa
 	}
 	fl.Files = append(fl.Files, stem+".sched (multipaxos-kv replay "+stem+".sched)")
 	fl.Paths = append(fl.Paths, stem+".sched")
+	if !f.minimize {
+		return nil
+	}
+	// Minimise the schedule just written: the same one replay reads.
+	m, err := cluster.Minimize(s, c.Schedule, cluster.MinimizeOptions{Tries: f.minimizeTries})
+	if err != nil {
+		fl.NotMinimized = err.Error()
+		return nil
+	}
+	fl.Minimized, fl.MinPath = &m, stem+".min.sched"
+	if err := writeMinimized(m, stem+".min.sched", stem+".min.txt"); err != nil {
+		return err
+	}
+	fl.Files = append(fl.Files, stem+".min.sched (minimized: multipaxos-kv replay "+stem+".min.sched)", stem+".min.txt")
+	fl.Paths = append(fl.Paths, stem+".min.sched", stem+".min.txt")
 	return nil
 }
 
@@ -468,6 +530,19 @@ type failureResult struct {
 	Checks    []checkResult `json:"checks"`
 	Reproduce string        `json:"reproduce"`
 	Files     []string      `json:"files"`
+	// Minimized is the seed's minimisation (-minimize), or absent;
+	// NotMinimized says why a seed with files has none.
+	Minimized    *minimizedResult `json:"minimized,omitempty"`
+	NotMinimized string           `json:"not_minimized,omitempty"`
+}
+
+// minimizedResult is one failing seed's minimisation, in sweep -json.
+type minimizedResult struct {
+	Schedule  string       `json:"schedule"`
+	Signature string       `json:"signature"`
+	Before    cluster.Size `json:"before"`
+	After     cluster.Size `json:"after"`
+	Tries     int          `json:"tries"`
 }
 
 type checkResult struct {
@@ -486,7 +561,10 @@ func writeSweepJSON(stdout io.Writer, name string, f sweepFlags, done, events ui
 		FailedChecks: map[string]int{}, FilesLeftOut: leftOut, Failures: []failureResult{}, OK: len(failures) == 0,
 	}
 	for _, fl := range failures {
-		fr := failureResult{Seed: fl.Seed, Reproduce: fl.Repro, Files: append([]string{}, fl.Paths...)}
+		fr := failureResult{Seed: fl.Seed, Reproduce: fl.Repro, Files: append([]string{}, fl.Paths...), NotMinimized: fl.NotMinimized}
+		if m := fl.Minimized; m != nil {
+			fr.Minimized = &minimizedResult{Schedule: fl.MinPath, Signature: m.Signature.String(), Before: m.Before, After: m.After, Tries: m.Tries}
+		}
 		for _, c := range fl.Checks {
 			check, text, _ := strings.Cut(c, ": ")
 			fr.Checks = append(fr.Checks, checkResult{check, text})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
@@ -22,13 +23,13 @@ type RunFile struct {
 // differ, the messages and timers pending in one run only, and the first
 // difference of the client histories.
 type Divergence struct {
-	Scenario string   // how the resolved scenarios differ, or ""
-	Step     int      // the number of the first differing event (from 1); 0: none
-	A, B     string   // that event in each run ("" past its end)
-	Nodes    []string // "name: A ... | B ..." for each node whose state differs
-	OnlyA    []string // pending in A only, just before the step
-	OnlyB    []string // pending in B only
-	History  string   // the first differing history event, or ""
+	Scenario string      // how the resolved scenarios differ, or ""
+	Step     int         // the number of the first differing event (from 1); 0: none
+	A, B     string      // that event in each run ("" past its end)
+	Nodes    []FieldDiff // the fields of the nodes' states that differ, node by node
+	OnlyA    []string    // pending in A only, just before the step
+	OnlyB    []string    // pending in B only
+	History  string      // the first differing history event, or ""
 }
 
 // Same reports whether the runs did not part.
@@ -66,14 +67,7 @@ func Diff(a, b RunFile) (Divergence, error) {
 	if err != nil {
 		return d, err
 	}
-	if len(ca.Topology.Names) == len(cb.Topology.Names) {
-		for i, name := range ca.Topology.Names {
-			id := sim.NodeID(i)
-			if string(ca.Engine.Node(id).AppendState(nil)) != string(cb.Engine.Node(id).AppendState(nil)) || ca.Engine.Up(id) != cb.Engine.Up(id) {
-				d.Nodes = append(d.Nodes, fmt.Sprintf("%s: A %s | B %s", name, ca.nodeState(id), cb.nodeState(id)))
-			}
-		}
-	}
+	d.Nodes = diffNodes(ca, cb)
 	pa, pb := ca.Engine.PendingEvents(), cb.Engine.PendingEvents()
 	d.OnlyA, d.OnlyB = minus(pa, pb), minus(pb, pa)
 	ha, hb := ca.History(), cb.History()
@@ -91,6 +85,96 @@ func Diff(a, b RunFile) (Divergence, error) {
 		break
 	}
 	return d, nil
+}
+
+// FieldDiff is one field of one node's state whose value differs between
+// two runs, e.g. leader1.applied: 3 vs 4.
+type FieldDiff struct {
+	Node, Field string
+	A, B        string // the values; "" where the run has no such field
+}
+
+// String is "NODE.FIELD: A vs B" ("FIELD: A vs B" without a node),
+// "(none)" for a missing field.
+func (f FieldDiff) String() string {
+	name := f.Field
+	if f.Node != "" {
+		name = f.Node + "." + f.Field
+	}
+	return name + ": " + orNone(f.A) + " vs " + orNone(f.B)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
+}
+
+// diffNodes compares the nodes of two runs, field by field (nodeFields),
+// nodes in id order, a node's fields in its own order (then those only B
+// has). Nodes are matched by name: one that only one run has is all
+// "(none)" on the other side.
+func diffNodes(a, b *Cluster) []FieldDiff {
+	var out []FieldDiff
+	names := slices.Clone(a.Topology.Names)
+	for _, n := range b.Topology.Names {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	for _, name := range names {
+		out = append(out, DiffFields(name, a.nodeFields(name), b.nodeFields(name))...)
+	}
+	return out
+}
+
+// DiffFields is the field-level difference of one node's state in two
+// runs: every field whose value differs or that one side lacks, in the
+// order of the fields (a's, with those only b has after the field b lists
+// before them).
+func DiffFields(node string, a, b []sim.Field) []FieldDiff {
+	va := make(map[string]string, len(a))
+	order := make([]string, 0, len(a)+len(b))
+	for _, f := range a {
+		va[f.Name] = f.Value
+		order = append(order, f.Name)
+	}
+	vb := make(map[string]string, len(b))
+	at := 0 // where b's next field goes if a lacks it: after b's previous one
+	for _, f := range b {
+		vb[f.Name] = f.Value
+		if _, ok := va[f.Name]; ok {
+			at = slices.Index(order, f.Name) + 1
+			continue
+		}
+		order = slices.Insert(order, at, f.Name)
+		at++
+	}
+	var out []FieldDiff
+	for _, name := range order {
+		x, inA := va[name]
+		y, inB := vb[name]
+		if inA != inB || x != y {
+			out = append(out, FieldDiff{Node: node, Field: name, A: x, B: y})
+		}
+	}
+	return out
+}
+
+// nodeFields lists the state of the node called name as named fields:
+// whether it is up, then its own (sim.Fielder); none when the run has no
+// such node. A node type without fields shows its summary as one field.
+func (c *Cluster) nodeFields(name string) []sim.Field {
+	id, ok := c.Topology.Lookup(name)
+	if !ok {
+		return nil
+	}
+	fs := []sim.Field{{Name: "up", Value: strconv.FormatBool(c.Engine.Up(id))}}
+	if n, ok := c.Engine.Node(id).(sim.Fielder); ok {
+		return n.AppendFields(fs, c.Engine)
+	}
+	return append(fs, sim.Field{Name: "state", Value: c.nodeState(id)})
 }
 
 // events is the event records of a schedule.
@@ -198,14 +282,7 @@ func WriteDiff(w io.Writer, a, b string, d Divergence) error {
 	} else {
 		fmt.Fprintf(&sb, "events:    the same for %d events; event %d differs:\n", d.Step-1, d.Step)
 		fmt.Fprintf(&sb, "  A: %s\n  B: %s\n", orEnd(d.A), orEnd(d.B))
-		if len(d.Nodes) == 0 {
-			fmt.Fprintf(&sb, "nodes:     the same just before it\n")
-		} else {
-			fmt.Fprintf(&sb, "nodes:     just before it, these differ:\n")
-			for _, n := range d.Nodes {
-				fmt.Fprintf(&sb, "  %s\n", n)
-			}
-		}
+		writeNodes(&sb, d.Nodes)
 		if len(d.OnlyA) == 0 && len(d.OnlyB) == 0 {
 			fmt.Fprintf(&sb, "pending:   the same messages and timers\n")
 		} else {
@@ -219,6 +296,26 @@ func WriteDiff(w io.Writer, a, b string, d Divergence) error {
 	}
 	_, err := io.WriteString(w, sb.String())
 	return err
+}
+
+// maxFieldLines bounds the node fields a diff report shows; the struct
+// has them all.
+const maxFieldLines = 40
+
+// writeNodes writes the field-level difference of the nodes' states.
+func writeNodes(sb *strings.Builder, fs []FieldDiff) {
+	if len(fs) == 0 {
+		fmt.Fprintf(sb, "nodes:     the same just before it\n")
+		return
+	}
+	fmt.Fprintf(sb, "nodes:     just before it, these fields differ (A vs B):\n")
+	for i, f := range fs {
+		if i == maxFieldLines {
+			fmt.Fprintf(sb, "  ... and %d more\n", len(fs)-i)
+			break
+		}
+		fmt.Fprintf(sb, "  %s\n", f)
+	}
 }
 
 func orEnd(s string) string {

@@ -46,6 +46,30 @@ func TestDiff(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, `A has "seed = 1", B has "seed = 2"`, d.Scenario)
 	assert.Contains(t, d.History, `history event 1: A client1 invokes #1 get "e" at 0s, B client1 invokes #1 get "c" at 0s`)
+	assert.Equal(t, FieldDiff{Node: "client1", Field: "request", A: `GET "e" (client1 #1)`, B: `GET "c" (client1 #1)`}, d.Nodes[0],
+		"the clients drew other first requests")
+
+	// A bug that changes a node's state: the field-level difference names
+	// the fields, node by node.
+	ok, bug := recorded(t, "lossy", 3), recorded(t, "lossy", 3, "replica-unordered")
+	d, err = Diff(ok, bug)
+	require.NoError(t, err)
+	var fields []string
+	for _, f := range d.Nodes {
+		fields = append(fields, f.String())
+	}
+	assert.Equal(t, []string{
+		"replica1.applied: 3 vs 4",
+		`replica1.log[4]: (none) vs GET "e" (client3 #3)`,
+		"replica1.session[client3]: #2 not found vs #3 not found",
+		"replica2.applied: 4 vs 5",
+		`replica2.log[5]: (none) vs PUT "a" = "val_39" (client1 #3)`,
+		"replica2.store[a]: (none) vs val_39",
+		"replica2.session[client1]: #2 not found vs #3 ok",
+	}, fields, "the unordered replicas applied a slot past a gap")
+	var w0 bytes.Buffer
+	require.NoError(t, WriteDiff(&w0, "ok", "bug", d))
+	assert.Contains(t, w0.String(), "nodes:     just before it, these fields differ (A vs B):\n  replica1.applied: 3 vs 4\n")
 
 	// One run cut short: B ends where A goes on.
 	short := c

@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -100,4 +101,17 @@ func TestMessagesAddUp(t *testing.T) {
 			assert.Contains(t, sum.String(), fmt.Sprintf("messages:  %d sent + %d duplicated = %d delivered + %d dropped + %d in flight\n", r.Sent, r.Duplicated, r.Delivered, r.Dropped, c.Engine.InFlight()))
 		}
 	}
+}
+
+// TestStopWhereTheRunSettles: a schedule that stops on purpose just where
+// its run settles replays to its stop, not to a divergence: the stop says
+// why the run ends (and liveness is not judged).
+func TestStopWhereTheRunSettles(t *testing.T) {
+	r := recorded(t, "default", 1)
+	recs := append(slices.Clone(r.Records), sim.Record{Kind: sim.RecStop, Text: "here"})
+	o := New(r.Scenario, Options{Replay: recs}).Run()
+	require.Nil(t, o.Result.Diverge)
+	assert.Equal(t, sim.StopCut, o.Result.Reason)
+	o = New(r.Scenario, Options{Replay: r.Records}).Run()
+	assert.Equal(t, sim.StopSettled, o.Result.Reason, "without the stop, it settles")
 }
