@@ -179,12 +179,12 @@ func TestDiffTracesCommand(t *testing.T) {
 
 	code, out, errs := cli(t, "diff", a, b)
 	assert.Equal(t, exitFail, code)
-	assert.Contains(t, out, "events:    the same for 18 events; event 19 differs:\n  A: line 61: deliver leader1#7 acceptor3 Accept {")
-	assert.Contains(t, out, "records:   the same for 47 records; record 48 differs, in event 18 (line 42: deliver acceptor1#1 leader1 Promise")
+	assert.Contains(t, out, "events:    the same for 18 events; event 19 differs:\n  A: line 64: deliver leader1#7 acceptor3 Accept {")
+	assert.Contains(t, out, "records:   the same for 50 records; record 51 differs, in event 18 (line 45: deliver acceptor1#1 leader1 Promise")
 	assert.Contains(t, out, "leader1#9 client3 Reply")
 	assert.Contains(t, out, "summary:   these fields differ (A vs B):\n")
 	assert.Contains(t, out, "  ok: true vs false\n")
-	assert.Equal(t, "multipaxos-kv diff: the traces differ (first at event 19, record 48)\n", errs)
+	assert.Equal(t, "multipaxos-kv diff: the traces differ (first at event 19, record 51)\n", errs)
 
 	code, out, errs = cli(t, "diff", a, a)
 	assert.Equal(t, exitOK, code, errs)
