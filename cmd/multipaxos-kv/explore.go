@@ -118,7 +118,7 @@ func cmdExplore(args []string, stdout, stderr io.Writer) int {
 			return report(stderr, "explore", usageError{err})
 		}
 		fmt.Fprintf(&w, "schedule:    %s (%d events)\n", out, v.Depth)
-		fmt.Fprintf(&w, "reproduce:   multipaxos-kv replay %s   (add -diagram run.html for a picture)\n", out)
+		fmt.Fprintf(&w, "reproduce:   %s   (add -diagram run.html for a picture)\n", command("replay "+out))
 		fmt.Fprintf(&w, "result:      FAILED\n")
 		stdout.Write(w.Bytes())
 		return report(stderr, "explore", failure{fmt.Errorf("%s failed after %d events: %v", v.Check.Name, v.Depth, v.Check.Err)})

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/multipaxos-kv/multipaxos-kv/sim/buildinfo"
@@ -23,11 +24,32 @@ const (
 )
 
 func main() {
+	progName = invokedAs(os.Args[0])
 	stdout := bufio.NewWriterSize(os.Stdout, 1<<16)
 	code := run(os.Args[1:], stdout, os.Stderr)
 	stdout.Flush()
 	os.Exit(code)
 }
+
+// progName is the name the tool was invoked by, which every reproducer it
+// prints starts with, so that the command can be pasted back: the base name
+// of the program (a binary installed or renamed), or "multipaxos-kv" under
+// go run and in tests.
+var progName = "multipaxos-kv"
+
+// invokedAs is the name to print for a program started as arg0: its base
+// name, unless it is a go run or go test build (a temporary directory) or
+// empty.
+func invokedAs(arg0 string) string {
+	base := filepath.Base(arg0)
+	if base == "." || base == "/" || base == "" || strings.HasSuffix(base, ".test") || strings.Contains(filepath.ToSlash(arg0), "/go-build") {
+		return "multipaxos-kv"
+	}
+	return base
+}
+
+// command is a command line of this tool, as a reproducer prints it.
+func command(args string) string { return progName + " " + args }
 
 const mainUsage = `multipaxos-kv: a deterministic simulator of a MultiPaxos-replicated key-value store
 

@@ -98,7 +98,7 @@ func cmdMinimize(args []string, stdout, stderr io.Writer) int {
 		return report(stderr, "minimize", usageError{err})
 	}
 	writeMinimizeSummary(stdout, m)
-	fmt.Fprintf(stdout, "wrote:     %s and its trace %s\nreplay:    multipaxos-kv replay %s\n", *out, text, *out)
+	fmt.Fprintf(stdout, "wrote:     %s and its trace %s\nreplay:    %s\n", *out, text, command("replay "+*out))
 	return exitOK
 }
 

@@ -184,7 +184,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	bugs.apply(&s)
-	repro := "multipaxos-kv run -seed " + fmt.Sprint(s.Seed) + bugs.args()
+	repro := command("run -seed " + fmt.Sprint(s.Seed) + bugs.args())
 	if set["clients"] {
 		repro += fmt.Sprintf(" -clients %d", s.Nodes.Clients)
 	}
@@ -238,9 +238,9 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return report(stderr, "replay", usageError{err})
 	}
-	repro := "multipaxos-kv replay " + file
+	repro := command("replay " + file)
 	if *lenient {
-		repro = "multipaxos-kv replay -lenient " + file
+		repro = command("replay -lenient " + file)
 	}
 	out.lenient = *lenient
 	return report(stderr, "replay", execute(s, recs, out, "", repro, stdout, stderr))

@@ -275,10 +275,10 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 	slices.SortFunc(failures, func(a, b seedFailure) int { return cmp.Compare(a.Seed, b.Seed) })
 	for i := range failures {
 		fl := &failures[i]
-		fl.Repro = fmt.Sprintf("multipaxos-kv run -seed %d%s%s %s", fl.Seed, f.bugs.args(), linArgs(f.lin, f.linBudget), name)
+		fl.Repro = command(fmt.Sprintf("run -seed %d%s%s %s", fl.Seed, f.bugs.args(), linArgs(f.lin, f.linBudget), name))
 		if f.swarm {
 			// Re-running the seed's sweep writes its concrete scenario.
-			fl.Repro = fmt.Sprintf("multipaxos-kv sweep -swarm -seeds %d%s%s %s", fl.Seed, f.bugs.args(), linArgs(f.lin, f.linBudget), name)
+			fl.Repro = command(fmt.Sprintf("sweep -swarm -seeds %d%s%s %s", fl.Seed, f.bugs.args(), linArgs(f.lin, f.linBudget), name))
 		}
 	}
 	// The files of the first -keep failures, written (and minimised) by
@@ -426,14 +426,14 @@ func writeFailure(base scenarios.Scenario, name string, f sweepFlags, fl *seedFa
 		}
 		fl.Files = append(fl.Files, stem+".toml")
 		fl.Paths = append(fl.Paths, stem+".toml")
-		fl.Repro = "multipaxos-kv run" + linArgs(f.lin, f.linBudget) + " " + stem + ".toml"
+		fl.Repro = command("run" + linArgs(f.lin, f.linBudget) + " " + stem + ".toml")
 	}
 	c := cluster.New(s, cluster.Options{Record: true, SkipLin: !f.lin, LinBudget: f.linBudget})
 	c.Run()
 	if err := c.WriteScheduleFile(stem + ".sched"); err != nil {
 		return err
 	}
-	fl.Files = append(fl.Files, stem+".sched (multipaxos-kv replay "+stem+".sched)")
+	fl.Files = append(fl.Files, stem+".sched ("+command("replay "+stem+".sched")+")")
 	fl.Paths = append(fl.Paths, stem+".sched")
 	if !f.minimize {
 		return nil
@@ -448,7 +448,7 @@ func writeFailure(base scenarios.Scenario, name string, f sweepFlags, fl *seedFa
 	if err := writeMinimized(m, stem+".min.sched", stem+".min.txt"); err != nil {
 		return err
 	}
-	fl.Files = append(fl.Files, stem+".min.sched (minimized: multipaxos-kv replay "+stem+".min.sched)", stem+".min.txt")
+	fl.Files = append(fl.Files, stem+".min.sched (minimized: "+command("replay "+stem+".min.sched")+")", stem+".min.txt")
 	fl.Paths = append(fl.Paths, stem+".min.sched", stem+".min.txt")
 	return nil
 }
