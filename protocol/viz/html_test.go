@@ -20,10 +20,16 @@ import (
 // and its human text (trace and summary).
 func runPage(t testing.TB, name string) (*Trace, string) {
 	t.Helper()
+	return runScenario(t, name, false)
+}
+
+// runScenario is runPage, with the state records when states is set.
+func runScenario(t testing.TB, name string, states bool) (*Trace, string) {
+	t.Helper()
 	s, err := scenarios.Load(name)
 	require.NoError(t, err)
 	var js, text bytes.Buffer
-	c := cluster.New(s, cluster.Options{JSON: &js, Text: &text, Explain: true})
+	c := cluster.New(s, cluster.Options{JSON: &js, Text: &text, Explain: true, States: states})
 	o := c.Run()
 	require.NoError(t, c.WriteSummaryJSON(&js, o))
 	require.NoError(t, c.WriteSummary(&text, o))

@@ -15,8 +15,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/multipaxos-kv/multipaxos-kv/protocol/cluster"
-	"github.com/multipaxos-kv/multipaxos-kv/scenarios"
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
@@ -24,16 +22,7 @@ import (
 // returns its trace (with state records) and its human text.
 func runStates(t testing.TB, name string) (*Trace, string) {
 	t.Helper()
-	s, err := scenarios.Load(name)
-	require.NoError(t, err)
-	var js, text bytes.Buffer
-	c := cluster.New(s, cluster.Options{JSON: &js, Text: &text, Explain: true, States: true})
-	o := c.Run()
-	require.NoError(t, c.WriteSummaryJSON(&js, o))
-	require.NoError(t, c.WriteSummary(&text, o))
-	tr, err := Parse(&js)
-	require.NoError(t, err)
-	return tr, text.String()
+	return runScenario(t, name, true)
 }
 
 // viewerDataOf is the viewer's data in a page.
