@@ -93,6 +93,7 @@ func TestHostileInput(t *testing.T) {
 		{"seeds", []string{"-seed", "-1"}, `invalid value "-1" for flag -seed: seeds are integers 0\.\.9223372036854775807`},
 		{"seeds", []string{"sweep", "-seeds", "1..18446744073709551615"}, `-seeds "1\.\.18446744073709551615": seeds are integers 0\.\.9223372036854775807`},
 		{"seeds", []string{"sweep", "-seeds", "-1"}, `-seeds "-1": seeds are integers 0\.\.9223372036854775807`},
+		{"seeds", []string{"sweep", "-guided", "-shard", "1/2"}, `-guided with -shard 1/2: a guided sweep steers by every run before, so it cannot be split`},
 		{"seeds", []string{bigSeed}, re(bigSeed) + `:1: 9223372036854775808 is out of range for int64 \(TOML integers are signed 64-bit`},
 		// 5. Names are not paths.
 		{"names", []string{escaped}, re(escaped) + `:1: name: must be 1 to 100 letters, digits, '-', '_' or '\.', not starting with '\.' \(it names files\), got "\.\./\.\./escaped"`},

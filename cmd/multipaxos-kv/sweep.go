@@ -41,6 +41,13 @@ With -minimize, each failing seed's schedule that is written is minimised
 the minimal one written beside it, NAME-seedN.min.sched with its trace
 NAME-seedN.min.txt; the report names both.
 
+With -guided, the runs steer by coverage (AFL style): swarm scenarios that
+reach a new combination of protocol paths are kept, and later runs are
+mutations of them; -seeds A..B gives the number of runs, B-A+1. The runs
+are the same for any -workers; a failing run's scenario is written as TOML.
+Every sweep reports its coverage: the path combinations reached, and the
+paths never taken.
+
 -shard i/n runs only the seeds whose position in the range is i modulo n
 (0 <= i < n), so that n machines split one sweep: on a Kubernetes Indexed
 Job, -shard $JOB_COMPLETION_INDEX/N; on a Slurm array, -shard $SLURM_ARRAY_TASK_ID/N.
@@ -51,6 +58,7 @@ Examples:
   multipaxos-kv sweep -seeds 1..100000 default
   multipaxos-kv sweep -swarm -seeds 1..10000 -out failures default
   multipaxos-kv sweep -seeds 1..1000000 -shard 3/8 default
+  multipaxos-kv sweep -guided -seeds 1..2000 -bug accept-below-promise duelling-leaders
   multipaxos-kv sweep -seeds 1..2 -bug reply-before-chosen -minimize leader-failover
 `
 
@@ -71,6 +79,9 @@ type sweepFlags struct {
 	// at most minimizeTries replays each.
 	minimize      bool
 	minimizeTries int
+	// guided runs mutated swarm scenarios that reached new path
+	// combinations instead of seeds in order (see guided.go).
+	guided bool
 }
 
 // seedRange parses "A..B" (inclusive) or "N"; seeds are 0..scenarios.MaxSeed.
@@ -119,6 +130,18 @@ type seedFailure struct {
 	Minimized    *cluster.Minimized
 	MinPath      string // the minimal schedule written
 	NotMinimized string
+	// Scenario is the run's scenario when no seed alone derives it (a
+	// guided sweep's mutated child); Seed is then the run's number.
+	Scenario *scenarios.Scenario
+}
+
+// sweepRuns is what the runs of a sweep produced, whichever way they were
+// chosen.
+type sweepRuns struct {
+	done, events uint64
+	failures     []seedFailure
+	combos       map[cluster.PathSet]bool // the distinct path combinations reached
+	corpus       int                      // guided: scenarios kept for reaching a new combination
 }
 
 func cmdSweep(args []string, stdout, stderr io.Writer) int {
@@ -136,6 +159,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 	f.bugs.register(fs)
 	fs.BoolVar(&f.minimize, "minimize", false, "minimize each failing seed's schedule that is written (see -keep) and write the minimal one beside it, as NAME-seedN.min.sched with its trace")
 	fs.IntVar(&f.minimizeTries, "minimize-tries", cluster.DefaultMinimizeTries, "with -minimize, replays at most `N` for each failing seed")
+	fs.BoolVar(&f.guided, "guided", false, "coverage-guided: keep swarm scenarios that reach a new combination of protocol paths and run mutations of them (the -seeds range gives the number of runs; implies -swarm)")
 	fs.BoolVar(&f.json, "json", false, "print the result as one JSON object on stdout (seeds, rates, failures with their checks, reproducers and files) instead of text")
 	fs.Usage = func() { fmt.Fprintf(fs.Output(), sweepUsage, flagDefaults(fs)) }
 	pos, err := parseFlags(fs, args, stdout)
@@ -159,6 +183,9 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 	}
 	if err == nil && (f.minimizeTries < 1 || f.minimizeTries > maxExploreBound) {
 		err = fmt.Errorf("-minimize-tries %d: must be between 1 and %d", f.minimizeTries, maxExploreBound)
+	}
+	if err == nil && f.guided && f.of != 1 {
+		err = fmt.Errorf("-guided with -shard %s: a guided sweep steers by every run before, so it cannot be split", *shard)
 	}
 	if err == nil && len(pos) > 1 {
 		err = fmt.Errorf("expected one scenario, got %d arguments: %s", len(pos), strings.Join(pos, " "))
@@ -184,21 +211,20 @@ func cmdSweep(args []string, stdout, stderr io.Writer) int {
 		return report(stderr, "sweep", usageError{err})
 	}
 	f.bugs.apply(&base)
+	f.swarm = f.swarm || f.guided
 	return report(stderr, "sweep", sweep(base, name, f, stdout, stderr))
 }
 
-// sweep runs the seeds of f over base and reports.
+// sweep runs the seeds of f over base (or, with -guided, as many runs as
+// f's range has seeds) and reports.
 func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io.Writer) error {
 	total := shardCount(f.first, f.last, f.shard, f.of)
 	var (
-		next     atomic.Uint64 // index of the next seed to take
-		done     atomic.Uint64
-		events   atomic.Uint64
-		failed   atomic.Uint64
-		mu       sync.Mutex
-		failures []seedFailure
-		wg       sync.WaitGroup
-		cover    = newCoverage()
+		next   atomic.Uint64 // index of the next failure to write
+		done   atomic.Uint64
+		failed atomic.Uint64
+		wg     sync.WaitGroup
+		cover  = newCoverage()
 	)
 	start := time.Now()
 	prog := newProgress(stderr, total)
@@ -215,68 +241,26 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 			}
 		}
 	}()
-	opt := cluster.Options{SkipLin: !f.lin, LinBudget: f.linBudget}
-	for range f.workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var cv *coverage
-			if f.report != "" {
-				cv = newCoverage()
-				defer func() {
-					mu.Lock()
-					cover.merge(cv)
-					mu.Unlock()
-				}()
-			}
-			var c *cluster.Cluster // reused across seeds when not swarming
-			for {
-				i := next.Add(1) - 1
-				if i >= total {
-					return
-				}
-				seed := f.first + f.shard + i*f.of
-				s := base
-				if f.swarm {
-					s = scenarios.Swarm(base, seed)
-					c = cluster.New(s, opt)
-				} else if c == nil {
-					s.Seed = seed
-					c = cluster.New(s, opt)
-				} else {
-					c.Reset(seed)
-				}
-				o := c.Run()
-				events.Add(uint64(o.Result.Events))
-				if cv != nil {
-					cv.add(c, c.Scenario, o)
-				}
-				if !o.OK {
-					failed.Add(1)
-					fl := seedFailure{Seed: seed}
-					for _, v := range o.Checks {
-						if v.Err != nil {
-							fl.Checks = append(fl.Checks, string(v.Name)+": "+v.Text())
-						}
-					}
-					mu.Lock()
-					failures = append(failures, fl)
-					mu.Unlock()
-				}
-				done.Add(1)
-			}
-		}()
+	var runs sweepRuns
+	if f.guided {
+		runs = guidedSweep(base, f, total, &done, &failed, cover)
+	} else {
+		runs = seedSweep(base, f, total, &done, &failed, cover)
 	}
-	wg.Wait()
 	close(stop)
 	elapsed := time.Since(start)
 	prog.finish(done.Load(), failed.Load(), elapsed)
+	failures := runs.failures
 
 	slices.SortFunc(failures, func(a, b seedFailure) int { return cmp.Compare(a.Seed, b.Seed) })
 	for i := range failures {
 		fl := &failures[i]
 		fl.Repro = command(fmt.Sprintf("run -seed %d%s%s %s", fl.Seed, f.bugs.args(), linArgs(f.lin, f.linBudget), name))
-		if f.swarm {
+		if f.guided {
+			// The guided sweep that ends with this run runs it again (and
+			// writes its scenario, if it is among the first -keep failures).
+			fl.Repro = command(fmt.Sprintf("sweep -guided -seeds %d..%d%s%s %s", f.first, fl.Seed, f.bugs.args(), linArgs(f.lin, f.linBudget), name))
+		} else if f.swarm {
 			// Re-running the seed's sweep writes its concrete scenario.
 			fl.Repro = command(fmt.Sprintf("sweep -swarm -seeds %d%s%s %s", fl.Seed, f.bugs.args(), linArgs(f.lin, f.linBudget), name))
 		}
@@ -308,11 +292,11 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 	}
 	leftOut := max(0, len(failures)-f.keep)
 	if f.json {
-		if err := writeSweepJSON(stdout, name, f, done.Load(), events.Load(), elapsed, failures, leftOut); err != nil {
+		if err := writeSweepJSON(stdout, name, f, runs, elapsed, failures, leftOut); err != nil {
 			errs = append(errs, err)
 		}
 	} else {
-		writeSweepText(stdout, name, f, done.Load(), events.Load(), elapsed, failures, leftOut)
+		writeSweepText(stdout, name, f, runs, elapsed, failures, leftOut)
 	}
 	if f.report != "" {
 		var b strings.Builder
@@ -328,23 +312,106 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 		return usageError{errors.Join(errs...)}
 	}
 	if len(failures) > 0 {
-		return failure{fmt.Errorf("%d of %d seeds failed", len(failures), done.Load())}
+		return failure{fmt.Errorf("%d of %d seeds failed", len(failures), runs.done)}
 	}
 	return nil
+}
+
+// seedSweep runs the seeds of f's range and shard over base, -workers at a
+// time, counting into done and failed as it goes; cover, when f has a
+// report, gets every run.
+func seedSweep(base scenarios.Scenario, f sweepFlags, total uint64, done, failed *atomic.Uint64, cover *coverage) sweepRuns {
+	var (
+		next     atomic.Uint64 // index of the next seed to take
+		events   atomic.Uint64
+		mu       sync.Mutex
+		failures []seedFailure
+		wg       sync.WaitGroup
+		combos   = map[cluster.PathSet]bool{}
+	)
+	opt := cluster.Options{SkipLin: !f.lin, LinBudget: f.linBudget}
+	for range f.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var cv *coverage
+			if f.report != "" {
+				cv = newCoverage()
+				defer func() {
+					mu.Lock()
+					cover.merge(cv)
+					mu.Unlock()
+				}()
+			}
+			seen := map[cluster.PathSet]bool{} // this worker's, to spare the lock
+			var c *cluster.Cluster             // reused across seeds when not swarming
+			for {
+				i := next.Add(1) - 1
+				if i >= total {
+					return
+				}
+				seed := f.first + f.shard + i*f.of
+				s := base
+				if f.swarm {
+					s = scenarios.Swarm(base, seed)
+					c = cluster.New(s, opt)
+				} else if c == nil {
+					s.Seed = seed
+					c = cluster.New(s, opt)
+				} else {
+					c.Reset(seed)
+				}
+				o := c.Run()
+				events.Add(uint64(o.Result.Events))
+				if cv != nil {
+					cv.add(c, c.Scenario, o)
+				}
+				if set := o.Paths.Set(); !seen[set] {
+					seen[set] = true
+					mu.Lock()
+					combos[set] = true
+					mu.Unlock()
+				}
+				if !o.OK {
+					failed.Add(1)
+					fl := seedFailure{Seed: seed}
+					for _, v := range o.Checks {
+						if v.Err != nil {
+							fl.Checks = append(fl.Checks, string(v.Name)+": "+v.Text())
+						}
+					}
+					mu.Lock()
+					failures = append(failures, fl)
+					mu.Unlock()
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return sweepRuns{done: done.Load(), events: events.Load(), failures: failures, combos: combos}
 }
 
 // writeSweepText prints the sweep's result for people: rates, failures by
 // check, and every failing seed with its reproducer (and its files, for the
 // first -keep).
-func writeSweepText(stdout io.Writer, name string, f sweepFlags, done, events uint64, elapsed time.Duration, failures []seedFailure, leftOut int) {
+func writeSweepText(stdout io.Writer, name string, f sweepFlags, runs sweepRuns, elapsed time.Duration, failures []seedFailure, leftOut int) {
+	done, events := runs.done, runs.events
 	mode := ""
-	if f.swarm {
+	if f.guided {
+		mode = " (guided)"
+	} else if f.swarm {
 		mode = " (swarm)"
 	}
 	fmt.Fprintf(stdout, "sweep %s%s: seeds %d..%d, shard %d/%d, %d workers\n", name, mode, f.first, f.last, f.shard, f.of, f.workers)
 	secs := max(elapsed.Seconds(), 1e-9)
 	fmt.Fprintf(stdout, "  %d seeds in %v: %.0f seeds/s, %.0f events/s\n", done, elapsed.Round(time.Millisecond), float64(done)/secs, float64(events)/secs)
-	fmt.Fprintf(stdout, "  failures: %d\n", len(failures))
+	fmt.Fprintf(stdout, "  coverage: %s\n", coverageLine(runs))
+	fmt.Fprintf(stdout, "  failures: %d", len(failures))
+	if len(failures) > 0 {
+		fmt.Fprintf(stdout, " (first at run %d)", firstFailureRun(f, failures))
+	}
+	fmt.Fprintln(stdout)
 	tally := map[string]int{}
 	for _, fl := range failures {
 		for _, c := range fl.Checks {
@@ -366,10 +433,13 @@ func writeSweepText(stdout io.Writer, name string, f sweepFlags, done, events ui
 				check, _, _ := strings.Cut(c, ":")
 				checks = append(checks, check)
 			}
-			fmt.Fprintf(stdout, "FAIL seed %d (%s): reproduce: %s\n", fl.Seed, strings.Join(checks, ", "), fl.Repro)
+			fmt.Fprintf(stdout, "FAIL %s %d (%s): reproduce: %s\n", failWord(f), fl.Seed, strings.Join(checks, ", "), fl.Repro)
 			continue
 		}
-		fmt.Fprintf(stdout, "FAIL seed %d\n", fl.Seed)
+		fmt.Fprintf(stdout, "FAIL %s %d\n", failWord(f), fl.Seed)
+		if fl.Scenario != nil {
+			fmt.Fprintf(stdout, "  scenario: %s\n", fl.Scenario.Description)
+		}
 		for _, c := range fl.Checks {
 			fmt.Fprintf(stdout, "  %s\n", c)
 		}
@@ -408,6 +478,9 @@ func shardCount(first, last, i, n uint64) uint64 {
 func writeFailure(base scenarios.Scenario, name string, f sweepFlags, fl *seedFailure) error {
 	s := base
 	s.Seed = fl.Seed
+	if fl.Scenario != nil {
+		s = *fl.Scenario
+	}
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return err
 	}
@@ -415,7 +488,9 @@ func writeFailure(base scenarios.Scenario, name string, f sweepFlags, fl *seedFa
 	// scenario, so that nothing is written outside -out.
 	stem := filepath.Join(f.out, scenarios.SafeName(filepath.Base(s.Name))+"-seed"+strconv.FormatUint(fl.Seed, 10))
 	if f.swarm {
-		s = scenarios.Swarm(base, fl.Seed)
+		if fl.Scenario == nil {
+			s = scenarios.Swarm(base, fl.Seed)
+		}
 		stem = filepath.Join(f.out, scenarios.SafeName(filepath.Base(s.Name)))
 		enc, err := s.Encode()
 		if err != nil {
@@ -518,6 +593,18 @@ type sweepResult struct {
 	FilesLeftOut    int             `json:"files_left_out"`
 	Failures        []failureResult `json:"failures"`
 	OK              bool            `json:"ok"`
+	Guided          bool            `json:"guided"`
+	Coverage        coverageResult  `json:"coverage"`
+	// FirstFailureRun is the position in the sweep (1 for the first run)
+	// of the first failing run, 0 if none failed.
+	FirstFailureRun uint64 `json:"first_failure_run"`
+}
+
+// coverageResult is a sweep's path coverage, in sweep -json.
+type coverageResult struct {
+	Combinations int      `json:"combinations"` // distinct path combinations reached
+	NeverTaken   []string `json:"never_taken"`  // paths no run took
+	Corpus       int      `json:"corpus"`       // guided: scenarios kept for a new combination
 }
 
 type seedSpan struct {
@@ -534,6 +621,9 @@ type failureResult struct {
 	// NotMinimized says why a seed with files has none.
 	Minimized    *minimizedResult `json:"minimized,omitempty"`
 	NotMinimized string           `json:"not_minimized,omitempty"`
+	// Mutations is a guided run's scenario's lineage: its swarm seed and
+	// the mutations that made it (seed is then the run's number).
+	Mutations string `json:"mutations,omitempty"`
 }
 
 // minimizedResult is one failing seed's minimisation, in sweep -json.
@@ -551,7 +641,8 @@ type checkResult struct {
 }
 
 // writeSweepJSON prints the sweep's result as one JSON object and a newline.
-func writeSweepJSON(stdout io.Writer, name string, f sweepFlags, done, events uint64, elapsed time.Duration, failures []seedFailure, leftOut int) error {
+func writeSweepJSON(stdout io.Writer, name string, f sweepFlags, runs sweepRuns, elapsed time.Duration, failures []seedFailure, leftOut int) error {
+	done, events := runs.done, runs.events
 	secs := max(elapsed.Seconds(), 1e-9)
 	r := sweepResult{
 		Scenario: name, Swarm: f.swarm, Seeds: seedSpan{f.first, f.last},
@@ -559,9 +650,17 @@ func writeSweepJSON(stdout io.Writer, name string, f sweepFlags, done, events ui
 		Run: done, Failed: len(failures), Events: events,
 		ElapsedSeconds: elapsed.Seconds(), SeedsPerSecond: float64(done) / secs, EventsPerSecond: float64(events) / secs,
 		FailedChecks: map[string]int{}, FilesLeftOut: leftOut, Failures: []failureResult{}, OK: len(failures) == 0,
+		Guided:   f.guided,
+		Coverage: coverageResult{Combinations: len(runs.combos), NeverTaken: neverTaken(runs.combos), Corpus: runs.corpus},
+	}
+	if len(failures) > 0 {
+		r.FirstFailureRun = firstFailureRun(f, failures)
 	}
 	for _, fl := range failures {
 		fr := failureResult{Seed: fl.Seed, Reproduce: fl.Repro, Files: append([]string{}, fl.Paths...), NotMinimized: fl.NotMinimized}
+		if fl.Scenario != nil {
+			fr.Mutations = fl.Scenario.Description
+		}
 		if m := fl.Minimized; m != nil {
 			fr.Minimized = &minimizedResult{Schedule: fl.MinPath, Signature: m.Signature.String(), Before: m.Before, After: m.After, Tries: m.Tries}
 		}
