@@ -35,7 +35,8 @@ func (b Ballot) String() string {
 	return "(" + strconv.FormatInt(int64(b.Round), 10) + "," + strconv.FormatInt(int64(b.LeaderID), 10) + ")"
 }
 
-func (b Ballot) appendJSON(dst []byte) []byte {
+// AppendJSON appends the ballot as the JSON trace writes it: [round,leader].
+func (b Ballot) AppendJSON(dst []byte) []byte {
 	dst = append(dst, '[')
 	dst = strconv.AppendInt(dst, int64(b.Round), 10)
 	dst = append(dst, ',')

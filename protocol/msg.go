@@ -97,7 +97,7 @@ func (m Msg) AppendJSON(b []byte, n sim.Names) []byte {
 	switch m.Kind {
 	case Prepare, Promise, PrepareRejected, Accept, Accepted, AcceptRejected, Heartbeat, Redirect, HeartbeatAck:
 		b = append(b, `,"ballot":`...)
-		b = m.Ballot.appendJSON(b)
+		b = m.Ballot.AppendJSON(b)
 	}
 	switch m.Kind {
 	case Accept, Accepted, AcceptRejected, Commit, Fetch:
@@ -119,13 +119,7 @@ func (m Msg) AppendJSON(b []byte, n sim.Names) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, `{"slot":`...)
-			b = strconv.AppendInt(b, e.Slot, 10)
-			b = append(b, `,"ballot":`...)
-			b = e.Ballot.appendJSON(b)
-			b = append(b, `,"cmd":`...)
-			b = e.Cmd.AppendJSON(b, n)
-			b = append(b, '}')
+			b = e.AppendJSON(b, n)
 		}
 		b = append(b, ']')
 	}

@@ -14,16 +14,13 @@ import (
 // out.
 const StateJSONListMax = 64
 
-// AppendJSON appends the ballot as the JSON trace writes it: [round,leader].
-func (b Ballot) AppendJSON(dst []byte) []byte { return b.appendJSON(dst) }
-
 // AppendJSON appends the entry as a Promise lists it:
 // {"slot":N,"ballot":[r,l],"cmd":{...}}.
 func (e Entry) AppendJSON(b []byte, n sim.Names) []byte {
 	b = append(b, `{"slot":`...)
 	b = strconv.AppendInt(b, e.Slot, 10)
 	b = append(b, `,"ballot":`...)
-	b = e.Ballot.appendJSON(b)
+	b = e.Ballot.AppendJSON(b)
 	b = append(b, `,"cmd":`...)
 	b = e.Cmd.AppendJSON(b, n)
 	return append(b, '}')

@@ -110,6 +110,12 @@ func (r LinResult) Err() error {
 // observes the state after the last point. (The witness may leave it out.)
 func Linearizable(h []kv.HistoryEvent, n sim.Names, log []protocol.Command, budget int) LinResult {
 	s := NewLinStream(n, budget, max(DefaultLinRetain, len(h)))
+	s.feed(h, log)
+	return s.Result()
+}
+
+// feed gives s the history h, then the log order log.
+func (s *LinStream) feed(h []kv.HistoryEvent, log []protocol.Command) {
 	for _, e := range h {
 		if e.Invoke {
 			s.Invoke(e.T, e.Client, e.Op)
@@ -120,7 +126,6 @@ func Linearizable(h []kv.HistoryEvent, n sim.Names, log []protocol.Command, budg
 	for _, cmd := range log {
 		s.Apply(cmd)
 	}
-	return s.Result()
 }
 
 // Result judges the history and the log fed so far. It changes nothing in

@@ -143,16 +143,7 @@ func TestLinWitness(t *testing.T) {
 // feeds them.
 func linWitnessErrs(h linHist, log []protocol.Command) []error {
 	s := NewLinStream(linClientName, 0, -1)
-	for _, e := range h {
-		if e.Invoke {
-			s.Invoke(e.T, e.Client, e.Op)
-		} else {
-			s.Return(e.T, e.Client, e.Ret)
-		}
-	}
-	for _, cmd := range log {
-		s.Apply(cmd)
-	}
+	s.feed(h, log)
 	return s.witnessErrs(s.keysByText())
 }
 

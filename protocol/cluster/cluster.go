@@ -96,7 +96,6 @@ type Cluster struct {
 	// linLog is the log order, each slot's first command, for the
 	// linearizability check.
 	linLog  []protocol.Command
-	ls      []check.Learner   // reused by Safety
 	history []kv.HistoryEvent // the clients' invocations and answers, in order
 }
 
@@ -480,8 +479,8 @@ func (c *Cluster) CloneInto(d *Cluster) *Cluster {
 		d = &Cluster{}
 	}
 	eng := d.Engine
-	ls, history, watch, linLog, last, order := d.ls, d.history, d.watch, d.linLog, d.last, d.order
-	*d = Cluster{Scenario: c.Scenario, Topology: c.Topology, opt: c.opt, workload: c.workload, paths: c.paths, ls: ls, learnerIdx: c.learnerIdx, doneUpTo: c.doneUpTo, answered: c.answered, invoked: c.invoked, keep: c.keep}
+	history, watch, linLog, last, order := d.history, d.watch, d.linLog, d.last, d.order
+	*d = Cluster{Scenario: c.Scenario, Topology: c.Topology, opt: c.opt, workload: c.workload, paths: c.paths, learnerIdx: c.learnerIdx, doneUpTo: c.doneUpTo, answered: c.answered, invoked: c.invoked, keep: c.keep}
 	d.history = append(history[:0], c.history...)
 	d.linLog = append(linLog[:0], c.linLog...)
 	d.last = append(last[:0], c.last...)

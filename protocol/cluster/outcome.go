@@ -119,19 +119,15 @@ type NamedStore struct {
 	Store map[string]string
 }
 
-// learners lists the learners' state for the checkers (stores too when
-// withStores: they are copied).
-func (c *Cluster) learners(dst []check.Learner, withStores bool) []check.Learner {
-	dst = dst[:0]
+// learners lists the learners' state for the convergence check, their
+// stores copied.
+func (c *Cluster) learners() []check.Learner {
+	var ls []check.Learner
 	for _, id := range c.Topology.Learners() {
 		m := c.machine(id)
-		l := check.Learner{Name: c.Topology.Names[id], Len: m.Len()}
-		if withStores {
-			l.Store = m.Store().Map(c.Engine)
-		}
-		dst = append(dst, l)
+		ls = append(ls, check.Learner{Name: c.Topology.Names[id], Len: m.Len(), Store: m.Store().Map(c.Engine)})
 	}
-	return dst
+	return ls
 }
 
 // agreement is the agreement check: the chosen-value watch, then the
@@ -237,7 +233,7 @@ func (c *Cluster) Run() Outcome {
 func (c *Cluster) Check() Outcome {
 	res := c.Engine.Result()
 	out := Outcome{Result: res, OK: res.Reason != sim.StopDivergence, Paths: c.paths}
-	ls := c.learners(nil, true)
+	ls := c.learners()
 	for _, l := range ls {
 		out.Stores = append(out.Stores, NamedStore{Name: l.Name, Store: l.Store})
 	}
