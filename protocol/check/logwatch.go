@@ -32,7 +32,6 @@ type LogWatch struct {
 	ls   []learnerWatch
 	base int64     // the slots forgotten: ref[0] is slot base+1
 	ref  []refSlot // the first application of each slot kept
-	top  int64     // the highest slot applied by anyone (single: the applications so far)
 	errs [3]error  // agreement, applied-not-chosen, exactly-once: the first of each
 }
 
@@ -84,15 +83,13 @@ func (w *LogWatch) Applied(l int, cmd protocol.Command, effect bool, chosen *Cho
 		w.effect(lw, cmd, slot)
 	}
 	if w.single {
-		w.top++
 		if w.onFirst != nil {
 			w.onFirst(cmd)
 		}
 		return
 	}
 	switch {
-	case slot > w.top:
-		w.top = slot
+	case slot > w.top():
 		w.ref = append(w.ref, refSlot{cmd: cmd, who: int32(l), digest: lw.digest})
 		if w.onFirst != nil {
 			w.onFirst(cmd)
@@ -125,9 +122,9 @@ func (w *LogWatch) Restart(l int, pos int64, digest uint64) {
 		return
 	}
 	switch {
-	case pos > w.top:
+	case pos > w.top():
 		if w.errs[errAgreement] == nil {
-			w.errs[errAgreement] = fmt.Errorf("%s installed a snapshot of slots 1..%d, beyond the slots any node applied (%d)", lw.name, pos, w.top)
+			w.errs[errAgreement] = fmt.Errorf("%s installed a snapshot of slots 1..%d, beyond the slots any node applied (%d)", lw.name, pos, w.top())
 		}
 	case pos > w.base:
 		if r := w.ref[pos-w.base-1]; r.digest != digest && w.errs[errAgreement] == nil {
@@ -175,6 +172,9 @@ func (w *LogWatch) checkChosen(chosen *Chosen, lw *learnerWatch, slot int64, cmd
 	}
 }
 
+// top is the highest slot any learner applied: the slots kept end there.
+func (w *LogWatch) top() int64 { return w.base + int64(len(w.ref)) }
+
 // Forget drops what the watch keeps of the slots up to floor that every
 // learner has passed: below floor no learner can apply a slot again.
 func (w *LogWatch) Forget(floor int64) {
@@ -217,7 +217,7 @@ func (w *LogWatch) Reset() {
 			clear(e)
 		}
 	}
-	w.base, w.top, w.ref, w.errs = 0, 0, w.ref[:0], [3]error{}
+	w.base, w.ref, w.errs = 0, w.ref[:0], [3]error{}
 }
 
 // CloneInto makes d a copy of w, reusing d's memory (d may be nil).
@@ -227,7 +227,7 @@ func (w *LogWatch) CloneInto(d *LogWatch) *LogWatch {
 	}
 	ls := d.ls
 	d.names, d.single, d.onFirst = w.names, w.single, nil
-	d.base, d.top, d.errs = w.base, w.top, w.errs
+	d.base, d.errs = w.base, w.errs
 	d.ref = append(d.ref[:0], w.ref...)
 	ls = ls[:min(len(ls), len(w.ls))]
 	for len(ls) < len(w.ls) {

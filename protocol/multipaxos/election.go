@@ -22,7 +22,7 @@ func (l *Leader) campaign(env *kv.Env) {
 	}
 	l.see(l.ballot)
 	l.promises.clear()
-	l.recovered, l.recBase, l.recSnap = l.recovered[:0], 0, nil
+	l.recovered, l.recSnap = l.recovered[:0], nil
 	if env.Tracing() { // formatting boxes its arguments: only when tracing
 		env.Stepf("Phase 1: sending Prepare%v to %d acceptors", l.ballot, len(l.Acceptors))
 		kv.Explain(env, protocol.RulePhase1)

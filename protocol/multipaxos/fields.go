@@ -29,7 +29,7 @@ func (l *Leader) AppendFields(dst []sim.Field, n sim.Names) []sim.Field {
 		field("retry_armed", strconv.FormatBool(l.retryArmed)))
 	for i, e := range l.recovered {
 		if e.Ballot != (protocol.Ballot{}) || e.Cmd != (protocol.Command{}) {
-			dst = append(dst, field("recovered["+strconv.FormatInt(l.recBase+int64(i)+1, 10)+"]", entryText(e, n)))
+			dst = append(dst, field("recovered["+strconv.FormatInt(l.recBase()+int64(i)+1, 10)+"]", entryText(e, n)))
 		}
 	}
 	for i := range l.slots {

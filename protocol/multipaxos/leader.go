@@ -109,7 +109,6 @@ type Leader struct {
 	base       int64            // the slots compacted into snap (or installed from it)
 	snap       *protocol.Snap   // the machine after slots 1..base (nil when base is 0)
 	recSnap    *protocol.Snap   // Phase 1: the newest snapshot the promises reported
-	recBase    int64            // Phase 1: recovered[0] is slot recBase+1 (recSnap's slot)
 	applied    int64            // slots applied to the machine
 	recovering int64            // recovered slots 1..recovering come before new requests
 	inflight   int              // new requests in Phase 2
@@ -248,7 +247,7 @@ func (l *Leader) acceptorIndex(id sim.NodeID) int {
 func (l *Leader) Crash() {
 	l.role, l.ballot, l.seen = standby, protocol.Ballot{}, protocol.Ballot{}
 	l.promises.clear()
-	l.recovered, l.recBase, l.recSnap = l.recovered[:0], 0, nil
+	l.recovered, l.recSnap = l.recovered[:0], nil
 	l.clearSlots()
 	l.applied, l.recovering, l.base, l.snap = 0, 0, 0, nil
 	l.queue, l.head = l.queue[:0], 0
@@ -372,7 +371,6 @@ func (l *Leader) AppendState(b []byte) []byte {
 	b = binary.AppendVarint(b, l.recovering)
 	b = binary.AppendVarint(b, l.base)
 	b = l.snap.AppendState(b)
-	b = binary.AppendVarint(b, l.recBase)
 	b = l.recSnap.AppendState(b)
 	b = binary.AppendUvarint(b, uint64(l.inflight))
 	b = binary.AppendUvarint(b, uint64(len(l.queue)-l.head))

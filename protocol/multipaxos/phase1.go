@@ -19,9 +19,9 @@ func (l *Leader) promise(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 		return // a duplicate
 	}
 	l.resends = 0
-	if s := m.Snap(); s != nil && s.Slot > l.recBase {
-		l.recSnap = s
+	if s := m.Snap(); s != nil && s.Slot > l.recBase() {
 		l.forgetRecovered(s.Slot)
+		l.recSnap = s
 	}
 	for _, e := range m.Entries() {
 		l.recover(e)
@@ -50,13 +50,14 @@ func entries(n int) string {
 // (Paxos Made Simple, 2.2: the value of the highest-numbered proposal
 // accepted by the acceptors of the quorum).
 func (l *Leader) recover(e protocol.Entry) {
-	if e.Slot <= l.recBase {
+	base := l.recBase()
+	if e.Slot <= base {
 		return // a snapshot reported holds it
 	}
-	for l.recBase+int64(len(l.recovered)) < e.Slot {
-		l.recovered = append(l.recovered, protocol.Entry{Slot: l.recBase + int64(len(l.recovered)) + 1})
+	for base+int64(len(l.recovered)) < e.Slot {
+		l.recovered = append(l.recovered, protocol.Entry{Slot: base + int64(len(l.recovered)) + 1})
 	}
-	cur := &l.recovered[e.Slot-1-l.recBase]
+	cur := &l.recovered[e.Slot-1-base]
 	if l.Bugs.Has(protocol.BugRecoverFirstValue) {
 		if cur.Ballot == (protocol.Ballot{}) {
 			*cur = e
@@ -69,12 +70,21 @@ func (l *Leader) recover(e protocol.Entry) {
 }
 
 // forgetRecovered drops the recovered entries up to slot, which a snapshot
-// reported holds: the snapshot is what the slots chose.
+// reported holds (the snapshot is what the slots chose); recSnap becomes
+// that snapshot next.
 func (l *Leader) forgetRecovered(slot int64) {
-	k := min(slot-l.recBase, int64(len(l.recovered)))
+	k := min(slot-l.recBase(), int64(len(l.recovered)))
 	n := copy(l.recovered, l.recovered[k:])
 	l.recovered = l.recovered[:n]
-	l.recBase = slot
+}
+
+// recBase is the slot of the newest snapshot the promises reported (0:
+// none): recovered[0] is slot recBase()+1.
+func (l *Leader) recBase() int64 {
+	if l.recSnap == nil {
+		return 0
+	}
+	return l.recSnap.Slot
 }
 
 // win ends Phase 1: the node leads. Every slot up to the highest one the
@@ -95,7 +105,7 @@ func (l *Leader) win(env *kv.Env) {
 		l.applied, l.base, l.snap = s.Slot, s.Slot, s
 	}
 	kv.RecordInstalled(env, l.snap)
-	l.recovering = l.recBase + int64(len(l.recovered))
+	l.recovering = l.recBase() + int64(len(l.recovered))
 	if env.Tracing() { // formatting boxes its arguments: only when tracing
 		won := "Phase 1 complete: promises from " + l.tally(env, &l.promises) + " — leader established at ballot " + l.ballot.String()
 		if l.base > 0 {
