@@ -34,7 +34,7 @@ func (l *Leader) AppendFields(dst []sim.Field, n sim.Names) []sim.Field {
 	}
 	for i := range l.slots {
 		p := &l.slots[i]
-		s := "slot[" + strconv.FormatInt(l.base+int64(i)+1, 10) + "]."
+		s := "slot[" + strconv.FormatInt(l.base()+int64(i)+1, 10) + "]."
 		from := "-"
 		if p.from != sim.NoNode {
 			from = n.Name(p.from)

@@ -54,7 +54,7 @@ func (l *Leader) waiting(cmd protocol.Command) bool {
 			return true
 		}
 	}
-	for _, p := range l.slots[l.applied-l.base:] {
+	for _, p := range l.slots[l.applied-l.base():] {
 		// A recovered slot answers no client: a copy of its request waits
 		// in the queue and is answered from the session once it is applied.
 		if p.from != sim.NoNode && p.cmd.Client == cmd.Client && p.cmd.Seq == cmd.Seq {
@@ -93,7 +93,7 @@ func (l *Leader) serve(env *kv.Env) {
 		}
 		l.inflight++
 		if env.Tracing() {
-			env.Step("Assigning slot " + strconv.FormatInt(l.base+int64(len(l.slots))+1, 10) + " for " + p.cmd.Request(env) + ": " + p.cmd.Text(env) + l.sendsAccept())
+			env.Step("Assigning slot " + strconv.FormatInt(l.base()+int64(len(l.slots))+1, 10) + " for " + p.cmd.Request(env) + ": " + p.cmd.Text(env) + l.sendsAccept())
 		}
 		if l.Bugs.Has(protocol.BugReplyBeforeChosen) {
 			// Answer with what the command would do now, before any vote.

@@ -105,9 +105,8 @@ type Leader struct {
 	seen       protocol.Ballot  // the highest ballot it has seen anywhere
 	promises   quorum           // Phase 1: which acceptors promised
 	recovered  []protocol.Entry // Phase 1: per slot, the entry with the highest ballot reported
-	slots      []proposal       // slot s at index s-1-base
-	base       int64            // the slots compacted into snap (or installed from it)
-	snap       *protocol.Snap   // the machine after slots 1..base (nil when base is 0)
+	slots      []proposal       // slot s at index s-1-base()
+	snap       *protocol.Snap   // the machine after slots 1..base(): compacted or installed (nil: none)
 	recSnap    *protocol.Snap   // Phase 1: the newest snapshot the promises reported
 	applied    int64            // slots applied to the machine
 	recovering int64            // recovered slots 1..recovering come before new requests
@@ -120,6 +119,15 @@ type Leader struct {
 	backoff    uint   // campaigns since this node last won: each doubles its election timeout
 	resends    uint   // re-sends since an acceptor last answered: each doubles the retry interval
 	retryArmed bool   // the retry timer is pending
+}
+
+// base is the slot of the node's snapshot (0: none): slots[0] is slot
+// base()+1.
+func (l *Leader) base() int64 {
+	if l.snap == nil {
+		return 0
+	}
+	return l.snap.Slot
 }
 
 // Quorum is the number of acceptors that form a majority.
@@ -249,7 +257,7 @@ func (l *Leader) Crash() {
 	l.promises.clear()
 	l.recovered, l.recSnap = l.recovered[:0], nil
 	l.clearSlots()
-	l.applied, l.recovering, l.base, l.snap = 0, 0, 0, nil
+	l.applied, l.recovering, l.snap = 0, 0, nil
 	l.queue, l.head = l.queue[:0], 0
 	l.waits.reset()
 	l.machine.Reset()
@@ -273,7 +281,7 @@ func (l *Leader) Machine() *kv.Machine { return &l.machine }
 // Leading reports whether the node leads, and how many of its slots are not
 // yet chosen, for the cluster's end-of-run test.
 func (l *Leader) Leading() (bool, int) {
-	return l.role == leading, int(l.base + int64(len(l.slots)) - l.applied)
+	return l.role == leading, int(l.base() + int64(len(l.slots)) - l.applied)
 }
 
 // Ballot is the node's own ballot (zero before its first campaign).
@@ -298,7 +306,7 @@ func (l *Leader) Log() (snapshot, last, applied int64) {
 	if l.snap != nil {
 		snapshot = l.snap.Slot
 	}
-	return snapshot, l.base + int64(len(l.slots)), l.applied
+	return snapshot, l.base() + int64(len(l.slots)), l.applied
 }
 
 // Role names the node's role: standby, candidate or leading.
@@ -369,7 +377,6 @@ func (l *Leader) AppendState(b []byte) []byte {
 	}
 	b = binary.AppendVarint(b, l.applied)
 	b = binary.AppendVarint(b, l.recovering)
-	b = binary.AppendVarint(b, l.base)
 	b = l.snap.AppendState(b)
 	b = l.recSnap.AppendState(b)
 	b = binary.AppendUvarint(b, uint64(l.inflight))

@@ -97,28 +97,28 @@ func (l *Leader) win(env *kv.Env) {
 	l.cancelRetry(env)
 	l.machine.Reset()
 	l.clearSlots()
-	l.applied, l.base, l.snap = 0, 0, nil
+	l.applied, l.snap = 0, nil
 	if s := l.recSnap; s != nil {
 		// The slots a snapshot covers were chosen and applied by a leader
 		// before: the snapshot is their outcome.
 		l.machine.Install(s)
-		l.applied, l.base, l.snap = s.Slot, s.Slot, s
+		l.applied, l.snap = s.Slot, s
 	}
 	kv.RecordInstalled(env, l.snap)
 	l.recovering = l.recBase() + int64(len(l.recovered))
 	if env.Tracing() { // formatting boxes its arguments: only when tracing
 		won := "Phase 1 complete: promises from " + l.tally(env, &l.promises) + " — leader established at ballot " + l.ballot.String()
-		if l.base > 0 {
-			won += ", starting from the snapshot of slots 1.." + strconv.FormatInt(l.base, 10)
+		if l.base() > 0 {
+			won += ", starting from the snapshot of slots 1.." + strconv.FormatInt(l.base(), 10)
 		}
 		env.Step(won)
 		kv.Explain(env, protocol.RulePhase1Quorum)
 	}
-	if l.recovering > l.base {
+	if l.recovering > l.base() {
 		env.Note(protocol.NoteRecovery)
 		if env.Tracing() {
-			if l.base > 0 {
-				env.Stepf("Phase 1 recovery: the promises report a snapshot of slots 1..%d and slots up to %d; re-proposing slots %d..%d in ballot %v", l.base, l.recovering, l.base+1, l.recovering, l.ballot)
+			if l.base() > 0 {
+				env.Stepf("Phase 1 recovery: the promises report a snapshot of slots 1..%d and slots up to %d; re-proposing slots %d..%d in ballot %v", l.base(), l.recovering, l.base()+1, l.recovering, l.ballot)
 			} else {
 				env.Stepf("Phase 1 recovery: the promises report slots up to %d; re-proposing all of them in ballot %v", l.recovering, l.ballot)
 			}

@@ -21,7 +21,7 @@ func (l *Leader) propose(env *kv.Env, cmd protocol.Command, from sim.NodeID) {
 	p.votes.size(len(l.Acceptors))
 	p.cmd, p.from, p.chosen = cmd, from, false
 	for _, a := range l.Acceptors {
-		env.Send(a, protocol.Msg{Kind: protocol.Accept, Ballot: l.ballot, Slot: l.base + int64(n) + 1, Cmd: cmd})
+		env.Send(a, protocol.Msg{Kind: protocol.Accept, Ballot: l.ballot, Slot: l.base() + int64(n) + 1, Cmd: cmd})
 	}
 	l.armRetry(env)
 }
@@ -35,10 +35,10 @@ func (l *Leader) sendsAccept() string {
 // accepted counts a Phase 2b answer; a quorum chooses the slot's command.
 func (l *Leader) accepted(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	i := l.acceptorIndex(from)
-	if (m.Ballot != l.ballot && !l.Bugs.Has(protocol.BugCountStaleVotes)) || i < 0 || m.Slot <= l.base || m.Slot > l.base+int64(len(l.slots)) {
+	if (m.Ballot != l.ballot && !l.Bugs.Has(protocol.BugCountStaleVotes)) || i < 0 || m.Slot <= l.base() || m.Slot > l.base()+int64(len(l.slots)) {
 		return
 	}
-	p := &l.slots[m.Slot-1-l.base]
+	p := &l.slots[m.Slot-1-l.base()]
 	if p.chosen {
 		if !p.votes.has(i) && env.Tracing() {
 			env.Step("Accepted for slot " + strconv.FormatInt(m.Slot, 10) + " from " + env.Name(from) + " arrives after the slot was chosen")
@@ -69,8 +69,8 @@ func (l *Leader) accepted(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 // the machine applies it, the client (if any) gets its answer, and the
 // replicas a Commit. Then the next request is served.
 func (l *Leader) applyChosen(env *kv.Env) {
-	for l.applied < l.base+int64(len(l.slots)) && l.slots[l.applied-l.base].chosen {
-		p := &l.slots[l.applied-l.base]
+	for l.applied < l.base()+int64(len(l.slots)) && l.slots[l.applied-l.base()].chosen {
+		p := &l.slots[l.applied-l.base()]
 		l.applied++
 		r, dup := l.machine.Apply(p.cmd)
 		if l.machine.Len() != l.applied {
@@ -114,7 +114,7 @@ func (l *Leader) applyChosen(env *kv.Env) {
 			l.compact(env)
 		}
 	}
-	if l.applied == l.base+int64(len(l.slots)) {
+	if l.applied == l.base()+int64(len(l.slots)) {
 		l.cancelRetry(env)
 	}
 	l.serve(env)
@@ -142,8 +142,8 @@ func (l *Leader) resend(env *kv.Env) {
 		}
 		l.armRetry(env)
 	case leading:
-		for s := l.applied; s < l.base+int64(len(l.slots)); s++ {
-			p := &l.slots[s-l.base]
+		for s := l.applied; s < l.base()+int64(len(l.slots)); s++ {
+			p := &l.slots[s-l.base()]
 			if p.chosen {
 				continue
 			}
@@ -161,7 +161,7 @@ func (l *Leader) resend(env *kv.Env) {
 				kv.Explain(env, protocol.RuleResend)
 			}
 		}
-		if l.applied < l.base+int64(len(l.slots)) {
+		if l.applied < l.base()+int64(len(l.slots)) {
 			l.armRetry(env)
 		}
 	}
@@ -175,8 +175,8 @@ func (l *Leader) resend(env *kv.Env) {
 func (l *Leader) compact(env *kv.Env) {
 	s := l.machine.Snapshot()
 	l.machine.Compact()
+	l.dropSlots(l.applied) // then the snapshot starts the slots
 	l.snap = s
-	l.dropSlots(l.applied)
 	if env.Tracing() {
 		env.Step("compacting the log: slots 1.." + strconv.FormatInt(s.Slot, 10) + " are now a snapshot (" + strconv.Itoa(s.Keys) + " keys); sending it to the acceptors")
 	}
@@ -190,13 +190,12 @@ func (l *Leader) compact(env *kv.Env) {
 // a snapshot, keeping their vote arrays for reuse (rotated to the end, so
 // that no two slots share one).
 func (l *Leader) dropSlots(slot int64) {
-	k := int(min(slot-l.base, int64(len(l.slots))))
+	k := int(min(slot-l.base(), int64(len(l.slots))))
 	n := len(l.slots)
 	for i := 0; i+k < n; i++ {
 		l.slots[i], l.slots[i+k] = l.slots[i+k], l.slots[i]
 	}
 	l.slots = l.slots[:n-k]
-	l.base = slot
 }
 
 // install takes an acceptor's snapshot when the node is behind it (it
@@ -209,22 +208,22 @@ func (l *Leader) install(env *kv.Env, from sim.NodeID, s *protocol.Snap) {
 	if env.Tracing() {
 		env.Step("installing " + env.Name(from) + "'s snapshot of slots 1.." + strconv.FormatInt(s.Slot, 10) + " (applied " + strconv.FormatInt(l.applied, 10) + "): those slots were chosen long ago")
 	}
-	for i := range min(s.Slot-l.base, int64(len(l.slots))) {
-		if p := &l.slots[i]; l.base+i >= l.applied && p.from != sim.NoNode {
+	for i := range min(s.Slot-l.base(), int64(len(l.slots))) {
+		if p := &l.slots[i]; l.base()+i >= l.applied && p.from != sim.NoNode {
 			l.waits.remove(p.cmd) // its client's retry is answered from the session
 			l.inflight--
 		}
 	}
 	l.machine.Install(s)
 	kv.RecordInstalled(env, s)
+	l.dropSlots(s.Slot) // then the snapshot starts the slots
 	l.applied, l.snap = s.Slot, s
-	l.dropSlots(s.Slot)
 	l.applyChosen(env)
 }
 
 // clearSlots drops every slot; the unapplied ones no longer wait.
 func (l *Leader) clearSlots() {
-	for _, p := range l.slots[min(l.applied-l.base, int64(len(l.slots))):] {
+	for _, p := range l.slots[min(l.applied-l.base(), int64(len(l.slots))):] {
 		if p.from != sim.NoNode {
 			l.waits.remove(p.cmd)
 		}

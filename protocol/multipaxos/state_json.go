@@ -63,7 +63,7 @@ func (l *Leader) AppendStateJSON(b []byte, n sim.Names) []byte {
 	b = protocol.AppendJSONList(b, "slots", len(l.slots), true, func(b []byte, i int) []byte {
 		p := &l.slots[i]
 		b = append(b, `{"slot":`...)
-		b = strconv.AppendInt(b, l.base+int64(i)+1, 10)
+		b = strconv.AppendInt(b, l.base()+int64(i)+1, 10)
 		b = append(b, `,"cmd":`...)
 		b = p.cmd.AppendJSON(b, n)
 		b = l.appendVoters(b, "votes", &p.votes, n)
@@ -71,8 +71,8 @@ func (l *Leader) AppendStateJSON(b []byte, n sim.Names) []byte {
 		return append(b, '}')
 	})
 	b = sim.AppendJSONInt(b, "applied", l.applied)
-	if l.base > 0 {
-		b = sim.AppendJSONInt(b, "compacted", l.base)
+	if l.base() > 0 {
+		b = sim.AppendJSONInt(b, "compacted", l.base())
 	}
 	if l.recovering > l.applied {
 		b = sim.AppendJSONInt(b, "recovering", l.recovering)
