@@ -228,8 +228,9 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 	)
 	start := time.Now()
 	prog := newProgress(stderr, total)
-	stop := make(chan struct{})
+	stop, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(stopped)
 		t := time.NewTicker(200 * time.Millisecond)
 		defer t.Stop()
 		for {
@@ -248,6 +249,7 @@ func sweep(base scenarios.Scenario, name string, f sweepFlags, stdout, stderr io
 		runs = seedSweep(base, f, total, &done, &failed, cover)
 	}
 	close(stop)
+	<-stopped // the ticker may be mid-line; finish writes to the same stderr
 	elapsed := time.Since(start)
 	prog.finish(done.Load(), failed.Load(), elapsed)
 	failures := runs.failures
