@@ -22,6 +22,7 @@ const (
 	RuleCatchUp                    // a replica behind the leader fetches what it missed
 	RuleDurable                    // an acceptor restarts with its promise and votes
 	RuleRedirect                   // a standby leader redirects a client
+	RuleBatch                      // a leader puts several requests in one slot
 	RuleCount                      // the number of rules
 )
 
@@ -48,4 +49,5 @@ var Why = [RuleCount]string{
 	RuleCatchUp:       "a Commit can be lost, or a replica restart empty; the leader's heartbeat says how far it applied, so a replica that is behind fetches what it misses",
 	RuleDurable:       "promises and votes are on disk: an acceptor that forgot them could break a promise or drop the vote that chose a value, and a second value could be chosen",
 	RuleRedirect:      "only the leader proposes; a standby points the client at the leader whose ballot it last saw",
+	RuleBatch:         "a slot's value may be a batch of requests: Paxos chooses it as one value, one Phase 2 for all of them, and every learner applies its requests in order, so fewer messages serve the same requests",
 }

@@ -54,7 +54,7 @@ func ParseMsgType(name string) (MsgType, bool) {
 // Entry is one accepted log entry, as an acceptor reports it in a Promise.
 type Entry struct {
 	Slot   int64
-	Cmd    Command
+	Value  Value
 	Ballot Ballot
 }
 
@@ -66,10 +66,10 @@ type Entry struct {
 //	Prepare         Ballot                 leader -> acceptor (Phase 1a)
 //	Promise         Ballot, Payload        acceptor -> leader (Phase 1b): entries above its snapshot, and the snapshot
 //	PrepareRejected Ballot (the promised)  acceptor -> leader
-//	Accept          Ballot, Slot, Cmd      leader -> acceptor (Phase 2a)
+//	Accept          Ballot, Slot, Value    leader -> acceptor (Phase 2a); Value: Cmd and a batch's Payload.More
 //	Accepted        Ballot, Slot           acceptor -> leader (Phase 2b)
 //	AcceptRejected  Ballot (promised), Slot
-//	Commit          Slot, Cmd              leader -> replica
+//	Commit          Slot, Value            leader -> replica
 //	Heartbeat       Ballot, Slot (applied) leader -> other leaders, acceptors, replicas
 //	HeartbeatAck    Ballot (the promised), Slot (its snapshot's)
 //	                                       acceptor -> leader: still here, what it promised, how far it compacted
@@ -84,6 +84,9 @@ type Msg struct {
 	Ballot  Ballot
 	Result  Result
 	Kind    MsgType
+	// Part is, in a Commit record of an applied slot (kv.RecordApplied),
+	// which command of the value it records; 0 in every message.
+	Part uint16
 }
 
 // Type implements sim.Message.
@@ -106,7 +109,9 @@ func (m Msg) AppendJSON(b []byte, n sim.Names) []byte {
 		b = sim.AppendJSONInt(b, "applied", m.Slot)
 	}
 	switch m.Kind {
-	case Request, Reply, Accept, Commit, Redirect:
+	case Accept, Commit:
+		b = m.Value().AppendJSON(b, n)
+	case Request, Reply, Redirect:
 		b = append(b, `,"cmd":`...)
 		b = m.Cmd.AppendJSON(b, n)
 	}

@@ -6,13 +6,15 @@ import (
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
-// Payload is the variable part of the two messages that have one: a
-// Promise's accepted entries and snapshot, and a Snapshot message's
-// snapshot. A message holds a pointer to it, so that every other message
-// stays small and free of slices; a payload is never changed once sent.
+// Payload is the variable part of the messages that have one: a Promise's
+// accepted entries and snapshot, a Snapshot message's snapshot, and the
+// commands of a batch after its first (Value). A message holds a pointer
+// to it, so that every other message stays small and free of slices; a
+// payload is never changed once sent.
 type Payload struct {
-	Entries []Entry // Promise: the accepted entries above Snap's slot, in slot order
-	Snap    *Snap   // Promise, Snapshot: the state machine at a slot (nil: none)
+	Entries []Entry   // Promise: the accepted entries above Snap's slot, in slot order
+	Snap    *Snap     // Promise, Snapshot: the state machine at a slot (nil: none)
+	More    []Command // Accept, Commit: a batch's commands after Cmd (Value)
 }
 
 // Snap is a snapshot: the replicated state machine after slots 1..Slot: what a node
@@ -21,8 +23,8 @@ type Payload struct {
 // immutable once made: nodes and messages share it.
 type Snap struct {
 	Slot int64
-	// Digest is the hash chain of the commands of slots 1..Slot in order
-	// (Command.Hash), so that a node that installs the snapshot goes on with
+	// Digest is the hash chain of the values of slots 1..Slot in order
+	// (Value.Chain), so that a node that installs the snapshot goes on with
 	// the same chain as one that applied the slots.
 	Digest   uint64
 	Vals     []sim.Sym // the store: the value by key symbol (kv.Store's table)

@@ -33,11 +33,12 @@ const (
 	NoteSessionAnswer               // a retry was answered from the client's session
 	NoteClientRetry                 // a client re-sent a request
 	NoteGaveUp                      // a client gave up on a request
+	NoteBatch                       // a leader proposed a slot of several requests
 	NoteCount                       // the number of notes
 )
 
 // NoteNames names the notes, in order.
-var NoteNames = [NoteCount]string{"phase1", "preempted", "recovery", "recovered-value", "noop-fill", "resend", "redirect", "fetch", "session-answer", "client-retry", "gave-up"}
+var NoteNames = [NoteCount]string{"phase1", "preempted", "recovery", "recovered-value", "noop-fill", "resend", "redirect", "fetch", "session-answer", "client-retry", "gave-up", "batch"}
 
 // AppendState appends the ballot's canonical encoding.
 func (b Ballot) AppendState(dst []byte) []byte {
@@ -69,7 +70,7 @@ func (r Result) AppendState(b []byte) []byte {
 func (e Entry) AppendState(b []byte) []byte {
 	b = binary.AppendVarint(b, e.Slot)
 	b = e.Ballot.AppendState(b)
-	return e.Cmd.AppendState(b)
+	return e.Value.AppendState(b)
 }
 
 // AppendState implements sim.Message: every field, so that equal messages
@@ -78,7 +79,7 @@ func (m Msg) AppendState(b []byte) []byte {
 	b = append(b, byte(m.Kind))
 	b = m.Ballot.AppendState(b)
 	b = binary.AppendVarint(b, m.Slot)
-	b = m.Cmd.AppendState(b)
+	b = m.Value().AppendState(b)
 	b = m.Result.AppendState(b)
 	b = binary.AppendUvarint(b, uint64(len(m.Entries())))
 	for _, e := range m.Entries() {

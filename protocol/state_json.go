@@ -15,14 +15,13 @@ import (
 const StateJSONListMax = 64
 
 // AppendJSON appends the entry as a Promise lists it:
-// {"slot":N,"ballot":[r,l],"cmd":{...}}.
+// {"slot":N,"ballot":[r,l],"cmd":{...}}, and a batch's "more":[...].
 func (e Entry) AppendJSON(b []byte, n sim.Names) []byte {
 	b = append(b, `{"slot":`...)
 	b = strconv.AppendInt(b, e.Slot, 10)
 	b = append(b, `,"ballot":`...)
 	b = e.Ballot.AppendJSON(b)
-	b = append(b, `,"cmd":`...)
-	b = e.Cmd.AppendJSON(b, n)
+	b = e.Value.AppendJSON(b, n)
 	return append(b, '}')
 }
 

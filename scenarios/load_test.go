@@ -39,7 +39,7 @@ func roundTrip(t testing.TB, s Scenario) {
 }
 
 func TestNames(t *testing.T) {
-	assert.Equal(t, []string{"acceptor-crash", "default", "duelling-leaders", "explore-basic", "explore-failover", "explore-restart", "explore-takeover", "kvstore", "leader-cut-off", "leader-failover", "leader-isolated", "lossy", "majority-loss", "minority-leader", "minority-partition", "replica-catch-up", "retry-twice", "two-values"}, Names())
+	assert.Equal(t, []string{"acceptor-crash", "batching", "default", "duelling-leaders", "explore-basic", "explore-batch", "explore-failover", "explore-restart", "explore-takeover", "kvstore", "leader-cut-off", "leader-failover", "leader-isolated", "lossy", "majority-loss", "minority-leader", "minority-partition", "replica-catch-up", "retry-twice", "two-values"}, Names())
 	_, ok := Embedded("nosuch")
 	assert.False(t, ok)
 	_, ok = Embedded("../scenarios/default")
@@ -228,7 +228,7 @@ func TestValidateAfterOverrides(t *testing.T) {
 
 func TestLoad(t *testing.T) {
 	_, err := Load("nosuch")
-	assert.EqualError(t, err, `unknown scenario "nosuch" (embedded scenarios: acceptor-crash, default, duelling-leaders, explore-basic, explore-failover, explore-restart, explore-takeover, kvstore, leader-cut-off, leader-failover, leader-isolated, lossy, majority-loss, minority-leader, minority-partition, replica-catch-up, retry-twice, two-values; a file must be given as a path, like ./nosuch.toml)`)
+	assert.EqualError(t, err, `unknown scenario "nosuch" (embedded scenarios: acceptor-crash, batching, default, duelling-leaders, explore-basic, explore-batch, explore-failover, explore-restart, explore-takeover, kvstore, leader-cut-off, leader-failover, leader-isolated, lossy, majority-loss, minority-leader, minority-partition, replica-catch-up, retry-twice, two-values; a file must be given as a path, like ./nosuch.toml)`)
 
 	dir := t.TempDir()
 	path := filepath.Join(dir, "mine.toml")
@@ -265,13 +265,13 @@ var badFiles = []struct {
 	err  string
 }{
 	{"unknown top-level key", "seed = 2\nnodez = 1\n",
-		`bad.toml:2: unknown key "nodez" (expected one of: name, description, seed, protocol, time_limit, max_events, liveness, pipeline, snapshot_every, bugs, nodes, workload, network, timeouts, faults)`},
+		`bad.toml:2: unknown key "nodez" (expected one of: name, description, seed, protocol, time_limit, max_events, liveness, pipeline, batch, snapshot_every, bugs, nodes, workload, network, timeouts, faults)`},
 	{"unknown bug", "seed = 2\nbugs = [\"no-sessions\", \"local-reads\"]\n",
 		"bad.toml:2: bugs[1]: unknown bug \"local-reads\" (expected one of: accept-below-promise, promise-without-accepted, acceptor-amnesia, recover-first-value, forget-round, same-ballot, minority-quorum, count-duplicate-votes, count-stale-votes, count-stale-promises, replica-unordered, no-sessions, reply-before-chosen; `multipaxos-kv bugs` describes them)"},
 	{"bugs is a list of names", "bugs = \"no-sessions\"\n",
 		"bad.toml:1: bugs: expected an array, got string \"no-sessions\""},
 	{"key in the wrong case", "Seed = 2\n",
-		`bad.toml:1: unknown key "Seed" (expected one of: name, description, seed, protocol, time_limit, max_events, liveness, pipeline, snapshot_every, bugs, nodes, workload, network, timeouts, faults)`},
+		`bad.toml:1: unknown key "Seed" (expected one of: name, description, seed, protocol, time_limit, max_events, liveness, pipeline, batch, snapshot_every, bugs, nodes, workload, network, timeouts, faults)`},
 	{"unknown nested key", "[network]\nlag = 1\n",
 		`bad.toml:2: unknown key "network.lag" (expected one of: latency_min, latency_max, drop, duplicate)`},
 	{"unknown key in an inline table", "[workload]\nmix = { get = 1, post = 2 }\n",
@@ -279,7 +279,7 @@ var badFiles = []struct {
 	{"unknown key in the second fault", "[[faults]]\nat = \"1ms\"\ncrash = \"leader1\"\n\n[[faults]]\nat = \"2ms\"\nrestrat = \"leader1\"\n",
 		`bad.toml:7: unknown key "faults[1].restrat" (expected one of: at, crash, restart, partition, heal, cut, hold, for)`},
 	{"unknown table", "[nodes]\nclients = 1\n[timers]\nleader = \"1s\"\n",
-		`bad.toml:3: unknown key "timers" (expected one of: name, description, seed, protocol, time_limit, max_events, liveness, pipeline, snapshot_every, bugs, nodes, workload, network, timeouts, faults)`},
+		`bad.toml:3: unknown key "timers" (expected one of: name, description, seed, protocol, time_limit, max_events, liveness, pipeline, batch, snapshot_every, bugs, nodes, workload, network, timeouts, faults)`},
 	{"syntax error", "seed = 1\n[nodes\nclients = 1\n",
 		`bad.toml:2: expected '.' or ']' to end table name, but got '\n' instead`},
 	{"value missing", "seed = \n",

@@ -108,9 +108,13 @@ type Scenario struct {
 	// Liveness says whether every request must be answered before TimeLimit
 	// (default true); false for runs that are meant to stall.
 	Liveness bool `toml:"liveness"`
-	// Pipeline is how many new requests a leader keeps in Phase 2 at once
-	// (default 1, the original's one at a time; 1..1000).
+	// Pipeline is how many slots of new requests a leader keeps in Phase 2
+	// at once (default 1, the original's one at a time; 1..1000).
 	Pipeline int `toml:"pipeline"`
+	// Batch is how many waiting requests a leader puts in one slot
+	// (default 1, one request per slot; 1..1000): the slot's value is the
+	// batch, chosen in one Phase 2 and applied in order.
+	Batch int `toml:"batch"`
 	// SnapshotEvery is how often, in slots applied, the nodes compact their
 	// logs into a snapshot (log compaction; default 1000; 0: never): the
 	// leader sends it to the acceptors, which then forget the entries it
@@ -196,6 +200,9 @@ const MaxSnapshotEvery = 1_000_000_000
 // MaxPipeline bounds pipeline.
 const MaxPipeline = 1000
 
+// MaxBatch bounds batch.
+const MaxBatch = 1000
+
 // MaxClientRetries bounds timeouts.client_retries.
 const MaxClientRetries = 1000
 
@@ -254,6 +261,7 @@ func Default() Scenario {
 		MaxEvents:     1_000_000,
 		Liveness:      true,
 		Pipeline:      1,
+		Batch:         1,
 		SnapshotEvery: 1000,
 		Nodes:         Nodes{Leaders: 1, Acceptors: 3, Replicas: 2, Clients: 3},
 		Workload: Workload{

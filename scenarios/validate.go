@@ -99,6 +99,7 @@ func (s *Scenario) problems() []Problem {
 	ps = append(ps, durationLimit("time_limit", s.TimeLimit)...)
 	between("max_events", s.MaxEvents, 1, MaxEventsLimit)
 	between("pipeline", s.Pipeline, 1, MaxPipeline)
+	between("batch", s.Batch, 1, MaxBatch)
 	if s.SnapshotEvery < 0 || s.SnapshotEvery > MaxSnapshotEvery {
 		add("snapshot_every", "must be 0 (never) .. %d, got %d", MaxSnapshotEvery, s.SnapshotEvery)
 	}

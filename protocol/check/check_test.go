@@ -34,7 +34,7 @@ func watchLogs(w *LogWatch, logs [][]protocol.Command, retries map[int]bool, cho
 		for l, log := range logs {
 			if i < len(log) {
 				any = true
-				w.Applied(l, log[i], !retries[i] && log[i].Op != protocol.Noop, ch)
+				w.Applied(l, protocol.One(log[i]), 0, !retries[i] && log[i].Op != protocol.Noop, ch)
 			}
 		}
 		if !any {
@@ -88,17 +88,17 @@ func TestLogWatchRestart(t *testing.T) {
 	w := NewLogWatch(linClientName, []string{"leader1", "replica1"}, false, nil)
 	watchLogs(w, [][]protocol.Command{{put1, get3}, {put1, get3}}, nil)
 	w.Restart(1, 0, 0)
-	w.Applied(1, put1, true, nil)
+	w.Applied(1, protocol.One(put1), 0, true, nil)
 	assert.NoError(t, w.Agreement())
 	assert.NoError(t, w.ExactlyOnce(), "a restarted machine is a new learner for exactly-once")
-	w.Applied(1, put2, true, nil)
+	w.Applied(1, protocol.One(put2), 0, true, nil)
 	assert.EqualError(t, w.Agreement(), `slot 2: leader1 applied GET "a" (client3 #1) but replica1 applied PUT "a" = "v2" (client2 #1)`)
 
 	w = NewLogWatch(linClientName, []string{"leader1", "replica1"}, false, nil)
 	watchLogs(w, [][]protocol.Command{{put1, get3, put2}, {put1}}, nil)
 	d := protocol.Chain(protocol.Chain(0, put1), get3)
 	w.Restart(1, 2, d)
-	w.Applied(1, put2, true, nil)
+	w.Applied(1, protocol.One(put2), 0, true, nil)
 	assert.NoError(t, w.Agreement(), "a snapshot of slots 1..2, then slot 3")
 	w.Restart(1, 2, d+1)
 	assert.EqualError(t, w.Agreement(), "replica1 installed a snapshot of slots 1..2 that differs from the log leader1 applied")
@@ -113,11 +113,68 @@ func TestLogWatchForget(t *testing.T) {
 	assert.Equal(t, 2, w.Kept(), "the floor keeps slot 2 and up")
 	w.Forget(9)
 	assert.Equal(t, 1, w.Kept(), "r has not passed slot 3")
-	w.Applied(1, put2, true, nil)
+	w.Applied(1, protocol.One(put2), 0, true, nil)
 	assert.NoError(t, w.Agreement())
 	w.Restart(1, 0, 0)
-	w.Applied(1, put1, true, nil)
+	w.Applied(1, protocol.One(put1), 0, true, nil)
 	assert.EqualError(t, w.Agreement(), `slot 1: r applied PUT "a" = "v1" (client1 #1) again, below slot 3, from which every node recovers by snapshot`)
+}
+
+// applySlot feeds w learner l's next slot, value v, one record per
+// command as kv.RecordApplied makes them; dup marks the commands that were
+// retries (no effect).
+func applySlot(w *LogWatch, l int, v protocol.Value, ch *Chosen, dup ...int) {
+	for i := range v.Len() {
+		effect := v.At(i).Op != protocol.Noop
+		for _, d := range dup {
+			effect = effect && d != i
+		}
+		w.Applied(l, v, i, effect, ch)
+	}
+}
+
+// TestLogWatchBatches: a slot's value may be a batch. Learners agree when
+// they apply the same batch at the same slot, and disagree when the same
+// commands are batched differently; the first application hands each of
+// its commands to onFirst in order; a command of a batch that takes effect
+// twice is caught; and a batch must be the value chosen for its slot.
+func TestLogWatchBatches(t *testing.T) {
+	ab, c := protocol.Batch([]protocol.Command{put1, put2}), protocol.One(get3)
+	var first []protocol.Command
+	w := NewLogWatch(linClientName, []string{"leader1", "replica1"}, false, func(cmd protocol.Command) { first = append(first, cmd) })
+	applySlot(w, 0, ab, nil)
+	applySlot(w, 0, c, nil)
+	applySlot(w, 1, protocol.Batch([]protocol.Command{put1, put2}), nil)
+	applySlot(w, 1, c, nil)
+	assert.NoError(t, w.Agreement())
+	assert.NoError(t, w.ExactlyOnce())
+	assert.Equal(t, []protocol.Command{put1, put2, get3}, first, "log order: the batch's commands, then slot 2's")
+	assert.Equal(t, int64(2), w.Pos(1), "two slots, three commands")
+
+	w = NewLogWatch(linClientName, []string{"leader1", "replica1"}, false, nil)
+	applySlot(w, 0, ab, nil)
+	applySlot(w, 1, protocol.One(put1), nil)
+	applySlot(w, 1, protocol.One(put2), nil)
+	assert.EqualError(t, w.Agreement(), `slot 1: leader1 applied [PUT "a" = "v1" (client1 #1), PUT "a" = "v2" (client2 #1)] but replica1 applied PUT "a" = "v1" (client1 #1)`)
+
+	w = NewLogWatch(linClientName, []string{"leader1"}, false, nil)
+	applySlot(w, 0, protocol.Batch([]protocol.Command{put1, get3, put1}), nil, 2)
+	assert.NoError(t, w.ExactlyOnce(), "the retry in the batch had no effect")
+	applySlot(w, 0, protocol.Batch([]protocol.Command{put2, put1}), nil)
+	assert.EqualError(t, w.ExactlyOnce(), `client1 #1 took effect twice on leader1: again at slot 2 (PUT "a" = "v1")`)
+
+	ch := NewChosen(2, linClientName)
+	ch.Accepted(0, 1, protocol.Ballot{Round: 1, LeaderID: 1}, ab)
+	ch.Accepted(1, 1, protocol.Ballot{Round: 1, LeaderID: 1}, protocol.Batch([]protocol.Command{put1, put2}))
+	assert.NoError(t, ch.Err(), "the same batch, held by two acceptors")
+	w = NewLogWatch(linClientName, []string{"leader1", "replica1"}, false, nil)
+	applySlot(w, 0, ab, ch)
+	assert.NoError(t, w.Agreement())
+	w = NewLogWatch(linClientName, []string{"leader1"}, false, nil)
+	applySlot(w, 0, protocol.Batch([]protocol.Command{put2, put1}), ch)
+	assert.ErrorContains(t, w.Agreement(), `leader1 applied [PUT "a" = "v2" (client2 #1), PUT "a" = "v1" (client1 #1)] at slot 1, where [PUT "a" = "v1" (client1 #1), PUT "a" = "v2" (client2 #1)] was chosen`)
+	ch.Accepted(2, 1, protocol.Ballot{Round: 1, LeaderID: 1}, protocol.One(put1))
+	assert.ErrorContains(t, ch.Err(), "ballot (1,1) proposed two commands", "one ballot, two values for one slot: a batch and a single command")
 }
 
 func TestConvergence(t *testing.T) {
@@ -166,9 +223,9 @@ func TestLogWatchExactlyOnce(t *testing.T) {
 	assert.EqualError(t, w.ExactlyOnce(), `client1 #1 took effect twice on replica1: again at slot 3 (PUT "a" = "v1")`)
 	big := put1
 	big.Seq = 1000
-	w.Applied(0, big, true, nil)
+	w.Applied(0, protocol.One(big), 0, true, nil)
 	big.Seq = 1001
-	w.Applied(0, big, true, nil)
+	w.Applied(0, protocol.One(big), 0, true, nil)
 	assert.EqualError(t, w.ExactlyOnce(), `client1 #1 took effect twice on replica1: again at slot 3 (PUT "a" = "v1")`, "the first failure stays")
 }
 
@@ -199,15 +256,15 @@ func TestChosen(t *testing.T) {
 	b1 := protocol.Ballot{Round: 1, LeaderID: 1}
 	b2 := protocol.Ballot{Round: 2, LeaderID: 2}
 	c := NewChosen(2, linClientName)
-	c.Accepted(0, 1, b1, put1)
-	c.Accepted(0, 1, b1, put1) // a duplicate vote counts once
+	c.Accepted(0, 1, b1, protocol.One(put1))
+	c.Accepted(0, 1, b1, protocol.One(put1)) // a duplicate vote counts once
 	assert.Equal(t, 0, c.Slots())
-	c.Accepted(1, 1, b1, put1)
+	c.Accepted(1, 1, b1, protocol.One(put1))
 	assert.Equal(t, 1, c.Slots())
 	// A later ballot choosing the same command is fine (that is what Phase 1
 	// recovery does).
-	c.Accepted(1, 1, b2, put1)
-	c.Accepted(2, 1, b2, put1)
+	c.Accepted(1, 1, b2, protocol.One(put1))
+	c.Accepted(2, 1, b2, protocol.One(put1))
 	assert.NoError(t, c.Err())
 	applied := func(log ...protocol.Command) error {
 		w := NewLogWatch(linClientName, []string{"leader1"}, false, nil)
@@ -220,14 +277,14 @@ func TestChosen(t *testing.T) {
 	assert.EqualError(t, applied(put1, get3),
 		`leader1 applied GET "a" at slot 2, where nothing was chosen: no acceptor accepted anything at slot 2`)
 	if ch, ok := c.Choice(1); assert.True(t, ok) {
-		assert.Equal(t, put1, ch)
+		assert.Equal(t, protocol.One(put1), ch)
 	}
 
 	// Votes for another command at another ballot: a second choice for slot 1.
 	b3 := protocol.Ballot{Round: 3, LeaderID: 1}
-	c.Accepted(0, 1, b3, put2)
+	c.Accepted(0, 1, b3, protocol.One(put2))
 	assert.NoError(t, c.Err(), "one vote chooses nothing")
-	c.Accepted(2, 1, b3, put2)
+	c.Accepted(2, 1, b3, protocol.One(put2))
 	assert.EqualError(t, c.Err(), `slot 1: PUT "a" = "v1" (client1 #1) was chosen at ballot (1,1) by acceptor1 + acceptor2, then PUT "a" = "v2" (client2 #1) at ballot (3,1) by acceptor1 + acceptor3`)
 
 	c.Reset()
@@ -236,9 +293,9 @@ func TestChosen(t *testing.T) {
 
 	// One ballot proposing two commands for a slot (a leader restarted with
 	// its old ballot) is caught at its source, even by the same acceptor.
-	c.Accepted(0, 1, b1, put1)
-	c.Accepted(1, 1, b1, put1)
-	c.Accepted(0, 1, b1, put2)
+	c.Accepted(0, 1, b1, protocol.One(put1))
+	c.Accepted(1, 1, b1, protocol.One(put1))
+	c.Accepted(0, 1, b1, protocol.One(put2))
 	assert.EqualError(t, c.Err(), `slot 1: ballot (1,1) proposed two commands: PUT "a" = "v1" (client1 #1) and PUT "a" = "v2" (client2 #1), the latter accepted by acceptor1`)
 }
 
@@ -251,8 +308,8 @@ func TestChosenForget(t *testing.T) {
 	b2 := protocol.Ballot{Round: 2, LeaderID: 2}
 	c := NewChosen(2, linClientName)
 	for slot := int64(1); slot <= 3; slot++ {
-		c.Accepted(0, slot, b1, put1)
-		c.Accepted(1, slot, b1, put1)
+		c.Accepted(0, slot, b1, protocol.One(put1))
+		c.Accepted(1, slot, b1, protocol.One(put1))
 	}
 	require.Equal(t, 3, c.Slots())
 	c.Forget(2)
@@ -261,12 +318,12 @@ func TestChosenForget(t *testing.T) {
 	assert.False(t, ok, "slot 1 is forgotten")
 	ch, ok := c.Choice(3)
 	assert.True(t, ok)
-	assert.Equal(t, put1, ch)
-	c.Accepted(0, 1, b2, put2)
-	c.Accepted(2, 1, b2, put2)
+	assert.Equal(t, protocol.One(put1), ch)
+	c.Accepted(0, 1, b2, protocol.One(put2))
+	c.Accepted(2, 1, b2, protocol.One(put2))
 	assert.NoError(t, c.Err(), "votes below the floor are ignored")
-	c.Accepted(0, 3, b2, put2)
-	c.Accepted(2, 3, b2, put2)
+	c.Accepted(0, 3, b2, protocol.One(put2))
+	c.Accepted(2, 3, b2, protocol.One(put2))
 	assert.EqualError(t, c.Err(), `slot 3: PUT "a" = "v1" (client1 #1) was chosen at ballot (1,1) by acceptor1 + acceptor2, then PUT "a" = "v2" (client2 #1) at ballot (2,2) by acceptor1 + acceptor3`)
 	d := c.CloneInto(nil)
 	assert.Equal(t, c.AppendState(nil), d.AppendState(nil), "a clone keeps the floor")

@@ -15,7 +15,7 @@ import (
 // source: no slot ever has two different commands chosen, where a command is
 // chosen when a quorum of acceptors has accepted it at one ballot (Lamport,
 // "Paxos Made Simple", section 2.1, "only a single value is chosen"). It is
-// fed every Accepted vote, with the command the acceptor holds for that slot.
+// fed every Accepted vote, with the value the acceptor holds for that slot.
 type Chosen struct {
 	quorum int
 	names  sim.Names   // for the text of a failure
@@ -40,13 +40,13 @@ type slotVotes struct {
 
 type ballotVotes struct {
 	ballot protocol.Ballot
-	cmd    protocol.Command // what the ballot proposed for the slot
-	voters []int            // acceptor indices, each once
+	val    protocol.Value // what the ballot proposed for the slot
+	voters []int          // acceptor indices, each once
 }
 
 type choice struct {
 	ballot protocol.Ballot
-	cmd    protocol.Command
+	val    protocol.Value
 }
 
 // NewChosen watches acceptors with the given quorum size; names resolves
@@ -69,8 +69,8 @@ func (c *Chosen) Reset() {
 	c.stateOK = false
 }
 
-// Accepted records that acceptor accepted cmd for slot at ballot b.
-func (c *Chosen) Accepted(acceptor int, slot int64, b protocol.Ballot, cmd protocol.Command) {
+// Accepted records that acceptor accepted value v for slot at ballot b.
+func (c *Chosen) Accepted(acceptor int, slot int64, b protocol.Ballot, v protocol.Value) {
 	if slot <= c.base {
 		return // forgotten: no acceptor votes there any more
 	}
@@ -101,13 +101,13 @@ func (c *Chosen) Accepted(acceptor int, slot int64, b protocol.Ballot, cmd proto
 			sv.ballots = append(sv.ballots, ballotVotes{})
 		}
 		bv = &sv.ballots[len(sv.ballots)-1]
-		bv.ballot, bv.cmd, bv.voters = b, cmd, bv.voters[:0]
-	} else if !bv.cmd.Same(cmd) {
-		// A ballot proposes one command per slot: two are a broken
-		// proposer, and could let two commands be chosen.
+		bv.ballot, bv.val, bv.voters = b, v, bv.voters[:0]
+	} else if !bv.val.Same(v) {
+		// A ballot proposes one value per slot: two are a broken
+		// proposer, and could let two values be chosen.
 		if c.err == nil {
 			c.err = fmt.Errorf("slot %d: ballot %v proposed two commands: %s and %s, the latter accepted by acceptor%d",
-				slot, b, bv.cmd.Tagged(c.names), cmd.Tagged(c.names), acceptor+1)
+				slot, b, bv.val.Tagged(c.names), v.Tagged(c.names), acceptor+1)
 		}
 		return
 	}
@@ -121,12 +121,12 @@ func (c *Chosen) Accepted(acceptor int, slot int64, b protocol.Ballot, cmd proto
 		return
 	}
 	if !sv.chosen {
-		sv.chosen, sv.choice = true, choice{b, cmd}
+		sv.chosen, sv.choice = true, choice{b, v}
 		return
 	}
-	if prev := sv.choice; !prev.cmd.Same(cmd) && c.err == nil {
+	if prev := sv.choice; !prev.val.Same(v) && c.err == nil {
 		c.err = fmt.Errorf("slot %d: %s was chosen at ballot %v by %s, then %s at ballot %v by %s",
-			slot, prev.cmd.Tagged(c.names), prev.ballot, voterNames(sv.votersOf(prev.ballot)), cmd.Tagged(c.names), b, voterNames(bv.voters))
+			slot, prev.val.Tagged(c.names), prev.ballot, voterNames(sv.votersOf(prev.ballot)), v.Tagged(c.names), b, voterNames(bv.voters))
 	}
 }
 
@@ -177,7 +177,7 @@ func (c *Chosen) Votes(slot int64) string {
 			b.WriteString("; ")
 		}
 		bv := &sv.ballots[j]
-		b.WriteString("ballot " + bv.ballot.String() + " " + bv.cmd.Tagged(c.names) + " by " + voterNames(bv.voters))
+		b.WriteString("ballot " + bv.ballot.String() + " " + bv.val.Tagged(c.names) + " by " + voterNames(bv.voters))
 	}
 	b.WriteString(" (a quorum is " + strconv.Itoa(c.quorum) + ")")
 	return b.String()
@@ -197,14 +197,14 @@ func (c *Chosen) Slots() int {
 	return n
 }
 
-// Choice is the command chosen at slot, if any; a slot forgotten reports
+// Choice is the value chosen at slot, if any; a slot forgotten reports
 // nothing chosen.
-func (c *Chosen) Choice(slot int64) (protocol.Command, bool) {
+func (c *Chosen) Choice(slot int64) (protocol.Value, bool) {
 	i := slot - 1 - c.base
 	if i < 0 || i >= int64(len(c.slots)) || !c.slots[i].chosen {
-		return protocol.Command{}, false
+		return protocol.Value{}, false
 	}
-	return c.slots[i].choice.cmd, true
+	return c.slots[i].choice.val, true
 }
 
 // Forget drops the votes of the slots up to floor: once every acceptor has
@@ -253,7 +253,7 @@ func (c *Chosen) CloneInto(d *Chosen) *Chosen {
 			if j < len(oldBallots) {
 				bv = oldBallots[j]
 			}
-			bv.ballot, bv.cmd = src.ballots[j].ballot, src.ballots[j].cmd
+			bv.ballot, bv.val = src.ballots[j].ballot, src.ballots[j].val
 			bv.voters = append(bv.voters[:0], src.ballots[j].voters...)
 			sv.ballots = append(sv.ballots, bv)
 		}
@@ -289,7 +289,7 @@ func (c *Chosen) appendState(b []byte) []byte {
 		for _, j := range order {
 			bv := &sv.ballots[j]
 			b = bv.ballot.AppendState(b)
-			b = bv.cmd.AppendState(b)
+			b = bv.val.AppendState(b)
 			voters := slices.Clone(bv.voters)
 			slices.Sort(voters)
 			b = binary.AppendUvarint(b, uint64(len(voters)))

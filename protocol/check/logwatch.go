@@ -7,12 +7,13 @@ import (
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
-// LogWatch checks the learners' logs as they are applied, one command at a
+// LogWatch checks the learners' logs as they are applied, one slot at a
 // time, instead of comparing whole logs at the end: agreement (every
-// learner applies the same command at the same place), that what a learner
+// learner applies the same value at the same slot), that what a learner
 // applies is what was chosen there (with a Chosen watch), and exactly-once
-// (no request takes effect twice on a learner). It keeps, per slot, the
-// first command applied there and the log's hash chain up to it, only until
+// (no request takes effect twice on a learner). A slot's value is one
+// command, or a batch of them. It keeps, per slot, the
+// first value applied there and the log's hash chain up to it, only until
 // every learner has passed the slot and no learner can apply it again (the
 // floor, which log compaction raises: below it a learner installs a
 // snapshot instead of re-applying); per learner, its place in the log and
@@ -26,7 +27,8 @@ type LogWatch struct {
 	names  sim.Names
 	single bool // one learner whose log restarts with its store (the kvstore): no agreement
 	// onFirst receives every command the first time its slot is applied,
-	// in slot order: the log order, for the linearizability check.
+	// in log order (slot order, a batch's commands in order), for the
+	// linearizability check.
 	onFirst func(protocol.Command)
 
 	ls   []learnerWatch
@@ -38,7 +40,7 @@ type LogWatch struct {
 // refSlot is the first application of a slot: what, by whom, and the hash
 // chain of the log up to it.
 type refSlot struct {
-	cmd    protocol.Command
+	val    protocol.Value
 	who    int32
 	digest uint64
 }
@@ -46,7 +48,7 @@ type refSlot struct {
 // learnerWatch is what the watch knows of one learner.
 type learnerWatch struct {
 	name    string
-	pos     int64      // the commands it applied
+	pos     int64      // the slots it applied
 	digest  uint64     // the hash chain of its log
 	effects [][]uint64 // per client id, a bit per request: it took effect on this learner
 }
@@ -70,47 +72,62 @@ func NewLogWatch(names sim.Names, learners []string, single bool, onFirst func(p
 	return w
 }
 
-// Applied records that learner l applied cmd, its next command; effect says
-// whether it took effect (not a Noop, not a retry of a request applied).
-// chosen is what the acceptors chose so far (nil: nothing to check against,
-// the kvstore): the first command applied at a slot must be its choice.
-func (w *LogWatch) Applied(l int, cmd protocol.Command, effect bool, chosen *Chosen) {
+// Applied records that learner l applied command part of value v: with
+// part 0 the value is its next slot's. effect says whether the command
+// took effect (not a Noop, not a retry of a request applied). chosen is
+// what the acceptors chose so far (nil: nothing to check against, the
+// kvstore): the first value applied at a slot must be its choice.
+func (w *LogWatch) Applied(l int, v protocol.Value, part int, effect bool, chosen *Chosen) {
 	lw := &w.ls[l]
-	lw.pos++
-	lw.digest = protocol.Chain(lw.digest, cmd)
-	slot := lw.pos
-	if effect && cmd.HasClient() && cmd.Client >= 0 {
-		w.effect(lw, cmd, slot)
+	if part == 0 {
+		lw.pos++
+		lw.digest = v.Chain(lw.digest)
+		w.slot(l, lw, v, chosen)
 	}
+	if cmd := v.At(part); effect && cmd.HasClient() && cmd.Client >= 0 {
+		w.effect(lw, cmd, lw.pos)
+	}
+}
+
+// slot checks learner l's next slot, value v.
+func (w *LogWatch) slot(l int, lw *learnerWatch, v protocol.Value, chosen *Chosen) {
+	slot := lw.pos
 	if w.single {
-		if w.onFirst != nil {
-			w.onFirst(cmd)
-		}
+		w.first(v)
 		return
 	}
 	switch {
 	case slot > w.top():
-		w.ref = append(w.ref, refSlot{cmd: cmd, who: int32(l), digest: lw.digest})
-		if w.onFirst != nil {
-			w.onFirst(cmd)
-		}
-		w.checkChosen(chosen, lw, slot, cmd)
+		w.ref = append(w.ref, refSlot{val: v, who: int32(l), digest: lw.digest})
+		w.first(v)
+		w.checkChosen(chosen, lw, slot, v)
 	case slot > w.base:
 		r := &w.ref[slot-w.base-1]
-		if (r.cmd != cmd || r.digest != lw.digest) && w.errs[errAgreement] == nil {
+		if (!r.val.Same(v) || r.digest != lw.digest) && w.errs[errAgreement] == nil {
 			w.errs[errAgreement] = fmt.Errorf("slot %d: %s applied %s but %s applied %s",
-				slot, w.ls[r.who].name, r.cmd.Tagged(w.names), lw.name, cmd.Tagged(w.names))
+				slot, w.ls[r.who].name, r.val.Tagged(w.names), lw.name, v.Tagged(w.names))
 		}
 	default:
 		if w.errs[errAgreement] == nil {
 			w.errs[errAgreement] = fmt.Errorf("slot %d: %s applied %s again, below slot %d, from which every node recovers by snapshot",
-				slot, lw.name, cmd.Tagged(w.names), w.base+1)
+				slot, lw.name, v.Tagged(w.names), w.base+1)
 		}
 	}
 }
 
+// first hands a slot's commands, applied there for the first time, to
+// onFirst.
+func (w *LogWatch) first(v protocol.Value) {
+	if w.onFirst == nil {
+		return
+	}
+	for i := range v.Len() {
+		w.onFirst(v.At(i))
+	}
+}
+
 // Restart records that learner l's log starts again after its first pos
-// commands, whose hash chain is digest: 0, 0 for an emptied machine, or a
+// slots, whose hash chain is digest: 0, 0 for an emptied machine, or a
 // snapshot's slot and digest once it installs one.
 func (w *LogWatch) Restart(l int, pos int64, digest uint64) {
 	lw := &w.ls[l]
@@ -157,18 +174,18 @@ func (w *LogWatch) effect(lw *learnerWatch, cmd protocol.Command, slot int64) {
 	bits[word] |= bit
 }
 
-// checkChosen fails when the first command applied at slot is not the one
+// checkChosen fails when the first value applied at slot is not the one
 // chosen there.
-func (w *LogWatch) checkChosen(chosen *Chosen, lw *learnerWatch, slot int64, cmd protocol.Command) {
+func (w *LogWatch) checkChosen(chosen *Chosen, lw *learnerWatch, slot int64, v protocol.Value) {
 	if chosen == nil || w.errs[errNotChosen] != nil {
 		return
 	}
 	ch, ok := chosen.Choice(slot)
 	switch {
 	case !ok:
-		w.errs[errNotChosen] = fmt.Errorf("%s applied %s at slot %d, where nothing was chosen: %s", lw.name, cmd.Text(w.names), slot, chosen.Votes(slot))
-	case !ch.Same(cmd):
-		w.errs[errNotChosen] = fmt.Errorf("%s applied %s at slot %d, where %s was chosen: %s", lw.name, cmd.Tagged(w.names), slot, ch.Tagged(w.names), chosen.Votes(slot))
+		w.errs[errNotChosen] = fmt.Errorf("%s applied %s at slot %d, where nothing was chosen: %s", lw.name, v.Text(w.names), slot, chosen.Votes(slot))
+	case !ch.Same(v):
+		w.errs[errNotChosen] = fmt.Errorf("%s applied %s at slot %d, where %s was chosen: %s", lw.name, v.Tagged(w.names), slot, ch.Tagged(w.names), chosen.Votes(slot))
 	}
 }
 
@@ -205,7 +222,7 @@ func (w *LogWatch) Agreement() error {
 // ExactlyOnce is the first request seen to take effect twice on a learner.
 func (w *LogWatch) ExactlyOnce() error { return w.errs[errTwice] }
 
-// Pos is how many commands learner l applied, as the watch saw it.
+// Pos is how many slots learner l applied, as the watch saw it.
 func (w *LogWatch) Pos(l int) int64 { return w.ls[l].pos }
 
 // Reset forgets everything, keeping the memory, for another run.

@@ -146,7 +146,7 @@ func New(s scenarios.Scenario, opt Options) *Cluster {
 		}
 		for i, id := range t.Leaders {
 			peers := append(append([]sim.NodeID(nil), t.Leaders[:i]...), t.Leaders[i+1:]...)
-			l := &multipaxos.Leader{ID: int32(i + 1), Acceptors: t.Acceptors, Replicas: t.Replicas, Peers: peers, Timeouts: timeouts, Pipeline: s.Pipeline, Bugs: bugs, SnapshotEvery: int64(s.SnapshotEvery)}
+			l := &multipaxos.Leader{ID: int32(i + 1), Acceptors: t.Acceptors, Replicas: t.Replicas, Peers: peers, Timeouts: timeouts, Pipeline: s.Pipeline, Batch: s.Batch, Bugs: bugs, SnapshotEvery: int64(s.SnapshotEvery)}
 			*l.Machine() = machine
 			e.AddNode(t.Names[id], l)
 		}
@@ -240,7 +240,7 @@ func (c *Cluster) record(client sim.NodeID, m protocol.Msg) {
 	switch m.Kind {
 	case protocol.Commit:
 		if l := c.learnerIdx[client]; l >= 0 {
-			c.watch.Applied(l, m.Cmd, m.Result.OK, c.chosen)
+			c.watch.Applied(l, m.Value(), int(m.Part), m.Result.OK, c.chosen)
 			if c.watch.Kept() > 2*c.window() {
 				c.forget()
 			}
@@ -436,7 +436,7 @@ func (c *Cluster) observeSend(from, _ sim.NodeID, m protocol.Msg) {
 		if c.chosenShared {
 			c.chosen, c.chosenShared = c.chosen.CloneInto(nil), false
 		}
-		c.chosen.Accepted(i, m.Slot, m.Ballot, a.Entry(m.Slot).Cmd)
+		c.chosen.Accepted(i, m.Slot, m.Ballot, a.Entry(m.Slot).Value)
 	}
 }
 

@@ -47,22 +47,30 @@ func TestCompaction(t *testing.T) {
 			o := New(w, Options{}).Run()
 			require.True(t, o.OK, "%s with snapshot_every = %d: %v", w.Name, w.SnapshotEvery, o.Failed())
 		}
-		for seed := uint64(1); seed <= 6; seed++ {
-			s.Seed = seed
-			text, js, _, o := traced(t, s, nil)
-			require.True(t, o.OK)
-			text2, js2, _, _ := traced(t, s, nil)
-			require.Equal(t, string(js), string(js2), "%s seed %d: two runs, one trace", name, seed)
-			require.Equal(t, string(text), string(text2))
-			for _, w := range want {
-				paths[w] += strings.Count(string(text), w)
-			}
-		}
+		countPaths(t, s, 6, want, paths)
 	}
 	for _, w := range want {
 		assert.Positive(t, paths[w], "no run took the path %q", w)
 	}
 	t.Logf("paths: %v", paths)
+}
+
+// countPaths runs seeds 1..seeds of s traced, twice each, requires every
+// check to hold and the two traces to be identical, and adds to paths how
+// often each text of want occurs in the text traces.
+func countPaths(t *testing.T, s scenarios.Scenario, seeds uint64, want []string, paths map[string]int) {
+	t.Helper()
+	for seed := uint64(1); seed <= seeds; seed++ {
+		s.Seed = seed
+		text, js, _, o := traced(t, s, nil)
+		require.True(t, o.OK, "%s seed %d: %v", s.Name, seed, o.Failed())
+		text2, js2, _, _ := traced(t, s, nil)
+		require.Equal(t, string(js), string(js2), "%s seed %d: two runs, one trace", s.Name, seed)
+		require.Equal(t, string(text), string(text2))
+		for _, w := range want {
+			paths[w] += strings.Count(string(text), w)
+		}
+	}
 }
 
 // TestCompactionBoundsMemory: what every node and every check keeps is

@@ -38,6 +38,7 @@ type Paths struct {
 	SessionAnswers  int // retries answered from the client's session
 	ClientRetries   int // requests re-sent after a timeout or a redirect
 	GaveUp          int // clients that gave up on a request
+	Batches         int // slots proposed with several requests (batch > 1)
 }
 
 // count adds one to the path of note n.
@@ -65,6 +66,8 @@ func (p *Paths) count(n uint8) {
 		p.ClientRetries++
 	case protocol.NoteGaveUp:
 		p.GaveUp++
+	case protocol.NoteBatch:
+		p.Batches++
 	}
 }
 
@@ -81,6 +84,7 @@ func (p *Paths) Add(o Paths) {
 	p.SessionAnswers += o.SessionAnswers
 	p.ClientRetries += o.ClientRetries
 	p.GaveUp += o.GaveUp
+	p.Batches += o.Batches
 }
 
 // Paths is what the run has counted so far.

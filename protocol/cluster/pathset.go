@@ -10,7 +10,7 @@ type PathSet uint16
 // PathNames names the bits of PathSet, lowest first, in Paths' field order.
 var PathNames = [...]string{
 	"phase1", "preempted", "recovery", "recovered-value", "noop-fill", "resend",
-	"redirect", "fetch", "session-answer", "client-retry", "gave-up",
+	"redirect", "fetch", "session-answer", "client-retry", "gave-up", "batch",
 }
 
 // Set is the combination of paths p took: the bit of every field above 0.
@@ -18,7 +18,7 @@ func (p Paths) Set() PathSet {
 	var s PathSet
 	for i, n := range [...]int{
 		p.Phase1, p.Preemptions, p.Recoveries, p.RecoveredValues, p.NoopFills, p.Resends,
-		p.Redirects, p.Fetches, p.SessionAnswers, p.ClientRetries, p.GaveUp,
+		p.Redirects, p.Fetches, p.SessionAnswers, p.ClientRetries, p.GaveUp, p.Batches,
 	} {
 		if n > 0 {
 			s |= 1 << i

@@ -70,6 +70,7 @@ type Sometimes struct {
 	NoopFill       int // a hole was filled with Noop
 	Preempted      int // a leader was preempted by a higher ballot
 	SessionAnswer  int // a retry was answered from the client's session
+	Batch          int // a slot was proposed with several requests
 	Answered       int // every client request was answered
 }
 
@@ -279,6 +280,9 @@ func (x *searcher) sometimes(c *cluster.Cluster) {
 	}
 	if p.SessionAnswers > 0 {
 		s.SessionAnswer++
+	}
+	if p.Batches > 0 {
+		s.Batch++
 	}
 }
 

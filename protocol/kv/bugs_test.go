@@ -63,7 +63,7 @@ func TestMachineBugs(t *testing.T) {
 				m := Machine{NoSessions: on}
 				var got outcome
 				for _, cmd := range c.log {
-					r, dup := m.Apply(cmd)
+					r, dup := apply1(&m, cmd)
 					got.results = append(got.results, r)
 					got.dups = append(got.dups, dup)
 				}

@@ -65,10 +65,10 @@ func TestMachineCloneIndependence(t *testing.T) {
 		t.Run(fmt.Sprintf("into=%v", into), func(t *testing.T) {
 			var m, d Machine
 			if into {
-				d.Apply(asRequest("client9", 4, put("z", "9")))
-				d.Apply(asRequest("client1", 7, put("x", "7")))
+				d.Apply(protocol.One(asRequest("client9", 4, put("z", "9"))))
+				d.Apply(protocol.One(asRequest("client1", 7, put("x", "7"))))
 			}
-			m.Apply(asRequest("client1", 1, put("x", "1")))
+			m.Apply(protocol.One(asRequest("client1", 1, put("x", "1"))))
 			m.CloneInto(&d)
 			want := m.AppendState(nil)
 			require.Equal(t, want, d.AppendState(nil))
@@ -76,8 +76,8 @@ func TestMachineCloneIndependence(t *testing.T) {
 			_, ok := d.Answered(node("client9"), 4)
 			require.False(t, ok, "the clone keeps none of into's sessions")
 
-			m.Apply(asRequest("client1", 2, del("x")))
-			m.Apply(asRequest("client2", 1, put("y", "2")))
+			m.Apply(protocol.One(asRequest("client1", 2, del("x"))))
+			m.Apply(protocol.One(asRequest("client2", 1, put("y", "2"))))
 			assert.Equal(t, want, d.AppendState(nil))
 			assert.Equal(t, map[string]string{"x": "1"}, d.Store().Map(names), "applying to the original changed the clone's store")
 			_, ok = d.Answered(node("client1"), 2)
@@ -87,7 +87,7 @@ func TestMachineCloneIndependence(t *testing.T) {
 			assert.Equal(t, []protocol.Command{asRequest("client1", 1, put("x", "1"))}, effectsOf(&d))
 
 			// And the other way round.
-			d.Apply(asRequest("client3", 1, put("w", "3")))
+			d.Apply(protocol.One(asRequest("client3", 1, put("w", "3"))))
 			assert.Equal(t, map[string]string{"y": "2"}, m.Store().Map(names), "applying to the clone changed the original")
 			_, ok = m.Answered(node("client3"), 1)
 			assert.False(t, ok)
@@ -104,23 +104,23 @@ func TestAppendStateCanonical(t *testing.T) {
 	log := []protocol.Command{asRequest("client1", 1, put("x", "1")), {Op: protocol.Noop}, asRequest("client2", 1, get("x"))}
 	var fresh, reused, cloned Machine
 	for _, c := range log {
-		fresh.Apply(c)
+		fresh.Apply(protocol.One(c))
 	}
 	for _, c := range []protocol.Command{put("a", "1"), put("b", "2"), asRequest("client1", 5, del("a"))} {
-		reused.Apply(c)
+		reused.Apply(protocol.One(c))
 	}
 	reused.Reset()
 	for _, c := range log {
-		reused.Apply(c)
+		reused.Apply(protocol.One(c))
 	}
-	cloned.Apply(put("q", "q"))
+	cloned.Apply(protocol.One(put("q", "q")))
 	fresh.CloneInto(&cloned)
 	assert.Equal(t, fresh.AppendState(nil), reused.AppendState(nil), "a reset machine that applied the same log")
 	assert.Equal(t, fresh.AppendState(nil), cloned.AppendState(nil), "a clone into a machine with other state")
 	assert.True(t, fresh.Store().Equal(reused.Store()))
 	var other Machine
-	other.Apply(log[0])
-	other.Apply(log[2])
+	other.Apply(protocol.One(log[0]))
+	other.Apply(protocol.One(log[2]))
 	assert.NotEqual(t, fresh.AppendState(nil), other.AppendState(nil), "a log without the Noop is another state: the slots differ")
 
 	script := []protocol.Command{asRequest("client1", 1, put("x", "1")), asRequest("client1", 2, get("x"))}

@@ -14,11 +14,13 @@ import (
 // applies the log (leaders, replicas, the kvstore server) applies it through
 // a Machine, so they all reach the same state.
 //
-// The machine keeps the commands it applied since its base: Compact makes
-// them a snapshot (the store and the sessions are all that is needed to go
-// on), and Install starts from someone else's snapshot. The hash chain of
-// every command applied (Digest) survives both, so that two machines that
-// applied the same log have the same digest however they got there.
+// The machine applies the log a slot at a time: a slot's value is one
+// command, or a batch of them applied in order. It keeps the values it
+// applied since its base: Compact makes them a snapshot (the store and the
+// sessions are all that is needed to go on), and Install starts from
+// someone else's snapshot. The hash chain of every value applied (Digest)
+// survives both, so that two machines that applied the same log have the
+// same digest however they got there.
 type Machine struct {
 	// NoSessions switches on the catalogued bug protocol.BugNoSessions: the
 	// machine forgets nothing less than its sessions, so retries take effect
@@ -27,17 +29,42 @@ type Machine struct {
 
 	store    Store
 	sessions []protocol.Session // by client node id
-	log      []protocol.Command // the commands applied after base, in order
-	base     int64              // the commands applied before log (a snapshot holds them)
-	digest   uint64             // the hash chain of every command applied
+	log      []protocol.Value   // the slots applied after base, in order
+	base     int64              // the slots applied before log (a snapshot holds them)
+	digest   uint64             // the hash chain of every value applied
+	out      []Outcome          // Apply's answer, reused
 }
 
-// Apply applies cmd: a new request takes effect and its result is
-// remembered; a request already applied (a retry) changes nothing and gets
-// the remembered result; a Noop changes nothing. dup reports a retry.
-func (m *Machine) Apply(cmd protocol.Command) (r protocol.Result, dup bool) {
-	m.log = append(m.log, cmd)
-	m.digest = protocol.Chain(m.digest, cmd)
+// Outcome is what applying one command did: its result, and whether it was
+// a retry of a request already applied (Dup), which changed nothing.
+type Outcome struct {
+	Result protocol.Result
+	Dup    bool
+}
+
+// Effect reports whether the command changed the machine's sessions: it
+// was a client's request applied for the first time (not a Noop, not a
+// retry), which the exactly-once check counts.
+func (o Outcome) Effect(c protocol.Command) bool { return !o.Dup && c.Op != protocol.Noop }
+
+// Apply applies the value of the next slot, its commands in order, and
+// returns what each did (at index i for v.At(i); the slice is the
+// machine's, valid until its next Apply). Per command: a new request takes
+// effect and its result is remembered; a request already applied (a retry)
+// changes nothing and gets the remembered result; a Noop changes nothing.
+func (m *Machine) Apply(v protocol.Value) []Outcome {
+	m.log = append(m.log, v)
+	m.digest = v.Chain(m.digest)
+	m.out = m.out[:0]
+	for i := range v.Len() {
+		r, dup := m.apply(v.At(i))
+		m.out = append(m.out, Outcome{Result: r, Dup: dup})
+	}
+	return m.out
+}
+
+// apply applies one command of a slot.
+func (m *Machine) apply(cmd protocol.Command) (r protocol.Result, dup bool) {
 	if cmd.Op == protocol.Noop {
 		return protocol.Result{OK: true}, false
 	}
@@ -74,18 +101,29 @@ func (m *Machine) Answered(client sim.NodeID, seq uint64) (protocol.Result, bool
 // Store is the key/value state.
 func (m *Machine) Store() *Store { return &m.store }
 
-// Log is the commands applied after the first base ones (which a snapshot
-// holds), in order (slot order for a replicated log): command base+i+1 is
-// cmds[i].
-func (m *Machine) Log() (base int64, cmds []protocol.Command) { return m.base, m.log }
+// Log is the values applied after the first base slots (which a snapshot
+// holds), in slot order: slot base+i+1 is vals[i].
+func (m *Machine) Log() (base int64, vals []protocol.Value) { return m.base, m.log }
 
-// Len is the number of commands applied.
+// Commands is the commands of the values applied after base, in order
+// (the log flattened: a batch's commands one by one), in a new slice.
+func (m *Machine) Commands() []protocol.Command {
+	var cmds []protocol.Command
+	for _, v := range m.log {
+		for i := range v.Len() {
+			cmds = append(cmds, v.At(i))
+		}
+	}
+	return cmds
+}
+
+// Len is the number of slots applied.
 func (m *Machine) Len() int64 { return m.base + int64(len(m.log)) }
 
-// Digest is the hash chain of the commands applied (protocol.Chain).
+// Digest is the hash chain of the values applied (protocol.Value.Chain).
 func (m *Machine) Digest() uint64 { return m.digest }
 
-// Snapshot is the machine's state after its Len() commands. The snapshot
+// Snapshot is the machine's state after its Len() slots. The snapshot
 // shares nothing with the machine.
 func (m *Machine) Snapshot() *protocol.Snap {
 	return &protocol.Snap{
@@ -97,7 +135,7 @@ func (m *Machine) Snapshot() *protocol.Snap {
 	}
 }
 
-// Compact forgets the commands applied so far (a snapshot of them is kept
+// Compact forgets the values applied so far (a snapshot of them is kept
 // elsewhere, or nobody needs them): the log starts again after them.
 func (m *Machine) Compact() {
 	m.base += int64(len(m.log))
@@ -136,8 +174,8 @@ func (m *Machine) CloneInto(d *Machine) {
 // log) the store and the sessions are functions.
 func (m *Machine) AppendState(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(m.log)))
-	for _, c := range m.log {
-		b = c.AppendState(b)
+	for _, v := range m.log {
+		b = v.AppendState(b)
 	}
 	b = binary.AppendUvarint(b, uint64(m.base))
 	if m.base > 0 {

@@ -53,7 +53,7 @@ func TestMachineApply(t *testing.T) {
 	var m Machine
 	var applied, effects []protocol.Command
 	for i, s := range steps {
-		r, dup := m.Apply(s.cmd)
+		r, dup := apply1(&m, s.cmd)
 		assert.Equal(t, s.want, r, "step %d (%s): result of %v", i+1, s.name, s.cmd)
 		assert.Equal(t, s.dup, dup, "step %d (%s): dup", i+1, s.name)
 		applied = append(applied, s.cmd)
@@ -76,11 +76,11 @@ func TestMachineAnswered(t *testing.T) {
 	_, ok := m.Answered(node("client1"), 1)
 	assert.False(t, ok, "a zero Machine has answered nothing")
 
-	m.Apply(asRequest("client1", 1, put("x", "1")))
-	m.Apply(asRequest("client1", 2, put("x", "2")))
-	m.Apply(asRequest("client2", 5, get("x")))
-	m.Apply(put("z", "0"))
-	m.Apply(protocol.Command{Op: protocol.Noop})
+	m.Apply(protocol.One(asRequest("client1", 1, put("x", "1"))))
+	m.Apply(protocol.One(asRequest("client1", 2, put("x", "2"))))
+	m.Apply(protocol.One(asRequest("client2", 5, get("x"))))
+	m.Apply(protocol.One(put("z", "0")))
+	m.Apply(protocol.One(protocol.Command{Op: protocol.Noop}))
 
 	cases := []struct {
 		client string
@@ -110,9 +110,9 @@ func TestMachineAnswered(t *testing.T) {
 func TestMachineReset(t *testing.T) {
 	var m Machine
 	x := asRequest("client1", 1, put("x", "1"))
-	m.Apply(x)
-	m.Apply(protocol.Command{Op: protocol.Noop})
-	m.Apply(put("y", "2"))
+	m.Apply(protocol.One(x))
+	m.Apply(protocol.One(protocol.Command{Op: protocol.Noop}))
+	m.Apply(protocol.One(put("y", "2")))
 	require.Equal(t, int64(3), m.Len())
 
 	m.Reset()
@@ -124,7 +124,7 @@ func TestMachineReset(t *testing.T) {
 	_, ok := m.Answered(node("client1"), 1)
 	assert.False(t, ok, "Reset forgets the sessions")
 
-	r, dup := m.Apply(x)
+	r, dup := apply1(&m, x)
 	assert.Equal(t, protocol.Result{OK: true}, r)
 	assert.False(t, dup, "after Reset the request is new: it takes effect")
 	assert.Equal(t, []protocol.Command{x}, logOf(&m))

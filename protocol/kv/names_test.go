@@ -20,11 +20,9 @@ func node(name string) sim.NodeID {
 	return names.Node(name)
 }
 
-// logOf is the commands m applied (the tests' machines never compact).
-func logOf(m *Machine) []protocol.Command {
-	_, log := m.Log()
-	return log
-}
+// logOf is the commands m applied, its slots' in order (the tests'
+// machines never compact).
+func logOf(m *Machine) []protocol.Command { return m.Commands() }
 
 // effectsOf is the commands of m's log that took effect: the log applied
 // again to a new machine, keeping those that were neither a Noop nor a
@@ -33,7 +31,7 @@ func effectsOf(m *Machine) []protocol.Command {
 	var out []protocol.Command
 	f := Machine{NoSessions: m.NoSessions}
 	for _, c := range logOf(m) {
-		if _, dup := f.Apply(c); !dup && c.Op != protocol.Noop {
+		if _, dup := apply1(&f, c); !dup && c.Op != protocol.Noop {
 			out = append(out, c)
 		}
 	}

@@ -3,12 +3,15 @@ package kv
 import "github.com/multipaxos-kv/multipaxos-kv/protocol"
 
 // RecordApplied tells the checkers (Env.Record: the cluster's log watch)
-// that the node applied cmd as its slot-th command, and whether it took
-// effect (Result.OK): every node that applies the log does, for every
-// command, so that the checks follow the logs as they grow instead of
-// keeping them.
-func RecordApplied(env *Env, slot int64, cmd protocol.Command, dup bool) {
-	env.Record(protocol.Msg{Kind: protocol.Commit, Slot: slot, Cmd: cmd, Result: protocol.Result{OK: !dup && cmd.Op != protocol.Noop}})
+// that the node applied value v as its slot-th slot, and what each of its
+// commands did (out, Machine.Apply's answer): one record per command, the
+// value's and Part its index, with whether it took effect (Result.OK).
+// Every node that applies the log does, for every slot, so that the checks
+// follow the logs as they grow instead of keeping them.
+func RecordApplied(env *Env, slot int64, v protocol.Value, out []Outcome) {
+	for i, o := range out {
+		env.Record(protocol.Msg{Kind: protocol.Commit, Slot: slot, Part: uint16(i), Result: protocol.Result{OK: o.Effect(v.At(i))}}.With(v))
+	}
 }
 
 // RecordInstalled tells the checkers that the node's machine starts again:

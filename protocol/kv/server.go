@@ -36,8 +36,9 @@ func (s *Server) Receive(env *Env, from sim.NodeID, m protocol.Msg) {
 	if m.Kind != protocol.Request {
 		return
 	}
-	r, dup := s.m.Apply(m.Cmd)
-	RecordApplied(env, s.m.Len(), m.Cmd, dup)
+	out := s.m.Apply(protocol.One(m.Cmd))
+	RecordApplied(env, s.m.Len(), protocol.One(m.Cmd), out)
+	r, dup := out[0].Result, out[0].Dup
 	if s.SnapshotEvery > 0 && s.m.Len()%s.SnapshotEvery == 0 {
 		s.m.Compact()
 	}

@@ -23,7 +23,7 @@ func TestServerStateJSON(t *testing.T) {
 		{Op: protocol.Get, Key: sym("a"), Client: c1, Seq: 2},
 		{Op: protocol.Delete, Key: sym("zz"), Client: c2, Seq: 2},
 	} {
-		s.m.Apply(cmd)
+		s.m.Apply(protocol.One(cmd))
 	}
 	before := s.AppendState(nil)
 	got := string(s.AppendStateJSON(nil, names))
@@ -39,7 +39,7 @@ func TestStoreStateJSONBounded(t *testing.T) {
 	c := node("jc1")
 	n := protocol.StateJSONListMax + 6
 	for i := range n {
-		m.Apply(protocol.Command{Op: protocol.Put, Key: sym(fmt.Sprintf("k%03d", i)), Value: sym("v"), Client: c, Seq: uint64(i + 1)})
+		m.Apply(protocol.One(protocol.Command{Op: protocol.Put, Key: sym(fmt.Sprintf("k%03d", i)), Value: sym("v"), Client: c, Seq: uint64(i + 1)}))
 	}
 	b := append([]byte(`{"x":1`), m.AppendStateJSONFields(nil, names)...)
 	b = append(b, '}')

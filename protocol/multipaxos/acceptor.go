@@ -51,7 +51,7 @@ func (a *Acceptor) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 	case protocol.Prepare:
 		reply = a.Prepare(m.Ballot)
 	case protocol.Accept:
-		reply = a.Accept(m.Ballot, m.Slot, m.Cmd)
+		reply = a.Accept(m.Ballot, m.Slot, m.Value())
 	case protocol.Heartbeat:
 		// A leader checks that it still reaches a majority: answer with the
 		// promised ballot, which also tells it if it has been superseded,
@@ -143,7 +143,9 @@ func (a *Acceptor) compact(env *kv.Env, s *protocol.Snap) {
 // Accept is Phase 2b: a proposal whose ballot is at least the promised one
 // is accepted, and the promise raised to it; a lower one is rejected with the
 // promised ballot (Paxos Made Simple, 2.2, "Phase 2 (b)"). Slots start at 1.
-func (a *Acceptor) Accept(b protocol.Ballot, slot int64, cmd protocol.Command) protocol.Msg {
+// The value is one command, or a batch of them: the acceptor votes for it
+// whole.
+func (a *Acceptor) Accept(b protocol.Ballot, slot int64, v protocol.Value) protocol.Msg {
 	if (b.Less(a.Promised) && !a.Bugs.Has(protocol.BugAcceptBelowPromise)) || slot < 1 {
 		return protocol.Msg{Kind: protocol.AcceptRejected, Ballot: a.Promised, Slot: slot}
 	}
@@ -156,12 +158,12 @@ func (a *Acceptor) Accept(b protocol.Ballot, slot int64, cmd protocol.Command) p
 	for base+int64(len(a.Accepted)) < slot {
 		a.Accepted = append(a.Accepted, protocol.Entry{Slot: base + int64(len(a.Accepted)) + 1})
 	}
-	a.Accepted[slot-1-base] = protocol.Entry{Slot: slot, Ballot: b, Cmd: cmd}
+	a.Accepted[slot-1-base] = protocol.Entry{Slot: slot, Ballot: b, Value: v}
 	return protocol.Msg{Kind: protocol.Accepted, Ballot: b, Slot: slot}
 }
 
 // describeVote is the trace line for the acceptor's answer to m: the
-// ballot, and for an Accept the slot and the command; a rejection says what
+// ballot, and for an Accept the slot and the value; a rejection says what
 // the acceptor promised instead.
 func describeVote(n sim.Names, m, reply protocol.Msg) string {
 	switch reply.Kind {
@@ -173,11 +175,11 @@ func describeVote(n sim.Names, m, reply protocol.Msg) string {
 	what := "ACCEPT slot " + strconv.FormatInt(m.Slot, 10) + " at ballot " + m.Ballot.String()
 	switch reply.Kind {
 	case protocol.Accepted:
-		return what + ": " + m.Cmd.Text(n) + " -> accepted"
+		return what + ": " + m.Value().Text(n) + " -> accepted"
 	case protocol.Snapshot:
 		return what + ", which its snapshot of slots 1.." + strconv.FormatInt(reply.Snap().Slot, 10) + " covers: sending the snapshot"
 	}
-	return what + ": " + m.Cmd.Text(n) + " -> rejected (higher ballot " + reply.Ballot.String() + " promised)"
+	return what + ": " + m.Value().Text(n) + " -> rejected (higher ballot " + reply.Ballot.String() + " promised)"
 }
 
 func (a *Acceptor) countAccepted() int {

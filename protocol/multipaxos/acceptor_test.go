@@ -40,7 +40,7 @@ func TestAcceptorRules(t *testing.T) {
 	x := protocol.Command{Op: protocol.Put, Key: sym("x"), Value: sym("1"), Client: clientID("client1"), Seq: 1}
 	y := protocol.Command{Op: protocol.Get, Key: sym("y"), Client: clientID("client2"), Seq: 1}
 	entry := func(slot int64, bal protocol.Ballot, c protocol.Command) protocol.Entry {
-		return protocol.Entry{Slot: slot, Ballot: bal, Cmd: c}
+		return protocol.Entry{Slot: slot, Ballot: bal, Value: protocol.One(c)}
 	}
 	cases := []struct {
 		name         string
@@ -100,7 +100,7 @@ func TestAcceptorRules(t *testing.T) {
 			if c.in.Kind == protocol.Prepare {
 				got = a.Prepare(c.in.Ballot)
 			} else {
-				got = a.Accept(c.in.Ballot, c.in.Slot, c.in.Cmd)
+				got = a.Accept(c.in.Ballot, c.in.Slot, c.in.Value())
 			}
 			assert.Equal(t, c.want, got)
 			assert.Equal(t, c.wantPromised, a.Promised)
@@ -112,7 +112,7 @@ func TestAcceptorRules(t *testing.T) {
 func TestAcceptorCrashKeepsDurableState(t *testing.T) {
 	a := &Acceptor{}
 	a.Prepare(b(1, 1))
-	a.Accept(b(1, 1), 1, protocol.Command{Op: protocol.Get, Key: sym("k")})
+	a.Accept(b(1, 1), 1, protocol.One(protocol.Command{Op: protocol.Get, Key: sym("k")}))
 	a.Crash()
 	assert.Equal(t, b(1, 1), a.Promised)
 	assert.Len(t, a.Accepted, 1)

@@ -67,7 +67,7 @@ func TestNodeBugs(t *testing.T) {
 	x := cmdOf("client1", 1, protocol.Put, "x", "1")
 	z := cmdOf("client2", 1, protocol.Put, "z", "3")
 	entry := func(slot int64, bal protocol.Ballot, c protocol.Command) protocol.Entry {
-		return protocol.Entry{Slot: slot, Ballot: bal, Cmd: c}
+		return protocol.Entry{Slot: slot, Ballot: bal, Value: protocol.One(c)}
 	}
 	prepare := func(bal protocol.Ballot) protocol.Msg { return protocol.Msg{Kind: protocol.Prepare, Ballot: bal} }
 	accept := func(bal protocol.Ballot, slot int64, c protocol.Command) protocol.Msg {

@@ -22,22 +22,22 @@ func TestAppendStateCanonicalAcceptor(t *testing.T) {
 	}{
 		{
 			"slots accepted in either order",
-			func(a *Acceptor) { a.Accept(b(1, 1), 1, x); a.Accept(b(1, 1), 3, z) },
-			func(a *Acceptor) { a.Accept(b(1, 1), 3, z); a.Accept(b(1, 1), 1, x) },
+			func(a *Acceptor) { a.Accept(b(1, 1), 1, protocol.One(x)); a.Accept(b(1, 1), 3, protocol.One(z)) },
+			func(a *Acceptor) { a.Accept(b(1, 1), 3, protocol.One(z)); a.Accept(b(1, 1), 1, protocol.One(x)) },
 		},
 		{
 			"promised by a Prepare, or by the Accept itself",
-			func(a *Acceptor) { a.Prepare(b(2, 1)); a.Accept(b(2, 1), 1, x) },
-			func(a *Acceptor) { a.Accept(b(2, 1), 1, x) },
+			func(a *Acceptor) { a.Prepare(b(2, 1)); a.Accept(b(2, 1), 1, protocol.One(x)) },
+			func(a *Acceptor) { a.Accept(b(2, 1), 1, protocol.One(x)) },
 		},
 		{
 			"a slot overwritten at a higher ballot, or accepted there at once",
-			func(a *Acceptor) { a.Accept(b(1, 1), 2, z); a.Accept(b(2, 2), 2, x) },
-			func(a *Acceptor) { a.Accept(b(2, 2), 2, x) },
+			func(a *Acceptor) { a.Accept(b(1, 1), 2, protocol.One(z)); a.Accept(b(2, 2), 2, protocol.One(x)) },
+			func(a *Acceptor) { a.Accept(b(2, 2), 2, protocol.One(x)) },
 		},
 		{
 			"a rejected Accept leaves no trace",
-			func(a *Acceptor) { a.Prepare(b(3, 1)); a.Accept(b(2, 1), 1, x) },
+			func(a *Acceptor) { a.Prepare(b(3, 1)); a.Accept(b(2, 1), 1, protocol.One(x)) },
 			func(a *Acceptor) { a.Prepare(b(3, 1)) },
 		},
 		{
@@ -45,10 +45,10 @@ func TestAppendStateCanonicalAcceptor(t *testing.T) {
 			func(a *Acceptor) {
 				a.Prepare(b(1, 1))
 				a.Prepare(b(1, 1))
-				a.Accept(b(1, 1), 1, x)
-				a.Accept(b(1, 1), 1, x)
+				a.Accept(b(1, 1), 1, protocol.One(x))
+				a.Accept(b(1, 1), 1, protocol.One(x))
 			},
-			func(a *Acceptor) { a.Prepare(b(1, 1)); a.Accept(b(1, 1), 1, x) },
+			func(a *Acceptor) { a.Prepare(b(1, 1)); a.Accept(b(1, 1), 1, protocol.One(x)) },
 		},
 	}
 	for _, c := range cases {
@@ -62,8 +62,8 @@ func TestAppendStateCanonicalAcceptor(t *testing.T) {
 	}
 	// And a different state encodes differently.
 	one, other := &Acceptor{}, &Acceptor{}
-	one.Accept(b(1, 1), 1, x)
-	other.Accept(b(1, 2), 1, x)
+	one.Accept(b(1, 1), 1, protocol.One(x))
+	other.Accept(b(1, 2), 1, protocol.One(x))
 	assert.NotEqual(t, one.AppendState(nil), other.AppendState(nil), "the same command at another ballot is another state")
 }
 
@@ -110,8 +110,8 @@ func TestAppendStateCanonicalLeader(t *testing.T) {
 	// acceptor1 and acceptor2, and stops there.
 	run := func(first int) (*rig, []byte) {
 		accs := []*Acceptor{
-			{Promised: b(1, 1), Accepted: []protocol.Entry{{Slot: 1, Ballot: b(1, 1), Cmd: a}}},
-			{Promised: b(1, 1), Accepted: []protocol.Entry{{Slot: 1}, {Slot: 2, Ballot: b(1, 1), Cmd: z}}},
+			{Promised: b(1, 1), Accepted: []protocol.Entry{{Slot: 1, Ballot: b(1, 1), Value: protocol.One(a)}}},
+			{Promised: b(1, 1), Accepted: []protocol.Entry{{Slot: 1}, {Slot: 2, Ballot: b(1, 1), Value: protocol.One(z)}}},
 			{},
 		}
 		r := newRig(scripted, 1, 1, accs, 0)
@@ -151,7 +151,7 @@ func TestAppendStateCanonicalLeader(t *testing.T) {
 	// The votes of a slot in either order.
 	one, other := mk(nil, 0), mk(nil, 0)
 	for _, l := range []*Leader{one, other} {
-		l.slots = []proposal{{cmd: a, from: 9}}
+		l.slots = []proposal{{val: protocol.One(a), from: []sim.NodeID{9}}}
 		l.slots[0].votes.size(3)
 	}
 	one.slots[0].votes.add(0)

@@ -99,13 +99,13 @@ func TestCloneLeaderDeep(t *testing.T) {
 		l.promises.add(2)
 		l.answered.size(3)
 		l.answered.add(1)
-		l.recovered = []protocol.Entry{{Slot: 1, Ballot: b(1, 1), Cmd: x}}
-		l.slots = []proposal{{cmd: x, from: sim.NoNode, chosen: true}, {cmd: y, from: 5}}
+		l.recovered = []protocol.Entry{{Slot: 1, Ballot: b(1, 1), Value: protocol.One(x)}}
+		l.slots = []proposal{{val: protocol.One(x), chosen: true}, {val: protocol.One(y), from: []sim.NodeID{5}}}
 		for i := range l.slots {
 			l.slots[i].votes.size(3)
 			l.slots[i].votes.add(0)
 		}
-		l.machine.Apply(x)
+		l.machine.Apply(protocol.One(x))
 		l.applied, l.recovering, l.inflight = 1, 1, 1
 		l.queue = []pending{{from: 6, cmd: cmdOf("client3", 1, protocol.Delete, "x", "")}}
 		return l
@@ -122,12 +122,12 @@ func TestCloneLeaderDeep(t *testing.T) {
 
 			l.promises.add(1)
 			l.answered.add(0)
-			l.recovered[0].Cmd = y
+			l.recovered[0].Value = protocol.One(y)
 			l.slots[1].votes.add(1)
 			l.slots[1].chosen = true
 			l.queue[0].cmd.Seq = 9
-			l.machine.Apply(y)
-			l.slots = append(l.slots[:2], proposal{cmd: x}) // may reuse spare capacity
+			l.machine.Apply(protocol.One(y))
+			l.slots = append(l.slots[:2], proposal{val: protocol.One(x)}) // may reuse spare capacity
 			assert.Equal(t, want, d.AppendState(nil), "changing the original's state changed the clone")
 			assert.Equal(t, 2, d.promises.count())
 			assert.False(t, d.slots[1].votes.has(1))
@@ -145,18 +145,18 @@ func TestCloneAcceptorReplica(t *testing.T) {
 	for _, into := range []bool{false, true} {
 		t.Run(fmt.Sprintf("into=%v", into), func(t *testing.T) {
 			a := &Acceptor{}
-			a.Accept(b(1, 1), 2, x)
+			a.Accept(b(1, 1), 2, protocol.One(x))
 			var ainto sim.Node[protocol.Msg]
 			if into {
 				old := &Acceptor{}
-				old.Accept(b(5, 5), 4, y) // longer, so its array is reused
+				old.Accept(b(5, 5), 4, protocol.One(y)) // longer, so its array is reused
 				ainto = old
 			}
 			ac := a.Clone(ainto).(*Acceptor)
 			want := a.AppendState(nil)
 			require.Equal(t, want, ac.AppendState(nil))
-			a.Accept(b(2, 1), 1, y)
-			a.Accept(b(2, 1), 2, y)
+			a.Accept(b(2, 1), 1, protocol.One(y))
+			a.Accept(b(2, 1), 2, protocol.One(y))
 			assert.Equal(t, want, ac.AppendState(nil), "accepting on the original changed the clone")
 
 			e, _ := testEngine(0)
@@ -175,9 +175,9 @@ func TestCloneAcceptorReplica(t *testing.T) {
 			rc := rep.Clone(rinto).(*Replica)
 			want = rep.AppendState(nil)
 			require.Equal(t, want, rc.AppendState(nil))
-			rep.log[2].Key = sym("changed")
+			rep.log[2].Cmd.Key = sym("changed")
 			rep.have[1] = true
-			rep.Machine().Apply(y)
+			rep.Machine().Apply(protocol.One(y))
 			assert.Equal(t, want, rc.AppendState(nil), "changing the original replica changed the clone")
 		})
 	}

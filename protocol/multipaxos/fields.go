@@ -28,20 +28,16 @@ func (l *Leader) AppendFields(dst []sim.Field, n sim.Names) []sim.Field {
 		field("resends", strconv.FormatUint(uint64(l.resends), 10)),
 		field("retry_armed", strconv.FormatBool(l.retryArmed)))
 	for i, e := range l.recovered {
-		if e.Ballot != (protocol.Ballot{}) || e.Cmd != (protocol.Command{}) {
+		if e.Ballot != (protocol.Ballot{}) || !e.Value.Same(protocol.Value{}) {
 			dst = append(dst, field("recovered["+strconv.FormatInt(l.recBase()+int64(i)+1, 10)+"]", entryText(e, n)))
 		}
 	}
 	for i := range l.slots {
 		p := &l.slots[i]
 		s := "slot[" + strconv.FormatInt(l.base()+int64(i)+1, 10) + "]."
-		from := "-"
-		if p.from != sim.NoNode {
-			from = n.Name(p.from)
-		}
 		dst = append(dst,
-			field(s+"cmd", p.cmd.Tagged(n)),
-			field(s+"from", from),
+			field(s+"cmd", p.val.Tagged(n)),
+			field(s+"from", fromText(p.from, n)),
 			field(s+"votes", l.voters(&p.votes, n)),
 			field(s+"chosen", strconv.FormatBool(p.chosen)))
 	}
@@ -56,6 +52,22 @@ func (l *Leader) AppendFields(dst []sim.Field, n sim.Names) []sim.Field {
 		field("snapshot", snapText(l.snap)),
 		field("recovery_snapshot", snapText(l.recSnap)))
 	return l.machine.AppendFields(dst, n)
+}
+
+// fromText names a slot's clients: "-" for none (a recovered slot), the
+// client of a single request, "[client1, client2]" for a batch.
+func fromText(from []sim.NodeID, n sim.Names) string {
+	switch len(from) {
+	case 0:
+		return "-"
+	case 1:
+		return n.Name(from[0])
+	}
+	names := make([]string, len(from))
+	for i, f := range from {
+		names[i] = n.Name(f)
+	}
+	return "[" + strings.Join(names, ", ") + "]"
 }
 
 // voters names the acceptors q counted: "[acceptor1, acceptor3]".
@@ -82,15 +94,15 @@ func (a *Acceptor) AppendFields(dst []sim.Field, n sim.Names) []sim.Field {
 }
 
 // AppendFields implements sim.Fielder: "boots", "heartbeat_applied" (how far
-// the last heartbeat's sender had applied), "received[SLOT]" (each command
+// the last heartbeat's sender had applied), "received[SLOT]" (each value
 // received), then its state machine's fields.
 func (r *Replica) AppendFields(dst []sim.Field, n sim.Names) []sim.Field {
 	dst = append(dst,
 		field("boots", strconv.Itoa(r.boots)),
 		field("heartbeat_applied", strconv.FormatInt(r.hbApplied, 10)))
-	for i, c := range r.log {
+	for i, v := range r.log {
 		if r.have[i] {
-			dst = append(dst, field("received["+strconv.FormatInt(r.base+int64(i)+1, 10)+"]", c.Tagged(n)))
+			dst = append(dst, field("received["+strconv.FormatInt(r.base+int64(i)+1, 10)+"]", v.Tagged(n)))
 		}
 	}
 	return r.machine.AppendFields(dst, n)
@@ -100,7 +112,7 @@ func field(name, value string) sim.Field { return sim.Field{Name: name, Value: v
 
 // entryText is "BALLOT COMMAND", e.g. `(1,1) PUT "a" = "val_0" (client1 #1)`.
 func entryText(e protocol.Entry, n sim.Names) string {
-	return e.Ballot.String() + " " + e.Cmd.Tagged(n)
+	return e.Ballot.String() + " " + e.Value.Tagged(n)
 }
 
 // snapText names a snapshot by the slots it holds: "slots 1..7", or "none".

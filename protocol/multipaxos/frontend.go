@@ -2,6 +2,7 @@ package multipaxos
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/multipaxos-kv/multipaxos-kv/protocol"
 	"github.com/multipaxos-kv/multipaxos-kv/protocol/kv"
@@ -57,51 +58,104 @@ func (l *Leader) waiting(cmd protocol.Command) bool {
 	for _, p := range l.slots[l.applied-l.base():] {
 		// A recovered slot answers no client: a copy of its request waits
 		// in the queue and is answered from the session once it is applied.
-		if p.from != sim.NoNode && p.cmd.Client == cmd.Client && p.cmd.Seq == cmd.Seq {
-			return true
+		if !p.clients() {
+			continue
+		}
+		for i := range p.val.Len() {
+			if c := p.val.At(i); c.Client == cmd.Client && c.Seq == cmd.Seq {
+				return true
+			}
 		}
 	}
 	return false
 }
 
 // serve starts Phase 2 for the next queued requests when the node leads,
-// has applied the recovered log, and has fewer than Pipeline requests in
-// Phase 2.
+// has applied the recovered log, and has fewer than Pipeline slots of new
+// requests in Phase 2: each free slot takes up to Batch of the requests
+// waiting, in arrival order.
 func (l *Leader) serve(env *kv.Env) {
 	for l.role == leading && l.inflight < max(l.Pipeline, 1) && l.recovering <= l.applied && l.head < len(l.queue) {
-		p := l.queue[l.head]
-		l.head++
-		switch {
-		case l.head == len(l.queue): // drained: reuse the array from the start
-			l.queue, l.head = l.queue[:0], 0
-		case l.head >= 64 && 2*l.head >= len(l.queue):
-			// Never drained (more clients than the pipeline serves): move
-			// the waiting requests down, so that the array does not grow
-			// with the run.
-			n := copy(l.queue, l.queue[l.head:])
-			l.queue, l.head = l.queue[:n], 0
-		}
-		if r, ok := l.machine.Answered(p.cmd.Client, p.cmd.Seq); ok {
-			l.waits.remove(p.cmd)
-			env.Note(protocol.NoteSessionAnswer)
-			if env.Tracing() {
-				env.Step(kv.Retried(env, p.cmd))
-				kv.Explain(env, protocol.RuleSession)
+		cmds, from := l.cmds[:0], l.slotFrom()
+		for len(cmds) < max(l.Batch, 1) && l.head < len(l.queue) {
+			p := l.next()
+			if r, ok := l.machine.Answered(p.cmd.Client, p.cmd.Seq); ok {
+				l.waits.remove(p.cmd)
+				env.Note(protocol.NoteSessionAnswer)
+				if env.Tracing() {
+					env.Step(kv.Retried(env, p.cmd))
+					kv.Explain(env, protocol.RuleSession)
+				}
+				env.Send(p.from, protocol.Msg{Kind: protocol.Reply, Cmd: p.cmd, Result: r})
+				continue
 			}
-			env.Send(p.from, protocol.Msg{Kind: protocol.Reply, Cmd: p.cmd, Result: r})
+			cmds, from = append(cmds, p.cmd), append(from, p.from)
+		}
+		l.cmds = cmds
+		if len(cmds) == 0 {
 			continue
 		}
 		l.inflight++
+		v := protocol.Batch(cmds)
+		if len(cmds) > 1 {
+			env.Note(protocol.NoteBatch)
+		}
 		if env.Tracing() {
-			env.Step("Assigning slot " + strconv.FormatInt(l.base()+int64(len(l.slots))+1, 10) + " for " + p.cmd.Request(env) + ": " + p.cmd.Text(env) + l.sendsAccept())
+			slot := strconv.FormatInt(l.base()+int64(len(l.slots))+1, 10)
+			if len(cmds) == 1 {
+				env.Step("Assigning slot " + slot + " for " + cmds[0].Request(env) + ": " + cmds[0].Text(env) + l.sendsAccept())
+			} else {
+				env.Step("Assigning slot " + slot + " for " + strconv.Itoa(len(cmds)) + " requests at once (batch " + strconv.Itoa(l.Batch) + "): " + batchText(env, cmds) + l.sendsAccept())
+				kv.Explain(env, protocol.RuleBatch)
+			}
 		}
 		if l.Bugs.Has(protocol.BugReplyBeforeChosen) {
-			// Answer with what the command would do now, before any vote.
-			r := l.machine.Store().Peek(p.cmd)
-			env.Send(p.from, protocol.Msg{Kind: protocol.Reply, Cmd: p.cmd, Result: r})
+			// Answer with what each command would do now, before any vote.
+			for i, c := range cmds {
+				env.Send(from[i], protocol.Msg{Kind: protocol.Reply, Cmd: c, Result: l.machine.Store().Peek(c)})
+			}
 		}
-		l.propose(env, p.cmd, p.from)
+		l.propose(env, v, from...)
 	}
+}
+
+// next takes the first queued request off the queue.
+func (l *Leader) next() pending {
+	p := l.queue[l.head]
+	l.head++
+	switch {
+	case l.head == len(l.queue): // drained: reuse the array from the start
+		l.queue, l.head = l.queue[:0], 0
+	case l.head >= 64 && 2*l.head >= len(l.queue):
+		// Never drained (more clients than the pipeline serves): move
+		// the waiting requests down, so that the array does not grow
+		// with the run.
+		n := copy(l.queue, l.queue[l.head:])
+		l.queue, l.head = l.queue[:n], 0
+	}
+	return p
+}
+
+// slotFrom is the client array of the next proposal to reuse, emptied, so
+// that gathering a batch allocates nothing once the slots have grown.
+func (l *Leader) slotFrom() []sim.NodeID {
+	if n := len(l.slots); n < cap(l.slots) {
+		return l.slots[:n+1][n].from[:0]
+	}
+	return nil
+}
+
+// batchText lists a batch's requests for the trace: "client1's request 2:
+// PUT "a" = "x", client2's request 1: GET "b"".
+func batchText(env *kv.Env, cmds []protocol.Command) string {
+	var b strings.Builder
+	for i, c := range cmds {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.Request(env) + ": " + c.Text(env))
+	}
+	return b.String()
 }
 
 // fetchBatch bounds the commits sent for one Fetch.
@@ -123,7 +177,7 @@ func (l *Leader) fetch(env *kv.Env, from sim.NodeID, first int64) {
 	last := min(l.applied, first+fetchBatch-1)
 	env.Stepf("%s fetches slots %d..%d", env.Name(from), first, last)
 	for s := first; s <= last; s++ {
-		env.Send(from, protocol.Msg{Kind: protocol.Commit, Slot: s, Cmd: log[s-1-base]})
+		env.Send(from, protocol.Msg{Kind: protocol.Commit, Slot: s}.With(log[s-1-base]))
 	}
 }
 

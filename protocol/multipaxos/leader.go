@@ -44,11 +44,14 @@ type pending struct {
 
 // proposal is the leader's Phase 2 for one slot in its ballot.
 type proposal struct {
-	cmd    protocol.Command
-	from   sim.NodeID // the client to answer, or sim.NoNode (a recovered slot)
-	votes  quorum     // which acceptors accepted it
+	val    protocol.Value
+	from   []sim.NodeID // per command of val, the client to answer; empty for a recovered slot
+	votes  quorum       // which acceptors accepted it
 	chosen bool
 }
+
+// clients reports whether the slot answers clients (it is not recovered).
+func (p *proposal) clients() bool { return len(p.from) > 0 }
 
 // Leader is the proposer, the learner and the KV state machine of the
 // original design, and the client-facing server, made fault tolerant:
@@ -63,7 +66,8 @@ type proposal struct {
 //     again in the new ballot and are applied in order, rebuilding the state
 //     machine, before any new request is served (phase1.go);
 //   - then, like the original, one new request at a time goes through
-//     Phase 2 in arrival order; the chosen command is applied, the client
+//     Phase 2 in arrival order (or Pipeline slots at once, each holding up
+//     to Batch requests); the chosen value is applied, each client
 //     answered and the replicas sent a Commit (phase2.go, frontend.go);
 //   - Prepare and Accept are re-sent to acceptors that have not answered;
 //     a rejection carrying a higher ballot makes the node stand by;
@@ -85,10 +89,15 @@ type Leader struct {
 	Replicas  []sim.NodeID // every replica, to send commits and heartbeats to
 	Peers     []sim.NodeID // the other leaders, to send heartbeats to
 	Timeouts  Timeouts
-	// Pipeline is how many new requests may be in Phase 2 at once; 1 (or
-	// less) is the original's one at a time. With more, slots are chosen out
-	// of order, applied in order, and a crash can leave holes.
+	// Pipeline is how many slots of new requests may be in Phase 2 at
+	// once; 1 (or less) is the original's one at a time. With more, slots
+	// are chosen out of order, applied in order, and a crash can leave
+	// holes.
 	Pipeline int
+	// Batch is how many queued requests one slot may carry (1 or less: one
+	// per slot): when a slot of the pipeline is free, the requests waiting
+	// go through Phase 2 together, up to Batch of them.
+	Batch int
 	// Bugs switches on catalogued mistakes, for teaching (protocol.Bugs).
 	Bugs protocol.Bugs
 	// SnapshotEvery is how often, in slots applied, a leading node compacts
@@ -115,10 +124,11 @@ type Leader struct {
 	head       int
 	waits      waits // per client, the requests queued or in an unapplied slot
 	machine    kv.Machine
-	answered   quorum // acceptors that answered anything since the last majority check
-	backoff    uint   // campaigns since this node last won: each doubles its election timeout
-	resends    uint   // re-sends since an acceptor last answered: each doubles the retry interval
-	retryArmed bool   // the retry timer is pending
+	answered   quorum             // acceptors that answered anything since the last majority check
+	backoff    uint               // campaigns since this node last won: each doubles its election timeout
+	resends    uint               // re-sends since an acceptor last answered: each doubles the retry interval
+	retryArmed bool               // the retry timer is pending
+	cmds       []protocol.Command // serve's batch being gathered, reused
 }
 
 // base is the slot of the node's snapshot (0: none): slots[0] is slot
@@ -319,7 +329,7 @@ func (l *Leader) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
 	if d == nil {
 		d = &Leader{}
 	}
-	slots, recovered, queue, machine := d.slots, d.recovered, d.queue, d.machine
+	slots, recovered, queue, machine, cmds := d.slots, d.recovered, d.queue, d.machine, d.cmds
 	promises, answered, waits := d.promises, d.answered, d.waits
 	*d = *l
 	d.waits = waits
@@ -334,12 +344,13 @@ func (l *Leader) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
 	}
 	slots = slots[:len(l.slots)]
 	for i := range l.slots {
-		v := slots[i].votes
+		v, from := slots[i].votes, slots[i].from
 		slots[i] = l.slots[i]
 		slots[i].votes = l.slots[i].votes.cloneInto(v)
+		slots[i].from = append(from[:0], l.slots[i].from...)
 	}
 	d.slots = slots
-	d.machine = machine
+	d.machine, d.cmds = machine, cmds
 	l.machine.CloneInto(&d.machine)
 	return d
 }
@@ -366,8 +377,11 @@ func (l *Leader) AppendState(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(len(l.slots)))
 	for i := range l.slots {
 		p := &l.slots[i]
-		b = p.cmd.AppendState(b)
-		b = binary.AppendVarint(b, int64(p.from))
+		b = p.val.AppendState(b)
+		b = binary.AppendUvarint(b, uint64(len(p.from)))
+		for _, f := range p.from {
+			b = binary.AppendVarint(b, int64(f))
+		}
 		b = p.votes.appendState(b)
 		if p.chosen {
 			b = append(b, 1)

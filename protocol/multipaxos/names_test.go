@@ -34,10 +34,7 @@ func useNames(e *sim.Engine[protocol.Msg]) {
 }
 
 // applied is the commands m applied (the tests' machines never compact).
-func applied(m *kv.Machine) []protocol.Command {
-	_, log := m.Log()
-	return log
-}
+func applied(m *kv.Machine) []protocol.Command { return m.Commands() }
 
 // effects is the commands of m's log that took effect: m's log applied
 // again to a new machine, keeping those that were neither a Noop nor a
@@ -46,7 +43,7 @@ func effects(m *kv.Machine) []protocol.Command {
 	var out []protocol.Command
 	f := kv.Machine{NoSessions: m.NoSessions}
 	for _, c := range applied(m) {
-		if _, dup := f.Apply(c); !dup && c.Op != protocol.Noop {
+		if !f.Apply(protocol.One(c))[0].Dup && c.Op != protocol.Noop {
 			out = append(out, c)
 		}
 	}

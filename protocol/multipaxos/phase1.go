@@ -1,6 +1,7 @@
 package multipaxos
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -124,9 +125,9 @@ func (l *Leader) win(env *kv.Env) {
 			}
 		}
 		for _, e := range l.recovered {
-			cmd := e.Cmd
+			v := e.Value
 			if e.Ballot == (protocol.Ballot{}) {
-				cmd = protocol.Command{Op: protocol.Noop}
+				v = protocol.One(protocol.Command{Op: protocol.Noop})
 				env.Note(protocol.NoteNoopFill)
 				if env.Tracing() {
 					env.Step("slot " + strconv.FormatInt(e.Slot, 10) + ": a hole (no acceptor of the quorum accepted anything): filling it with NOOP" + l.sendsAccept())
@@ -135,11 +136,15 @@ func (l *Leader) win(env *kv.Env) {
 			} else {
 				env.Note(protocol.NoteRecoveredValue)
 				if env.Tracing() {
-					env.Stepf("slot %d: recovering %s (%s #%d), accepted at ballot %v, the highest reported%s", e.Slot, cmd.Text(env), env.Name(cmd.Client), cmd.Seq, e.Ballot, l.sendsAccept())
+					what := v.Tagged(env)
+					if v.Len() == 1 {
+						what = fmt.Sprintf("%s (%s #%d)", v.Cmd.Text(env), env.Name(v.Cmd.Client), v.Cmd.Seq)
+					}
+					env.Stepf("slot %d: recovering %s, accepted at ballot %v, the highest reported%s", e.Slot, what, e.Ballot, l.sendsAccept())
 					kv.Explain(env, protocol.RuleHighestBallot)
 				}
 			}
-			l.propose(env, cmd, sim.NoNode)
+			l.propose(env, v)
 		}
 	}
 	// Tell the standby leaders now; the replicas hear at the next period.
@@ -174,7 +179,7 @@ func listEntries(env *kv.Env, es []protocol.Entry) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString("slot " + strconv.FormatInt(e.Slot, 10) + " " + e.Cmd.Tagged(env) + " at " + e.Ballot.String())
+		b.WriteString("slot " + strconv.FormatInt(e.Slot, 10) + " " + e.Value.Tagged(env) + " at " + e.Ballot.String())
 	}
 	return b.String()
 }

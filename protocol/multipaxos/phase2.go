@@ -9,19 +9,21 @@ import (
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
-// propose starts Phase 2 for cmd in the next slot.
-func (l *Leader) propose(env *kv.Env, cmd protocol.Command, from sim.NodeID) {
+// propose starts Phase 2 for value v in the next slot; from names, per
+// command of v, the client to answer (none for a recovered slot).
+func (l *Leader) propose(env *kv.Env, v protocol.Value, from ...sim.NodeID) {
 	n := len(l.slots)
 	if n < cap(l.slots) {
-		l.slots = l.slots[:n+1] // reuse the old proposal's vote array
+		l.slots = l.slots[:n+1] // reuse the old proposal's vote and client arrays
 	} else {
 		l.slots = append(l.slots, proposal{})
 	}
 	p := &l.slots[n]
 	p.votes.size(len(l.Acceptors))
-	p.cmd, p.from, p.chosen = cmd, from, false
+	p.val, p.from, p.chosen = v, append(p.from[:0], from...), false
+	msg := protocol.Msg{Kind: protocol.Accept, Ballot: l.ballot, Slot: l.base() + int64(n) + 1}.With(v)
 	for _, a := range l.Acceptors {
-		env.Send(a, protocol.Msg{Kind: protocol.Accept, Ballot: l.ballot, Slot: l.base() + int64(n) + 1, Cmd: cmd})
+		env.Send(a, msg)
 	}
 	l.armRetry(env)
 }
@@ -72,36 +74,43 @@ func (l *Leader) applyChosen(env *kv.Env) {
 	for l.applied < l.base()+int64(len(l.slots)) && l.slots[l.applied-l.base()].chosen {
 		p := &l.slots[l.applied-l.base()]
 		l.applied++
-		r, dup := l.machine.Apply(p.cmd)
+		out := l.machine.Apply(p.val)
 		if l.machine.Len() != l.applied {
-			l.broken("the machine applied %d commands for %d slots", l.machine.Len(), l.applied)
+			l.broken("the machine applied %d slots of %d", l.machine.Len(), l.applied)
 		}
-		kv.RecordApplied(env, l.applied, p.cmd, dup)
-		reply := p.from != sim.NoNode && !l.Bugs.Has(protocol.BugReplyBeforeChosen)
+		kv.RecordApplied(env, l.applied, p.val, out)
+		reply := p.clients() && !l.Bugs.Has(protocol.BugReplyBeforeChosen)
 		if env.Tracing() {
-			switch {
-			case dup:
-				env.Step(kv.Retried(env, p.cmd))
-				kv.Explain(env, protocol.RuleSession)
-			case p.cmd.Op != protocol.Noop || l.applied <= l.recovering:
-				env.Step(kv.Describe(env, p.cmd, r))
-			}
-			if reply {
-				env.Step("sending Reply to " + env.Name(p.from) + ": " + kv.Answer(env, p.cmd, r))
+			for i, o := range out {
+				cmd := p.val.At(i)
+				switch {
+				case o.Dup:
+					env.Step(kv.Retried(env, cmd))
+					kv.Explain(env, protocol.RuleSession)
+				case cmd.Op != protocol.Noop || l.applied <= l.recovering:
+					env.Step(kv.Describe(env, cmd, o.Result))
+				}
+				if reply {
+					env.Step("sending Reply to " + env.Name(p.from[i]) + ": " + kv.Answer(env, cmd, o.Result))
+				}
 			}
 			if len(l.Replicas) > 0 {
 				env.Step("sending Commit for slot " + strconv.FormatInt(l.applied, 10) + " to " + nodeNames(env, l.Replicas))
 			}
 		}
-		if p.from != sim.NoNode {
-			l.waits.remove(p.cmd)
-			if reply {
-				env.Send(p.from, protocol.Msg{Kind: protocol.Reply, Cmd: p.cmd, Result: r})
+		if p.clients() {
+			for i, o := range out {
+				cmd := p.val.At(i)
+				l.waits.remove(cmd)
+				if reply {
+					env.Send(p.from[i], protocol.Msg{Kind: protocol.Reply, Cmd: cmd, Result: o.Result})
+				}
 			}
 			l.inflight--
 		}
+		commit := protocol.Msg{Kind: protocol.Commit, Slot: l.applied}.With(p.val)
 		for _, rep := range l.Replicas {
-			env.Send(rep, protocol.Msg{Kind: protocol.Commit, Slot: l.applied, Cmd: p.cmd})
+			env.Send(rep, commit)
 		}
 		if l.applied == l.recovering && env.Tracing() {
 			first := int64(1)
@@ -153,7 +162,7 @@ func (l *Leader) resend(env *kv.Env) {
 					if env.Tracing() {
 						silent = append(silent, env.Name(a))
 					}
-					env.Send(a, protocol.Msg{Kind: protocol.Accept, Ballot: l.ballot, Slot: s + 1, Cmd: p.cmd})
+					env.Send(a, protocol.Msg{Kind: protocol.Accept, Ballot: l.ballot, Slot: s + 1}.With(p.val))
 				}
 			}
 			if env.Tracing() {
@@ -209,8 +218,8 @@ func (l *Leader) install(env *kv.Env, from sim.NodeID, s *protocol.Snap) {
 		env.Step("installing " + env.Name(from) + "'s snapshot of slots 1.." + strconv.FormatInt(s.Slot, 10) + " (applied " + strconv.FormatInt(l.applied, 10) + "): those slots were chosen long ago")
 	}
 	for i := range min(s.Slot-l.base(), int64(len(l.slots))) {
-		if p := &l.slots[i]; l.base()+i >= l.applied && p.from != sim.NoNode {
-			l.waits.remove(p.cmd) // its client's retry is answered from the session
+		if p := &l.slots[i]; l.base()+i >= l.applied && p.clients() {
+			l.unwait(p.val) // its clients' retries are answered from the session
 			l.inflight--
 		}
 	}
@@ -224,10 +233,17 @@ func (l *Leader) install(env *kv.Env, from sim.NodeID, s *protocol.Snap) {
 // clearSlots drops every slot; the unapplied ones no longer wait.
 func (l *Leader) clearSlots() {
 	for _, p := range l.slots[min(l.applied-l.base(), int64(len(l.slots))):] {
-		if p.from != sim.NoNode {
-			l.waits.remove(p.cmd)
+		if p.clients() {
+			l.unwait(p.val)
 		}
 	}
 	l.slots = l.slots[:0]
 	l.inflight = 0
+}
+
+// unwait uncounts the requests of a slot's value that no longer wait.
+func (l *Leader) unwait(v protocol.Value) {
+	for i := range v.Len() {
+		l.waits.remove(v.At(i))
+	}
 }

@@ -51,7 +51,7 @@ type rig struct {
 	sends      []sent
 	notes      map[sim.NodeID]*[protocol.NoteCount]int // per node, how often it took each protocol path (Env.Note)
 	history    []kv.HistoryEvent                       // the clients' records (Env.Record)
-	held       map[slotBallot]protocol.Command         // the command accepted at each (slot, ballot), by any acceptor
+	held       map[slotBallot]protocol.Value           // the command accepted at each (slot, ballot), by any acceptor
 	violations []string
 }
 
@@ -67,7 +67,7 @@ func newRig(cfg sim.Config, n int, pipeline int, accs []*Acceptor, m int) *rig {
 		cfg.MaxEvents = 200000
 	}
 	cfg.TimerNames = protocol.TimerNames
-	r := &rig{e: sim.New[protocol.Msg](cfg), text: &bytes.Buffer{}, accs: accs, held: map[slotBallot]protocol.Command{}}
+	r := &rig{e: sim.New[protocol.Msg](cfg), text: &bytes.Buffer{}, accs: accs, held: map[slotBallot]protocol.Value{}}
 	r.e.SetTracer(&sim.Tracer{Text: r.text})
 	useNames(r.e)
 	for i := 1; i <= n; i++ {
@@ -131,10 +131,10 @@ func (r *rig) observe(from, to sim.NodeID, msg protocol.Msg) {
 		// nodes with a clone (CloneInto) copies a node before changing it.
 		e := r.e.Node(id).(*Acceptor).Accepted[msg.Slot-1]
 		k := slotBallot{e.Slot, e.Ballot}
-		if prev, ok := r.held[k]; ok && prev != e.Cmd {
-			r.violations = append(r.violations, fmt.Sprintf("at %v acceptor%d holds %v for slot %d at ballot %v, another acceptor held %v", r.e.Now(), i+1, e.Cmd, e.Slot, e.Ballot, prev))
+		if prev, ok := r.held[k]; ok && !prev.Same(e.Value) {
+			r.violations = append(r.violations, fmt.Sprintf("at %v acceptor%d holds %v for slot %d at ballot %v, another acceptor held %v", r.e.Now(), i+1, e.Value, e.Slot, e.Ballot, prev))
 		}
-		r.held[k] = e.Cmd
+		r.held[k] = e.Value
 	}
 }
 
@@ -282,9 +282,9 @@ func TestRecoverHighestBallot(t *testing.T) {
 	a := cmdOf("client1", 1, protocol.Put, "k", "A")
 	bv := cmdOf("client2", 1, protocol.Put, "k", "B")
 	accs := []*Acceptor{
-		{Promised: b(2, 2), Accepted: []protocol.Entry{{Slot: 1, Ballot: b(1, 1), Cmd: a}}},
-		{Promised: b(2, 2), Accepted: []protocol.Entry{{Slot: 1, Ballot: b(2, 2), Cmd: bv}}},
-		{Promised: b(2, 2), Accepted: []protocol.Entry{{Slot: 1, Ballot: b(1, 1), Cmd: a}}},
+		{Promised: b(2, 2), Accepted: []protocol.Entry{{Slot: 1, Ballot: b(1, 1), Value: protocol.One(a)}}},
+		{Promised: b(2, 2), Accepted: []protocol.Entry{{Slot: 1, Ballot: b(2, 2), Value: protocol.One(bv)}}},
+		{Promised: b(2, 2), Accepted: []protocol.Entry{{Slot: 1, Ballot: b(1, 1), Value: protocol.One(a)}}},
 	}
 	r := newRig(fixed, 1, 1, accs, 0)
 	r.e.Crash(0, r.accIDs[2])
@@ -332,7 +332,7 @@ func TestRecoverHighestBallot(t *testing.T) {
 	assert.Equal(t, 1, r.noted(r.leaderIDs[0], protocol.NotePreempted), "preempted once, by the first rejection; the second finds it standing by")
 	assert.Equal(t, 1, r.noted(r.leaderIDs[0], protocol.NoteRecoveredValue))
 	for i := range 2 {
-		assert.Equal(t, []protocol.Entry{{Slot: 1, Ballot: won, Cmd: bv}}, accs[i].Accepted, "acceptor%d holds B at the new ballot", i+1)
+		assert.Equal(t, []protocol.Entry{{Slot: 1, Ballot: won, Value: protocol.One(bv)}}, accs[i].Accepted, "acceptor%d holds B at the new ballot", i+1)
 	}
 	assert.Empty(t, r.violations)
 
@@ -366,8 +366,8 @@ func TestRecoverHoleAsNoop(t *testing.T) {
 	z := cmdOf("client2", 1, protocol.Put, "z", "3")
 	y := cmdOf("client3", 1, protocol.Put, "y", "2")
 	accs := []*Acceptor{
-		{Promised: b(1, 1), Accepted: []protocol.Entry{{Slot: 1, Ballot: b(1, 1), Cmd: x}, {Slot: 2}, {Slot: 3, Ballot: b(1, 1), Cmd: z}}},
-		{Promised: b(1, 1), Accepted: []protocol.Entry{{Slot: 1}, {Slot: 2}, {Slot: 3, Ballot: b(1, 1), Cmd: z}}},
+		{Promised: b(1, 1), Accepted: []protocol.Entry{{Slot: 1, Ballot: b(1, 1), Value: protocol.One(x)}, {Slot: 2}, {Slot: 3, Ballot: b(1, 1), Value: protocol.One(z)}}},
+		{Promised: b(1, 1), Accepted: []protocol.Entry{{Slot: 1}, {Slot: 2}, {Slot: 3, Ballot: b(1, 1), Value: protocol.One(z)}}},
 		{Promised: b(1, 1)},
 	}
 	r := newRig(fixed, 0, 1, accs, 1)
@@ -391,7 +391,7 @@ func TestRecoverHoleAsNoop(t *testing.T) {
 	ballot := r.sentBy(lid, protocol.Prepare)[0].msg.Ballot
 	assert.Equal(t, b(1, 2), ballot, "a round above every ballot seen (none), with leader2's id: above (1,1)")
 	for i := range 2 {
-		assert.Equal(t, protocol.Entry{Slot: 2, Ballot: ballot, Cmd: noopCmd}, accs[i].Accepted[1], "acceptor%d holds the Noop in slot 2", i+1)
+		assert.Equal(t, protocol.Entry{Slot: 2, Ballot: ballot, Value: protocol.One(noopCmd)}, accs[i].Accepted[1], "acceptor%d holds the Noop in slot 2", i+1)
 	}
 	var slots []int64
 	for _, s := range r.sentBy(lid, protocol.Accept) {
@@ -553,10 +553,10 @@ func TestRestartedLeaderNeverReusesBallot(t *testing.T) {
 		assert.GreaterOrEqual(t, bal.Round, int32(2), "Prepare%v after the restart reuses a round", bal)
 	}
 	assert.Equal(t, b(1, 1), r.accs[0].Accepted[0].Ballot, "acceptor1 still holds A at (1,1)")
-	assert.Equal(t, a, r.accs[0].Accepted[0].Cmd)
+	assert.Equal(t, a, r.accs[0].Accepted[0].Value.Cmd)
 	assert.Equal(t, []protocol.Command{bv}, applied(r.leaders[0].Machine()), "the new Phase 1 did not see A: the new request takes slot 1")
 	for i := 1; i < 3; i++ {
-		assert.Equal(t, bv, r.accs[i].Accepted[0].Cmd)
+		assert.Equal(t, bv, r.accs[i].Accepted[0].Value.Cmd)
 		assert.Equal(t, after[0], r.accs[i].Accepted[0].Ballot)
 	}
 	assert.Empty(t, r.violations, "an acceptor holds two commands for one slot at one ballot")

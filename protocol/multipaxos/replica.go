@@ -9,8 +9,8 @@ import (
 	"github.com/multipaxos-kv/multipaxos-kv/sim"
 )
 
-// Replica is a passive learner: it receives the chosen command of each slot
-// in a Commit and applies commands strictly in slot order, buffering any that
+// Replica is a passive learner: it receives the chosen value of each slot
+// in a Commit and applies the values strictly in slot order, buffering any that
 // arrive ahead of a gap. A leader's heartbeat says how far the log is
 // applied; a replica that is behind (a lost Commit, or a restart) fetches
 // the slots it misses from that leader. Its state is volatile: a crash loses
@@ -20,10 +20,10 @@ type Replica struct {
 	// its log (0: never): it keeps no command it has applied.
 	SnapshotEvery int64
 
-	log     []protocol.Command // slot s at index s-1-base
-	have    []bool             // whether log[i] has arrived
-	base    int64              // the slots before log[0], all applied
-	applied int64              // the last slot applied
+	log     []protocol.Value // slot s at index s-1-base
+	have    []bool           // whether log[i] has arrived
+	base    int64            // the slots before log[0], all applied
+	applied int64            // the last slot applied
 	machine kv.Machine
 	boots   int // starts so far (a restart says so)
 	// hbApplied is how far the log was applied by the sender of the last
@@ -71,20 +71,20 @@ func (r *Replica) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 		return
 	}
 	for r.base+int64(len(r.log)) < m.Slot {
-		r.log = append(r.log, protocol.Command{})
+		r.log = append(r.log, protocol.Value{})
 		r.have = append(r.have, false)
 	}
 	i := m.Slot - 1 - r.base
 	if r.have[i] { // every slot up to applied has arrived (with BugReplicaUnordered, applied counts arrivals, not slots)
 		return // a duplicate commit: already known
 	}
-	r.log[i], r.have[i] = m.Cmd, true
+	v := m.Value()
+	r.log[i], r.have[i] = v, true
 	if r.Bugs.Has(protocol.BugReplicaUnordered) {
 		r.applied++
-		_, dup := r.machine.Apply(m.Cmd)
-		kv.RecordApplied(env, r.applied, m.Cmd, dup)
+		kv.RecordApplied(env, r.applied, v, r.machine.Apply(v))
 		if env.Tracing() {
-			env.Step("slot " + strconv.FormatInt(m.Slot, 10) + ": " + m.Cmd.Text(env) + " (applied on arrival)")
+			env.Step("slot " + strconv.FormatInt(m.Slot, 10) + ": " + v.Text(env) + " (applied on arrival)")
 		}
 		return
 	}
@@ -102,23 +102,26 @@ func (r *Replica) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 // and compacts the log every SnapshotEvery slots.
 func (r *Replica) applyReady(env *kv.Env) {
 	for r.applied < r.base+int64(len(r.log)) && r.have[r.applied-r.base] {
-		cmd := r.log[r.applied-r.base]
+		v := r.log[r.applied-r.base]
 		r.applied++
-		_, dup := r.machine.Apply(cmd)
-		kv.RecordApplied(env, r.applied, cmd, dup)
+		out := r.machine.Apply(v)
+		kv.RecordApplied(env, r.applied, v, out)
+		if env.Tracing() {
+			text, dups := "slot "+strconv.FormatInt(r.applied, 10)+": "+v.Text(env), false
+			for i, o := range out {
+				if o.Dup {
+					text += " (a retry of " + v.At(i).Request(env) + ": no effect)"
+					dups = true
+				}
+			}
+			env.Step(text)
+			if dups {
+				kv.Explain(env, protocol.RuleSession)
+			}
+		}
 		if r.SnapshotEvery > 0 && r.applied%r.SnapshotEvery == 0 {
 			r.machine.Compact()
 			r.forget(r.applied)
-		}
-		if env.Tracing() {
-			text := "slot " + strconv.FormatInt(r.applied, 10) + ": " + cmd.Text(env)
-			if dup {
-				text += " (a retry of " + cmd.Request(env) + ": no effect)"
-			}
-			env.Step(text)
-			if dup {
-				kv.Explain(env, protocol.RuleSession)
-			}
 		}
 	}
 }
@@ -172,10 +175,10 @@ func (r *Replica) AppendState(b []byte) []byte {
 	b = binary.AppendVarint(b, r.applied)
 	b = binary.AppendVarint(b, r.hbApplied)
 	b = binary.AppendUvarint(b, uint64(len(r.log)))
-	for i, c := range r.log {
+	for i, v := range r.log {
 		if r.have[i] {
 			b = append(b, 1)
-			b = c.AppendState(b)
+			b = v.AppendState(b)
 		} else {
 			b = append(b, 0)
 		}

@@ -64,8 +64,7 @@ func (l *Leader) AppendStateJSON(b []byte, n sim.Names) []byte {
 		p := &l.slots[i]
 		b = append(b, `{"slot":`...)
 		b = strconv.AppendInt(b, l.base()+int64(i)+1, 10)
-		b = append(b, `,"cmd":`...)
-		b = p.cmd.AppendJSON(b, n)
+		b = p.val.AppendJSON(b, n)
 		b = l.appendVoters(b, "votes", &p.votes, n)
 		b = sim.AppendJSONBool(b, "chosen", p.chosen)
 		return append(b, '}')
@@ -121,7 +120,6 @@ func (r *Replica) AppendStateJSON(b []byte, n sim.Names) []byte {
 	b = protocol.AppendJSONList(b, "log", len(idx), true, func(b []byte, i int) []byte {
 		b = append(b, `{"slot":`...)
 		b = strconv.AppendInt(b, r.base+int64(idx[i])+1, 10)
-		b = append(b, `,"cmd":`...)
 		b = r.log[idx[i]].AppendJSON(b, n)
 		return append(b, '}')
 	})

@@ -17,9 +17,9 @@ func TestAcceptorStateJSON(t *testing.T) {
 	a := &Acceptor{}
 	put := protocol.Command{Op: protocol.Put, Key: sym("a"), Value: sym("x"), Client: clientID("c1"), Seq: 1}
 	get := protocol.Command{Op: protocol.Get, Key: sym("a"), Client: clientID("c2"), Seq: 4}
-	a.Accept(protocol.Ballot{Round: 1, LeaderID: 1}, 1, put)
+	a.Accept(protocol.Ballot{Round: 1, LeaderID: 1}, 1, protocol.One(put))
 	a.Prepare(protocol.Ballot{Round: 2, LeaderID: 2})
-	a.Accept(protocol.Ballot{Round: 2, LeaderID: 2}, 3, get)
+	a.Accept(protocol.Ballot{Round: 2, LeaderID: 2}, 3, protocol.One(get))
 	before := a.AppendState(nil)
 	assert.Equal(t, `{"promised":[2,2],"accepted":[`+
 		`{"slot":1,"ballot":[1,1],"cmd":{"op":"put","key":"a","value":"x","client":"c1","seq":1}},`+
@@ -35,7 +35,7 @@ func TestAcceptorStateJSONBounded(t *testing.T) {
 	a := &Acceptor{}
 	n := protocol.StateJSONListMax + 5
 	for s := 1; s <= n; s++ {
-		a.Accept(protocol.Ballot{Round: 1, LeaderID: 1}, int64(s), protocol.Command{Op: protocol.Noop})
+		a.Accept(protocol.Ballot{Round: 1, LeaderID: 1}, int64(s), protocol.One(protocol.Command{Op: protocol.Noop}))
 	}
 	var got struct {
 		Accepted []struct {
