@@ -36,7 +36,7 @@ func TestPictureFlags(t *testing.T) {
 	assert.Equal(t, "svg", svg.XMLName.Local)
 	assert.Contains(t, read("d.html"), "<svg")
 	assert.Contains(t, read("d.html"), "Phase 1 recovery", "the page carries the text trace")
-	assert.True(t, strings.HasPrefix(strings.TrimLeft(read("d.mmd"), "%% \n"), "sequenceDiagram") || strings.Contains(read("d.mmd"), "\nsequenceDiagram"))
+	assert.True(t, strings.HasPrefix(strings.TrimLeft(read("d.mmd"), "% \n"), "sequenceDiagram") || strings.Contains(read("d.mmd"), "\nsequenceDiagram"))
 	var perfetto map[string]any
 	require.NoError(t, json.Unmarshal([]byte(read("t.json")), &perfetto))
 	assert.Contains(t, perfetto, "traceEvents")

@@ -235,16 +235,16 @@ func TestLiveness(t *testing.T) {
 		o, _ := protocol.ParseOp(op)
 		return kv.HistoryEvent{Client: c, Invoke: true, Op: kv.Op{ID: id, Op: o, Key: sym(key)}}
 	}
-	err, note := Liveness(nil, 2, name, true, "no events left")
+	note, err := Liveness(nil, 2, name, true, "no events left")
 	assert.NoError(t, err, "every request answered")
 	assert.Empty(t, note)
 
 	stuck := []kv.HistoryEvent{inv(1, 2, "delete", "c"), inv(2, 1, "put", "b")}
-	err, note = Liveness(stuck, 3, name, true, "time limit 1m0s reached")
+	note, err = Liveness(stuck, 3, name, true, "time limit 1m0s reached")
 	assert.EqualError(t, err, "2 of 3 requests unanswered when the run ended (time limit 1m0s reached): client1 #2 (delete c), client2 #1 (put b)")
 	assert.Empty(t, note)
 
-	err, note = Liveness(stuck, 3, name, false, "no events left")
+	note, err = Liveness(stuck, 3, name, false, "no events left")
 	assert.NoError(t, err, "liveness = false reports a stall, it does not fail")
 	assert.Equal(t, "stalled as allowed (liveness = false): 2 of 3 requests unanswered when the run ended (no events left): client1 #2 (delete c), client2 #1 (put b)", note)
 	assert.Equal(t, note, Verdict{Name: "liveness", Note: note}.Text())

@@ -13,13 +13,13 @@ import (
 // first invocation), of total invocations. When the scenario does not
 // require it (liveness = false, for runs meant to stall), unanswered
 // requests are reported in the note instead of failing.
-func Liveness(open []kv.HistoryEvent, total int, n sim.Names, required bool, end string) (err error, note string) {
+func Liveness(open []kv.HistoryEvent, total int, n sim.Names, required bool, end string) (note string, err error) {
 	var stuck []string
 	for _, ev := range open {
 		stuck = append(stuck, fmt.Sprintf("%s #%d (%s %s)", n.Name(ev.Client), ev.Op.ID, ev.Op.Op, n.Symbol(ev.Op.Key)))
 	}
 	if len(stuck) == 0 {
-		return nil, ""
+		return "", nil
 	}
 	list := strings.Join(stuck[:min(len(stuck), 5)], ", ")
 	if len(stuck) > 5 {
@@ -27,7 +27,7 @@ func Liveness(open []kv.HistoryEvent, total int, n sim.Names, required bool, end
 	}
 	msg := fmt.Sprintf("%d of %d requests unanswered when the run ended (%s): %s", len(stuck), total, end, list)
 	if !required {
-		return nil, "stalled as allowed (liveness = false): " + msg
+		return "stalled as allowed (liveness = false): " + msg, nil
 	}
-	return fmt.Errorf("%s", msg), ""
+	return "", fmt.Errorf("%s", msg)
 }

@@ -260,7 +260,7 @@ func (c *Cluster) Check() Outcome {
 	if res.Invariant != "" {
 		inv = errors.New(res.Invariant)
 	}
-	live, note := check.Liveness(c.unanswered(), c.invoked, c.Engine, c.Scenario.Liveness, res.Describe(c.Engine.Config()))
+	note, live := check.Liveness(c.unanswered(), c.invoked, c.Engine, c.Scenario.Liveness, res.Describe(c.Engine.Config()))
 	out.Checks = []check.Verdict{
 		c.applies(check.Verdict{Name: check.NameAgreement, Err: c.agreement()}),
 		c.applies(check.Verdict{Name: check.NameConvergence, Err: check.Convergence(ls)}),

@@ -23,6 +23,10 @@ import (
 //	clients=1000    1000 x 200 requests, pipeline 1000, every check:
 //	                ns/msg vs ProtoDES/clients=1000/heap4, ns/req vs gor
 //	                clients=1000
+//	clients=1000/batch=10
+//	                the same requests, pipeline 100, batch 10 (as many in
+//	                Phase 2 at once): ns/req, read as a ratio to
+//	                clients=1000 (what batching saves)
 //	clients=10      10 x 200 requests, pipeline 10, every check: ns/req
 //	clients=10000   10000 x 20 requests, pipeline 1000 (the most a
 //	                scenario allows), every check: ns/req, read as a ratio
@@ -52,6 +56,11 @@ func BenchmarkVsFloor(b *testing.B) {
 	})
 	b.Run("clients=1000", func(b *testing.B) {
 		benchRuns(b, big(b, 1000, 200, 1000), Options{}, true)
+	})
+	b.Run("clients=1000/batch=10", func(b *testing.B) {
+		s := big(b, 1000, 200, 100)
+		s.Batch = 10
+		benchRuns(b, s, Options{}, true)
 	})
 	b.Run("clients=10", func(b *testing.B) {
 		benchRuns(b, big(b, 10, 200, 10), Options{}, true)
