@@ -168,8 +168,8 @@ func writeExplore(w io.Writer, s scenarios.Scenario, opt explore.Options, res ex
 		fmt.Fprintf(w, "coverage:    cut: %s\n", res.Cut)
 	}
 	m := res.Sometimes
-	fmt.Fprintf(w, "sometimes:   states where a value was chosen %d, recovery found an accepted value %d, a Noop filled a hole %d, a leader was preempted %d, a retry was answered from its session %d, a slot held a batch %d; terminal states with every request answered %d\n",
-		m.Chosen, m.RecoveredValue, m.NoopFill, m.Preempted, m.SessionAnswer, m.Batch, m.Answered)
+	fmt.Fprintf(w, "sometimes:   states where a value was chosen %d, recovery found an accepted value %d, a Noop filled a hole %d, a leader was preempted %d, a retry was answered from its session %d, a slot held a batch %d, a leader started from a snapshot %d; terminal states with every request answered %d\n",
+		m.Chosen, m.RecoveredValue, m.NoopFill, m.Preempted, m.SessionAnswer, m.Batch, m.FromSnapshot, m.Answered)
 	if v := res.Violation; v != nil {
 		fmt.Fprintf(w, "VIOLATION:   %s: %v\n", v.Check.Name, v.Check.Err)
 		fmt.Fprintf(w, "path:        %s\n", strings.Join(v.Path, "; "))

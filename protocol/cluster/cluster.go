@@ -71,6 +71,11 @@ type Cluster struct {
 	// another cluster: it is copied before its first change.
 	chosenShared bool
 	paths        Paths
+	// fromSnapshot counts the times a leader's machine started from a
+	// snapshot: a Phase 1 win whose promises reported one, or a leader
+	// behind an acceptor's snapshot installing it (log compaction's
+	// recovery paths, which the explorer reports).
+	fromSnapshot int
 	// watch follows the learners' logs as they apply them (agreement,
 	// applied-as-chosen, exactly-once), fed by the nodes' records.
 	watch *check.LogWatch
@@ -253,6 +258,9 @@ func (c *Cluster) record(client sim.NodeID, m protocol.Msg) {
 				digest = s.Digest
 			}
 			c.watch.Restart(l, m.Slot, digest)
+			if m.Slot > 0 && l < len(c.Topology.Leaders) {
+				c.fromSnapshot++
+			}
 		}
 		return
 	}
@@ -464,7 +472,7 @@ func (c *Cluster) Reset(seed uint64) {
 	if c.lin != nil {
 		c.lin.Reset()
 	}
-	c.paths = Paths{}
+	c.paths, c.fromSnapshot = Paths{}, 0
 	c.history = c.history[:0]
 	c.tracer = nil
 	c.Schedule = c.Schedule[:0]
@@ -480,7 +488,7 @@ func (c *Cluster) CloneInto(d *Cluster) *Cluster {
 	}
 	eng := d.Engine
 	history, watch, linLog, last, order := d.history, d.watch, d.linLog, d.last, d.order
-	*d = Cluster{Scenario: c.Scenario, Topology: c.Topology, opt: c.opt, workload: c.workload, paths: c.paths, learnerIdx: c.learnerIdx, doneUpTo: c.doneUpTo, answered: c.answered, invoked: c.invoked, keep: c.keep}
+	*d = Cluster{Scenario: c.Scenario, Topology: c.Topology, opt: c.opt, workload: c.workload, paths: c.paths, fromSnapshot: c.fromSnapshot, learnerIdx: c.learnerIdx, doneUpTo: c.doneUpTo, answered: c.answered, invoked: c.invoked, keep: c.keep}
 	d.history = append(history[:0], c.history...)
 	d.linLog = append(linLog[:0], c.linLog...)
 	d.last = append(last[:0], c.last...)

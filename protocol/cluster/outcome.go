@@ -87,6 +87,11 @@ func (p *Paths) Add(o Paths) {
 	p.Batches += o.Batches
 }
 
+// FromSnapshot is how many times a leader's machine started from a
+// snapshot so far: a Phase 1 win from the snapshot its promises reported,
+// or a leader installing an acceptor's snapshot it was behind.
+func (c *Cluster) FromSnapshot() int { return c.fromSnapshot }
+
 // Paths is what the run has counted so far.
 func (c *Cluster) Paths() Paths { return c.paths }
 

@@ -71,6 +71,7 @@ type Sometimes struct {
 	Preempted      int // a leader was preempted by a higher ballot
 	SessionAnswer  int // a retry was answered from the client's session
 	Batch          int // a slot was proposed with several requests
+	FromSnapshot   int // a leader's machine started from a snapshot (log compaction)
 	Answered       int // every client request was answered
 }
 
@@ -283,6 +284,9 @@ func (x *searcher) sometimes(c *cluster.Cluster) {
 	}
 	if p.Batches > 0 {
 		s.Batch++
+	}
+	if c.FromSnapshot() > 0 {
+		s.FromSnapshot++
 	}
 }
 
