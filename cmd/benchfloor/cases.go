@@ -100,6 +100,18 @@ var Cases = []Case{
 		ProjectOnly: true,
 		Target:      1.5,
 	},
+	{
+		// Not one of issue 10's targets: what batching (its item 4) buys.
+		// The same 1000 x 200 requests with as many in Phase 2 at once,
+		// pipeline 100 x batch 10 against pipeline 1000 x batch 1; the
+		// target is ours.
+		Name:        "batch 10 vs 1, 1000 clients, per request (project only)",
+		Project:     side{bench: vs + "clients=1000/batch=10", unit: "ns/req", what: "batch 10", get: metric("ns/req")},
+		Floor:       side{bench: vs + "clients=1000", unit: "ns/req", what: "project, batch 1", get: metric("ns/req")},
+		ProjectOnly: true,
+		Faster:      true,
+		Target:      1.5,
+	},
 }
 
 // Row is a Case evaluated on medians.

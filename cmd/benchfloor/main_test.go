@@ -19,6 +19,7 @@ BenchmarkVsFloor/default/sim-2         	    6000	    100000 ns/op	        10.00 
 BenchmarkVsFloor/default/checks-2      	    5000	    200000 ns/op	        10.00 msgs/req	       200.0 ns/msg	   78152 B/op	     349 allocs/op
 BenchmarkVsFloor/long-2                	       1	2918865545 ns/op	        14.80 msgs/req	       150.0 ns/msg	      400.0 ns/req	1210115880 B/op	 1728092 allocs/op
 BenchmarkVsFloor/clients=1000-2        	       1	4984080353 ns/op	        10.85 msgs/req	       300.0 ns/msg	     1000 ns/req	1653199616 B/op	 2477891 allocs/op
+BenchmarkVsFloor/clients=1000/batch=10-2	       1	3184080353 ns/op	         3.66 msgs/req	       800.0 ns/msg	      500 ns/req	1753199616 B/op	 2777891 allocs/op
 BenchmarkVsFloor/clients=10-2          	      30	  33887206 ns/op	        11.82 msgs/req	      1433 ns/msg	     1000 ns/req	11635200 B/op	   24607 allocs/op
 BenchmarkVsFloor/clients=10000-2       	       1	20704429545 ns/op	        10.82 msgs/req	      9567 ns/msg	     2000 ns/req	1749450256 B/op	 2472107 allocs/op
 BenchmarkVsFloor/sweep/lin=on-2        	   20000	     50000 ns/op	     50000 ns/seed	     20000 seeds/s	  215520 B/op	    1404 allocs/op
@@ -92,8 +93,8 @@ BenchmarkW/a-b-4 	 2	 3 ns/op
 	if rs[2].Pkg != "c/d" || rs[2].Name != "BenchmarkW/a-b" || rs[2].Procs != 4 {
 		t.Errorf("third: %+v", rs[2])
 	}
-	if got := Parse([]byte(projectOut + floorOut + gorOut)); len(got) != 8+4+3+4 {
-		t.Errorf("canned output: %d results, want 19", len(got))
+	if got := Parse([]byte(projectOut + floorOut + gorOut)); len(got) != 9+4+3+4 {
+		t.Errorf("canned output: %d results, want 20", len(got))
 	}
 }
 
@@ -158,7 +159,7 @@ func rounds(out string) Series {
 
 func TestEvaluate(t *testing.T) {
 	rows := Evaluate(Cases, rounds(projectOut), rounds(floorOut+gorOut))
-	if len(rows) != 9 {
+	if len(rows) != 10 {
 		t.Fatalf("%d rows", len(rows))
 	}
 	want := []struct {
@@ -175,6 +176,7 @@ func TestEvaluate(t *testing.T) {
 		{400, 2000, 5, true, "-cpu 1"},   // gor clients=3: the better is -cpu 1 (2000 < 3000)
 		{1000, 2000, 2, false, "-cpu 2"}, // gor clients=1000: the better is -cpu 2
 		{2000, 1000, 2, false, ""},       // 10000 clients vs 10 clients, project only
+		{500, 1000, 2, true, ""},         // batch 10 vs batch 1, project only: 2x faster
 	}
 	for i, w := range want {
 		r := rows[i]
@@ -225,7 +227,9 @@ func TestWriteTable(t *testing.T) {
 		"NOT MEASURED default, all checks, per message: BenchmarkVsFloor/default/checks: not in the output",
 		"NOT MET      sweep without lin, per seed (2 cores): 3.00x, target <= 2x",
 		"NOT MET      vs goroutine per node, 1000 clients, per request: 0.25x faster (4.00x slower), target >= 2.5x faster",
-		"5 of 9 targets met",
+		"| batch 10 vs 1, 1000 clients, per request (project only) | 500.0 ns/req (batch 10)",
+		"| 2.00x faster ",
+		"6 of 10 targets met",
 	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("table lacks %q:\n%s", s, out)
@@ -333,7 +337,7 @@ func TestRun(t *testing.T) {
 		"go test -run XXX -bench BenchmarkVsFloor -benchtime 1x -timeout 2h ./protocol/cluster",
 		"(cd ../shared/floor && go test -run XXX -bench 'BenchmarkProtoDES|BenchmarkSweep' -benchtime 1x",
 		"-cpu 1,2 -benchtime 1x -timeout 2h ./gor)",
-		"| case ", "6 of 9 targets met",
+		"| case ", "7 of 10 targets met",
 		"project BenchmarkVsFloor/default/sim-2", "floor   BenchmarkGoroutines/clients=3 ",
 	} {
 		if !strings.Contains(out, s) {
