@@ -16,6 +16,8 @@ import (
 //   - drop and duplicate: each 0 half of the time, else in [0, 0.2];
 //   - snapshot_every: half of the time 1 to 4, so that logs are compacted
 //     (and snapshots installed) all through the run;
+//   - batch, when base batches (batch above 1): 1 to base's batch, so that
+//     slots hold batches of every size up to it, and single requests too;
 //   - 0 to 4 faults among: the crash of a faulty acceptor or of a replica,
 //     with or without a restart; a partition that cuts the faulty acceptors
 //     from the rest, healed or not; a partition that cuts leader1 from the
@@ -68,6 +70,11 @@ func Swarm(base Scenario, seed uint64) Scenario {
 	// stream of its own so that the other draws stay what they were.
 	if c := rand.New(rand.NewPCG(seed, 0x434f_4d50_4143_54)); s.SnapshotEvery > 0 && c.IntN(2) == 0 { // "COMPACT"
 		s.SnapshotEvery = 1 + c.IntN(4)
+	}
+	// The batch size, for a scenario that batches, from a stream of its
+	// own too: a scenario of one request per slot draws the same as ever.
+	if s.Batch > 1 {
+		s.Batch = 1 + rand.New(rand.NewPCG(seed, 0x4241_5443_48)).IntN(s.Batch) // "BATCH"
 	}
 	if r.IntN(8) == 0 && needsScaling(s) {
 		s.Liveness = false // misconfigured on purpose: safety only

@@ -114,3 +114,27 @@ func TestSwarm(t *testing.T) {
 		assert.Empty(t, s.Faults, "kvstore gets network draws only")
 	}
 }
+
+// TestSwarmBatch: a scenario that batches gets batch sizes from 1 to its
+// own, every one of them over the seeds; one that does not batch keeps
+// batch 1, and its other draws do not depend on the batch draw.
+func TestSwarmBatch(t *testing.T) {
+	base, err := Load("batching")
+	require.NoError(t, err)
+	one := base
+	one.Batch = 1
+	sizes := map[int]int{}
+	for seed := uint64(1); seed <= 400; seed++ {
+		s := Swarm(base, seed)
+		require.NoError(t, s.Validate())
+		sizes[s.Batch]++
+		u := Swarm(one, seed)
+		assert.Equal(t, 1, u.Batch)
+		u.Batch = s.Batch
+		assert.Equal(t, s, u, "seed %d: only the batch differs", seed)
+	}
+	for b := 1; b <= base.Batch; b++ {
+		assert.Positive(t, sizes[b], "batch %d drawn", b)
+	}
+	assert.Len(t, sizes, base.Batch)
+}
