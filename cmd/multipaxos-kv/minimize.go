@@ -20,7 +20,7 @@ one that fails the same check with the same signature (the slot, key or
 request the failure names). Passes, repeated until none makes progress: cut
 everything after the failure; remove events (with the decisions they took)
 in halves, quarters, ... and then one by one; remove the scenario's faults
-the same way; fewer clients, fewer requests per client; fewer keys and
+the same way; fewer clients, a smaller batch, fewer requests per client; fewer keys and
 values; every latency at latency_min, no jitter, no loss or duplicate drawn.
 Each candidate is replayed leniently (events no longer pending are
 skipped; a message is found by its sender, receiver and contents, whatever
@@ -126,6 +126,9 @@ func writeMinimizeSummary(w io.Writer, m cluster.Minimized) {
 	fmt.Fprintf(w, "clients:   %d -> %d\n", b.Clients, a.Clients)
 	fmt.Fprintf(w, "requests:  %d -> %d invoked (requests_per_client %d -> %d)\n", b.Requests, a.Requests, b.RequestsPerClient, a.RequestsPerClient)
 	fmt.Fprintf(w, "workload:  keys %d -> %d, values %d -> %d\n", b.Keys, a.Keys, b.Values, a.Values)
+	if b.Batch > 1 {
+		fmt.Fprintf(w, "batch:     %d -> %d requests per slot at most\n", b.Batch, a.Batch)
+	}
 	fmt.Fprintf(w, "tries:     %d replays in %v", m.Tries, m.Elapsed.Round(time.Millisecond))
 	if m.Cut != "" {
 		fmt.Fprintf(w, " (cut: %s)", m.Cut)

@@ -36,6 +36,7 @@ type Size struct {
 	RequestsPerClient int `json:"requests_per_client"`
 	Keys              int `json:"keys"`
 	Values            int `json:"values"`
+	Batch             int `json:"batch"` // the scenario's batch: requests per slot at most
 }
 
 // Minimized is the outcome of a minimisation.
@@ -69,6 +70,7 @@ type step []sim.Record
 //     then one by one (delta debugging);
 //   - clients: fewer clients (nodes.clients 1, 2, 4, ...; the last ones
 //     go, with the faults that name them);
+//   - batch: a smaller batch (1, 2, 4, ... requests per slot);
 //   - requests: fewer requests per client (1, 2, 4, ...);
 //   - keys and values: the first 1, 2, 4, ... keys, and 1, 2, 4, ... values;
 //   - decisions: every latency at latency_min, every timer jitter 0, no
@@ -139,6 +141,7 @@ func (m *minimizer) round() bool {
 		{"events", m.events},
 		{"faults", m.faults},
 		{"clients", m.clients},
+		{"batch", m.batch},
 		{"requests", m.requests},
 		{"keys", m.keys},
 		{"values", m.values},
@@ -163,6 +166,7 @@ func sizeOf(c *Cluster, o Outcome) Size {
 		Events: o.Result.Events, Messages: o.Result.Sent,
 		Faults: len(c.Scenario.Faults), Clients: len(c.Topology.Clients), Requests: c.invoked,
 		RequestsPerClient: w.RequestsPerClient, Keys: len(w.Keys), Values: w.Values,
+		Batch: max(c.Scenario.Batch, 1),
 	}
 }
 
@@ -351,6 +355,16 @@ func namesOnly(f scenarios.Fault, t Topology) bool {
 		}
 	}
 	return true
+}
+
+// batch lowers batch, the requests a slot may hold: a failure that does
+// not need batches is shown without them.
+func (m *minimizer) batch() bool {
+	return m.smaller(m.s.Batch, func(n int) (scenarios.Scenario, bool) {
+		s := m.s
+		s.Batch = n
+		return s, true
+	})
 }
 
 // requests lowers requests_per_client.

@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -219,4 +220,24 @@ func TestMinimizeOrdersIndependentEvents(t *testing.T) {
 			assert.False(t, failsAs(c.Run(), again.Signature), "steps %d and %d (%s, %s) could still be ordered", i, i+1, out[i][0].Text, out[i+1][0].Text)
 		}
 	}
+}
+
+// TestMinimizeBatch: a failure that does not need batches loses them. With
+// batch 3, promise-without-accepted on duelling-leaders fails at seed 1;
+// minimised, it fails the same way with one request per slot, and the
+// result replays strictly.
+func TestMinimizeBatch(t *testing.T) {
+	s := load(t, "duelling-leaders")
+	s.Seed, s.Batch, s.Bugs = 1, 3, []string{"promise-without-accepted"}
+	c := New(s, Options{Record: true})
+	o := c.Run()
+	require.False(t, o.OK)
+	m, err := Minimize(s, slices.Clone(c.Schedule), MinimizeOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, 3, m.Before.Batch)
+	assert.Equal(t, 1, m.After.Batch)
+	assert.Equal(t, 1, m.Scenario.Batch)
+	r := New(m.Scenario, Options{Replay: m.Records}).Run()
+	assert.Nil(t, r.Result.Diverge, "replays strictly")
+	assert.Contains(t, r.Failed(), string(m.Signature.Check))
 }
