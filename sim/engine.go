@@ -715,7 +715,7 @@ func (e *Engine[M]) apply(id NodeID, env *Env[M]) {
 
 func (e *Engine[M]) cancelTimer(n *nodeSlot[M], k TimerKind) {
 	if s := n.timers[k]; s != 0 {
-		e.q.cancel(s - 1)
+		e.q.cancel(s-1, e.cfg.TimeLimit)
 		n.timers[k] = 0
 	}
 }
