@@ -406,3 +406,31 @@ func TestQueuePurgeKeepsRun(t *testing.T) {
 		assert.Positive(t, stops[s], "the test must end runs with %v", s)
 	}
 }
+
+// TestItemBeforeIsLess: the branch-free comparison agrees with less,
+// negative and extreme times and sequence numbers included.
+func TestItemBeforeIsLess(t *testing.T) {
+	ats := []Time{math.MinInt64, -5, -1, 0, 1, 7, math.MaxInt64 - 1, math.MaxInt64}
+	seqs := []uint64{0, 1, 2, 1 << 63, math.MaxUint64}
+	var items []item
+	for _, at := range ats {
+		for _, seq := range seqs {
+			items = append(items, item{at: at, seq: seq})
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 1000 {
+		items = append(items, item{at: Time(r.Int64N(9) - 4), seq: r.Uint64N(4)})
+	}
+	for _, a := range items {
+		for _, b := range items {
+			want := 0
+			if a.less(b) {
+				want = 1
+			}
+			if got := a.before(b); got != want {
+				t.Fatalf("%+v before %+v = %d, less says %d", a, b, got, want)
+			}
+		}
+	}
+}
