@@ -541,7 +541,7 @@ func (e *Engine[M]) next() bool {
 		slot := e.q.pop()
 		if e.q.slab[slot].kind == evCancel {
 			e.q.take(slot)
-			continue // a cancelled timer
+			continue // a cancelled timer that no purge dropped (queue.purge)
 		}
 		e.run(slot)
 		return !e.stopped
