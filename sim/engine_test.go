@@ -705,3 +705,55 @@ func TestEngineIdleNodeDoesNotShiftStreams(t *testing.T) {
 		assert.Equal(t, recs0, events, "idle node at %d: the schedule changed beyond the idle node's start", idleAt)
 	}
 }
+
+// TestEngineEndsAlikeWithCancelledTimers: a run whose last event leaves
+// only cancelled timers, enough of them for the queue to purge them, ends
+// for the reason it would with every cancelled timer still queued until
+// popped: at the event limit, unless every one is due after the time limit;
+// short of it, at the time limit if one is due after it.
+func TestEngineEndsAlikeWithCancelledTimers(t *testing.T) {
+	const limit = 100 * Millisecond
+	cases := []struct {
+		name      string
+		beyond    func(k TimerKind) bool // timer kind k is due after the time limit
+		maxEvents int
+		want      StopReason
+	}{
+		{"all due by the limit", func(TimerKind) bool { return false }, 100, StopQuiescent},
+		{"some due after the limit", func(k TimerKind) bool { return k%2 == 1 }, 100, StopTimeLimit},
+		{"event limit, all due by the limit", func(TimerKind) bool { return false }, 2, StopEventLimit},
+		{"event limit, some due after the limit", func(k TimerKind) bool { return k%2 == 1 }, 2, StopEventLimit},
+		{"event limit, all due after the limit", func(TimerKind) bool { return true }, 2, StopTimeLimit},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := New[tmsg](Config{TimeLimit: limit, MaxEvents: c.maxEvents})
+			// The node sets every timer kind, then cancels them all when
+			// its message to itself arrives: the last cancel leaves
+			// purgeMin cancelled timers and no live event.
+			e.AddNode("n", &tnode{
+				start: func(env *Env[tmsg]) {
+					for k := range TimerKind(MaxTimerKinds) {
+						after := Time(k+1) * Millisecond
+						if c.beyond(k) {
+							after += limit
+						}
+						env.SetTimer(k, after, 0)
+					}
+					env.Send(env.Self(), tmsg{Kind: "cancel"})
+				},
+				recv: func(env *Env[tmsg], _ NodeID, _ tmsg) {
+					for k := range TimerKind(MaxTimerKinds) {
+						env.CancelTimer(k)
+					}
+				},
+			})
+			res := e.Run()
+			assert.Equal(t, 2, res.Events, "the start and the delivery")
+			assert.Equal(t, c.want, res.Reason)
+			assert.Equal(t, 0, res.Pending, "cancelled timers are not pending")
+			assert.Equal(t, Time(0), res.End)
+			assert.LessOrEqual(t, len(e.q.heap), 2, "the cancelled timers were purged")
+		})
+	}
+}

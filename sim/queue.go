@@ -1,5 +1,7 @@
 package sim
 
+import "math/bits"
+
 // eventKind says what an event does when it is run.
 type eventKind uint8
 
@@ -43,8 +45,20 @@ func (a item) less(b item) bool {
 	return a.seq < b.seq
 }
 
+// before is 1 when a is due before b, else 0: less without a branch, for
+// pop's choice between two children, which no branch predictor guesses
+// well. (at, seq) compares as one 128-bit unsigned number, at with its sign
+// bit flipped so that it compares as unsigned; the borrow out of a - b says
+// a < b.
+func (a item) before(b item) int {
+	_, borrow := bits.Sub64(a.seq, b.seq, 0)
+	_, borrow = bits.Sub64(uint64(a.at)^(1<<63), uint64(b.at)^(1<<63), borrow)
+	return int(borrow)
+}
+
 // queue is a slab of pending events with a free list and, in ordered mode, a
-// binary min-heap of (time, seq) keys over it. container/heap is not used
+// binary min-heap of (time, seq) keys over it, which also holds cancelled
+// timers until they are popped or purged. container/heap is not used
 // because it boxes every element in an interface; this is the engine's hot
 // path and allocates nothing once the slab and heap have grown to the run's
 // working size. In steered mode (replay, exploration) the heap is not kept:
@@ -105,38 +119,145 @@ func (q *queue[M]) peek() (Time, bool) {
 
 // pop removes the earliest event from the heap and returns its slot; the
 // caller takes the event out of the slab with take.
+//
+// It sifts bottom-up (Floyd): the hole the root leaves moves down to a leaf
+// along the smaller children, one comparison a level and that one without
+// a branch (before), and the heap's last item, which belongs near the
+// bottom, moves up from there into it, mostly a level or none. A top-down
+// sift of the last item makes two comparisons a level, one of them a branch
+// taken at random, all the way down.
 func (q *queue[M]) pop() int32 {
-	top := q.heap[0]
-	last := len(q.heap) - 1
-	q.heap[0] = q.heap[last]
-	q.heap = q.heap[:last]
-	if last > 0 {
-		q.down(0)
+	h := q.heap
+	top := h[0].slot
+	last := len(h) - 1
+	x := h[last]
+	h = h[:last]
+	q.heap = h
+	if last == 0 {
+		return top
 	}
-	return top.slot
+	i := 0
+	for {
+		c := 2*i + 1
+		if c >= last {
+			break
+		}
+		if c+1 < last {
+			c += h[c+1].before(h[c])
+		}
+		h[i] = h[c]
+		i = c
+	}
+	for i > 0 {
+		p := (i - 1) / 2
+		if !x.less(h[p]) {
+			break
+		}
+		h[i] = h[p]
+		i = p
+	}
+	h[i] = x
+	return top
 }
 
 // take removes the event in slot from the slab and returns it. In ordered
 // mode the slot must have been popped from the heap first.
 func (q *queue[M]) take(slot int32) event[M] {
 	ev := q.slab[slot]
-	q.slab[slot] = event[M]{} // release references held by the message
-	q.free = append(q.free, slot)
 	if ev.kind != evCancel {
 		q.live--
 	}
+	q.release(slot)
 	return ev
 }
 
+// release frees slot in the slab for a later push.
+func (q *queue[M]) release(slot int32) {
+	q.slab[slot] = event[M]{} // release references held by the message
+	q.free = append(q.free, slot)
+}
+
 // cancel marks the timer in slot as cancelled: in ordered mode it stays in
-// the heap and is skipped when popped; in steered mode it is freed at once.
-func (q *queue[M]) cancel(slot int32) {
+// the heap and is skipped when popped, until cancelled timers outnumber the
+// live events and purge drops them; in steered mode it is freed at once.
+// limit is the run's time limit, which purge needs to keep the run's end
+// unchanged.
+func (q *queue[M]) cancel(slot int32, limit Time) {
 	if q.steered {
 		q.take(slot)
 		return
 	}
 	q.slab[slot].kind = evCancel
 	q.live--
+	// In ordered mode every event in the slab is in the heap, so the heap
+	// holds len(q.heap)-q.live cancelled timers.
+	if dead := len(q.heap) - q.live; dead > q.live && dead >= purgeMin {
+		q.purge(limit)
+	}
+}
+
+// purgeMin is the least number of cancelled timers that purge drops at
+// once: a purge costs a pass over the heap, so it waits until the heap is
+// at least half cancelled and the pass frees a few entries.
+const purgeMin = 8
+
+// purge drops cancelled timers from the heap and frees their slots, then
+// restores the heap order; events pop in (time, seq) order, a total order,
+// so the heap's new layout changes no event's turn. Slots are freed sooner
+// than a pop would free them, which changes which slot a later push takes:
+// in ordered mode nothing reads slot numbers but the timers' own handles.
+//
+// Two cancelled timers stay: the latest one due by the time limit and the
+// latest one due after it. While a live event is pending, cancelled timers
+// change nothing in how a run goes or ends (next skips them; a cancelled
+// timer beyond the limit ahead of every live event means that every live
+// event is beyond it too). Once only cancelled timers are left, next ends
+// the run by them: at the event limit, with an event-limit stop if one due
+// by the time limit is still pending, else a time-limit stop if one due
+// after it is; short of the event limit, it skips those due by the time
+// limit and stops at it if one due after it is pending, else the run is
+// quiescent. What counts is whether a cancelled timer due by the limit is
+// still pending and whether one due after it is. The latest due by the
+// limit is the last of those to be popped, so keeping it keeps the first
+// answer; one due after the limit is never popped, so keeping one keeps
+// the second.
+func (q *queue[M]) purge(limit Time) {
+	var in, out item // the latest cancelled timers due by and after limit
+	hasIn, hasOut := false, false
+	h := q.heap
+	j := 0
+	for _, it := range h {
+		if q.slab[it.slot].kind != evCancel {
+			h[j] = it
+			j++
+			continue
+		}
+		keep := &in
+		has := &hasIn
+		if it.at > limit {
+			keep, has = &out, &hasOut
+		}
+		if !*has || keep.less(it) {
+			if *has {
+				q.release(keep.slot)
+			}
+			*keep, *has = it, true
+			continue
+		}
+		q.release(it.slot)
+	}
+	if hasIn {
+		h[j] = in
+		j++
+	}
+	if hasOut {
+		h[j] = out
+		j++
+	}
+	q.heap = h[:j]
+	for i := j/2 - 1; i >= 0; i-- {
+		q.down(i)
+	}
 }
 
 // reset empties the queue but keeps its memory for the next run.

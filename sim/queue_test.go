@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -104,7 +105,7 @@ func TestQueueCancel(t *testing.T) {
 	q.push(3, event[int]{kind: evTimer, timer: 2})
 	q.push(4, event[int]{kind: evDeliver, msg: 1})
 
-	q.cancel(slotA)
+	q.cancel(slotA, math.MaxInt64)
 	assert.Equal(t, 2, q.Len(), "a cancelled timer is no longer pending (it stays in the heap until popped)")
 	assert.Len(t, q.heap, 3, "ordered mode skips it when popped")
 
@@ -178,7 +179,7 @@ func TestQueueReset(t *testing.T) {
 	q.push(2, event[*int]{kind: evDeliver, msg: &vals[1]})
 	q.push(5, event[*int]{kind: evDeliver, msg: &vals[2]})
 	slotT := q.push(1, event[*int]{kind: evTimer})
-	q.cancel(slotT)
+	q.cancel(slotT, math.MaxInt64)
 	var got []*int
 	var kinds []eventKind
 	for q.Len() > 0 {
@@ -205,7 +206,7 @@ func TestQueueSteered(t *testing.T) {
 	assert.Empty(t, q.heap, "push keeps no heap in steered mode")
 	assert.Equal(t, 4, q.Len())
 
-	q.cancel(b)
+	q.cancel(b, math.MaxInt64)
 	assert.Equal(t, 3, q.Len(), "a cancelled timer is freed at once")
 	assert.Equal(t, evFree, q.slab[b].kind)
 	ev := q.take(a) // not the earliest: any slot
@@ -247,4 +248,189 @@ func TestQueueCloneInto(t *testing.T) {
 	slab := &d.slab[:1][0]
 	q.cloneInto(&d)
 	assert.Same(t, slab, &d.slab[0], "cloneInto reuses the destination's slab")
+}
+
+// nextLive is Engine.next's loop over the queue: the slot of the next live
+// event to run, or why the run stops (ok false). Cancelled timers are popped
+// and skipped.
+func nextLive[M any](q *queue[M], limit Time, events, maxEvents int) (slot int32, stop StopReason, ok bool) {
+	for {
+		at, more := q.peek()
+		switch {
+		case !more:
+			return 0, StopQuiescent, false
+		case at > limit:
+			return 0, StopTimeLimit, false
+		case events >= maxEvents:
+			return 0, StopEventLimit, false
+		}
+		slot := q.pop()
+		if q.slab[slot].kind == evCancel {
+			q.take(slot)
+			continue
+		}
+		return slot, 0, true
+	}
+}
+
+// refTimer is an entry of the reference for TestQueuePurgeKeepsRun: a queue
+// that keeps every cancelled timer until it is due, as the queue did before
+// it purged them.
+type refTimer struct {
+	at        Time
+	seq       uint64
+	v         int
+	cancelled bool
+}
+
+// refNextLive is nextLive over the reference.
+func refNextLive(ref *[]refTimer, limit Time, events, maxEvents int) (v int, stop StopReason, ok bool) {
+	for {
+		if len(*ref) == 0 {
+			return 0, StopQuiescent, false
+		}
+		slices.SortFunc(*ref, func(a, b refTimer) int {
+			if a.at != b.at {
+				return int(a.at - b.at)
+			}
+			return int(a.seq) - int(b.seq)
+		})
+		top := (*ref)[0]
+		switch {
+		case top.at > limit:
+			return 0, StopTimeLimit, false
+		case events >= maxEvents:
+			return 0, StopEventLimit, false
+		}
+		*ref = (*ref)[1:]
+		if top.cancelled {
+			continue
+		}
+		return top.v, 0, true
+	}
+}
+
+// TestQueuePurgeKeepsRun: purging cancelled timers changes neither the
+// order in which live events run nor why a run ends, against a reference
+// that keeps every cancelled timer until it is popped. Runs end every way:
+// with live events left, and with only cancelled timers left, some due after
+// the time limit, some at the event limit.
+func TestQueuePurgeKeepsRun(t *testing.T) {
+	stops := map[StopReason]int{}
+	purged := 0
+	for seed := uint64(1); seed <= 400; seed++ {
+		r := rand.New(rand.NewPCG(seed, 7))
+		limit := Time(20 + r.Int64N(30))
+		maxEvents := 20 + r.IntN(200)
+		var q queue[int]
+		var ref []refTimer
+		var timers []int32 // live timers' slots, by value v (-1: none)
+		var timerV []int   // and their values
+		events, next := 0, 0
+		drainAt := 50 + r.IntN(300) // from here on, no pushes: cancel and run
+		for step := 0; ; step++ {
+			op := r.IntN(10)
+			if step >= drainAt {
+				op = 5 + r.IntN(5) // cancel or run
+			}
+			switch {
+			case op < 3: // a timer
+				at := Time(r.Int64N(60))
+				slot := q.push(at, event[int]{kind: evTimer, msg: next})
+				ref = append(ref, refTimer{at: at, seq: q.slab[slot].seq, v: next})
+				timers, timerV = append(timers, slot), append(timerV, next)
+				next++
+			case op < 5: // a delivery
+				at := Time(r.Int64N(60))
+				if seed%2 == 0 {
+					// None after the limit, so that a run may end with
+					// only cancelled timers left, some due after it.
+					at = Time(r.Int64N(int64(limit) + 1))
+				}
+				slot := q.push(at, event[int]{kind: evDeliver, msg: next})
+				ref = append(ref, refTimer{at: at, seq: q.slab[slot].seq, v: next})
+				next++
+			case op < 8: // cancel a live timer
+				if len(timers) == 0 {
+					break
+				}
+				i := r.IntN(len(timers))
+				heapBefore := len(q.heap)
+				q.cancel(timers[i], limit)
+				if len(q.heap) < heapBefore {
+					purged++
+				}
+				for j := range ref {
+					if ref[j].v == timerV[i] {
+						ref[j].cancelled = true
+					}
+				}
+				timers = slices.Delete(timers, i, i+1)
+				timerV = slices.Delete(timerV, i, i+1)
+			default: // run the next event
+				slot, stop, ok := nextLive(&q, limit, events, maxEvents)
+				v, wantStop, wantOK := refNextLive(&ref, limit, events, maxEvents)
+				require.Equal(t, wantOK, ok, "seed %d step %d: an event to run", seed, step)
+				if !ok {
+					require.Equal(t, wantStop, stop, "seed %d step %d: why the run ends", seed, step)
+					stops[stop]++
+					goto done
+				}
+				ev := q.take(slot)
+				require.Equal(t, v, ev.msg, "seed %d step %d: the event run", seed, step)
+				if i := slices.Index(timerV, v); i >= 0 {
+					timers = slices.Delete(timers, i, i+1)
+					timerV = slices.Delete(timerV, i, i+1)
+				}
+				events++
+				if step >= drainAt && q.Len() == 0 && seed%3 == 0 {
+					// Only cancelled timers may be left: stop at the
+					// event limit now.
+					maxEvents = events
+				}
+			}
+			live := 0
+			for _, e := range ref {
+				if !e.cancelled {
+					live++
+				}
+			}
+			require.Equal(t, live, q.Len(), "seed %d step %d: Len", seed, step)
+			require.Equal(t, len(q.slab), len(q.free)+len(q.heap), "seed %d step %d: every slot is free or in the heap", seed, step)
+		}
+	done:
+	}
+	t.Logf("stops %v, %d purges", stops, purged)
+	assert.Positive(t, purged, "the test must purge")
+	for _, s := range []StopReason{StopQuiescent, StopTimeLimit, StopEventLimit} {
+		assert.Positive(t, stops[s], "the test must end runs with %v", s)
+	}
+}
+
+// TestItemBeforeIsLess: the branch-free comparison agrees with less,
+// negative and extreme times and sequence numbers included.
+func TestItemBeforeIsLess(t *testing.T) {
+	ats := []Time{math.MinInt64, -5, -1, 0, 1, 7, math.MaxInt64 - 1, math.MaxInt64}
+	seqs := []uint64{0, 1, 2, 1 << 63, math.MaxUint64}
+	var items []item
+	for _, at := range ats {
+		for _, seq := range seqs {
+			items = append(items, item{at: at, seq: seq})
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 1000 {
+		items = append(items, item{at: Time(r.Int64N(9) - 4), seq: r.Uint64N(4)})
+	}
+	for _, a := range items {
+		for _, b := range items {
+			want := 0
+			if a.less(b) {
+				want = 1
+			}
+			if got := a.before(b); got != want {
+				t.Fatalf("%+v before %+v = %d, less says %d", a, b, got, want)
+			}
+		}
+	}
 }
