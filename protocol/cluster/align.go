@@ -46,14 +46,9 @@ func (s *sends) sent(from, to sim.NodeID, m protocol.Msg) {
 	s.byKey[key], s.byID[id] = id, key
 }
 
-// follow makes c note its sends in s (besides its own observer).
+// follow makes c note its sends in s.
 func (s *sends) follow(c *Cluster) {
-	c.Engine.OnSend(func(from, to sim.NodeID, m protocol.Msg) {
-		if c.chosen != nil {
-			c.observeSend(from, to, m)
-		}
-		s.sent(from, to, m)
-	})
+	c.Engine.OnSend(s.sent)
 }
 
 // resolver renames the messages a schedule of the run old names to the

@@ -232,9 +232,6 @@ func (c *Cluster) scripts() {
 func (c *Cluster) observe() {
 	e := c.Engine
 	e.StopWhen("settled: every client finished or gave up, and every running replica caught up", c.settled)
-	if c.chosen != nil {
-		e.OnSend(c.observeSend)
-	}
 	e.OnNote(c.note)
 	e.OnRecord(c.record)
 }
@@ -243,6 +240,9 @@ func (c *Cluster) observe() {
 // Env.Record) in the history, and traces it as an invoke or return record.
 func (c *Cluster) record(client sim.NodeID, m protocol.Msg) {
 	switch m.Kind {
+	case protocol.Accepted:
+		c.accepted(client, m)
+		return
 	case protocol.Commit:
 		if l := c.learnerIdx[client]; l >= 0 {
 			c.watch.Applied(l, m.Value(), int(m.Part), m.Result.OK, c.chosen)
@@ -429,23 +429,18 @@ func (c *Cluster) settled() bool {
 	return true
 }
 
-// observeSend watches every send for the acceptors' votes: an Accepted reply
-// means the acceptor now holds that slot's command at that ballot.
-func (c *Cluster) observeSend(from, _ sim.NodeID, m protocol.Msg) {
-	if m.Kind != protocol.Accepted {
+// accepted feeds the chosen-value watch an acceptor's vote (its Accepted
+// record, kv.RecordAccepted): the acceptor now holds value m.Value() for
+// m.Slot at m.Ballot.
+func (c *Cluster) accepted(acceptor sim.NodeID, m protocol.Msg) {
+	i := c.Topology.AcceptorIndex(acceptor)
+	if c.chosen == nil || i < 0 {
 		return
 	}
-	i := c.Topology.AcceptorIndex(from)
-	if i < 0 {
-		return
+	if c.chosenShared {
+		c.chosen, c.chosenShared = c.chosen.CloneInto(nil), false
 	}
-	a := c.acceptor(from)
-	if m.Slot > a.Base() && m.Slot <= a.Base()+int64(len(a.Accepted)) {
-		if c.chosenShared {
-			c.chosen, c.chosenShared = c.chosen.CloneInto(nil), false
-		}
-		c.chosen.Accepted(i, m.Slot, m.Ballot, a.Entry(m.Slot).Value)
-	}
+	c.chosen.Accepted(i, m.Slot, m.Ballot, m.Value())
 }
 
 // note counts a protocol path a node took.

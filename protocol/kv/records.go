@@ -14,6 +14,13 @@ func RecordApplied(env *Env, slot int64, v protocol.Value, out []Outcome) {
 	}
 }
 
+// RecordAccepted tells the checkers (the cluster's chosen-value watch) that
+// the acceptor voted at ballot b for value v in slot: it now holds v there,
+// and answers Accepted.
+func RecordAccepted(env *Env, slot int64, b protocol.Ballot, v protocol.Value) {
+	env.Record(protocol.Msg{Kind: protocol.Accepted, Slot: slot, Ballot: b}.With(v))
+}
+
 // RecordInstalled tells the checkers that the node's machine starts again:
 // from snapshot s, or empty (s nil).
 func RecordInstalled(env *Env, s *protocol.Snap) {

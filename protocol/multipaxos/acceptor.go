@@ -74,6 +74,9 @@ func (a *Acceptor) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 			kv.Explain(env, protocol.RulePromise)
 		}
 	}
+	if reply.Kind == protocol.Accepted {
+		kv.RecordAccepted(env, m.Slot, m.Ballot, a.Entry(m.Slot).Value)
+	}
 	env.Send(from, reply)
 }
 
