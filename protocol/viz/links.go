@@ -256,7 +256,8 @@ func stripeDx(kind sim.TraceEv) int {
 
 // writeLinkStripes draws, under the arrows, a stripe beside both lanes of
 // each cut and hold for as long as it lasts (a hold's to its own end, even
-// past a heal).
+// past a heal). Its group is a "fault" too, so that the HTML page gives it
+// the faults' tooltip.
 func (l *layout) writeLinkStripes(w *bufio.Writer) {
 	if len(l.linkDraws) == 0 {
 		return
@@ -264,7 +265,7 @@ func (l *layout) writeLinkStripes(w *bufio.Writer) {
 	w.WriteString("<g class=\"links\">\n")
 	for _, d := range l.linkDraws {
 		f := d.s.f
-		fmt.Fprintf(w, `<g class="linkspan %s" data-from="%s" data-to="%s" data-t="%d" data-until="%d"><title>%s</title>`,
+		fmt.Fprintf(w, `<g class="fault linkspan" data-kind="%s" data-from="%s" data-to="%s" data-t="%d" data-until="%d"><title>%s</title>`,
 			f.Kind, esc(f.From), esc(f.To), f.T, d.s.until, esc(linkInfo(d.s)))
 		for _, n := range []string{f.From, f.To} {
 			fmt.Fprintf(w, `<rect data-node="%s" x="%d" y="%d" width="4" height="%d" fill="%s"/>`, esc(n), l.laneX[n]+stripeDx(f.Kind), d.y0, max(d.y1-d.y0, 1), linkColor(f.Kind))

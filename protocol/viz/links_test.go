@@ -165,7 +165,7 @@ func TestSVGCutsAndHolds(t *testing.T) {
 			x := atoi(t, e.attr["x"])
 			assert.True(t, x > l.laneX[n] && x < l.laneX[n]+l.laneW/4, "beside %s's lane", n)
 			y := atoi(t, e.attr["y"])
-			key := g.classes[1] + " " + g.attr["data-from"] + " " + g.attr["data-to"] + " " + n
+			key := g.attr["data-kind"] + " " + g.attr["data-from"] + " " + g.attr["data-to"] + " " + n
 			stripes[key] = append(stripes[key], [2]int{y, y + atoi(t, e.attr["height"])})
 		}
 	}

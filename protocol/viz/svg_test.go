@@ -220,7 +220,7 @@ func TestSVGFaults(t *testing.T) {
 			assert.Equal(t, tc.cut, len(linkGroups(es, "cut")))
 			assert.Equal(t, tc.hold, len(linkGroups(es, "hold")))
 			for _, g := range classGroups(es, "fault") {
-				assert.Contains(t, []string{"crash", "restart", "partition", "heal", "cut", "hold"}, g.classes[1])
+				assert.Contains(t, []string{"crash", "restart", "partition", "heal", "cut", "hold", "linkspan"}, g.classes[1])
 			}
 		})
 	}
