@@ -252,3 +252,20 @@ func TestBrowserLinPage(t *testing.T) {
 	}
 	assert.Contains(t, axis, "virtual time of the calls and returns")
 }
+
+// TestBrowserCutsAndHolds: a page with cuts and holds runs without errors,
+// and every cut's and hold's tooltip, its mark's and its stripe's, is
+// wired as the other faults' are (no element keeps its own title).
+func TestBrowserCutsAndHolds(t *testing.T) {
+	tr, text := runPage(t, "retry-twice")
+	page := writePage(t, tr, text)
+	dom := dumpDOM(t, page)
+	errs, found := rootAttr(dom, "data-jserrors")
+	assert.False(t, found, "the page's scripts failed: %s", errs)
+	ready, _ := rootAttr(dom, "data-ready")
+	assert.Equal(t, "1", ready, "the main script ran to its end")
+	assert.Equal(t, 4, strings.Count(dom, `<g class="fault linkspan"`), "a stripe group per cut and hold")
+	assert.Equal(t, 3, strings.Count(dom, `<g class="fault cut"`))
+	assert.Equal(t, 1, strings.Count(dom, `<g class="fault hold"`))
+	assert.Equal(t, 2, strings.Count(dom, "<title>"), "the page's tooltips replaced the elements' titles, the cuts' and holds' too")
+}

@@ -3,6 +3,7 @@ package viz
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -244,30 +245,42 @@ func checkShiViz(t *testing.T, tr *Trace, log string) {
 	// As many events as written: every line pair after the header.
 	assert.Equal(t, (strings.Count(log, "\n")-2)/2, len(events), "the expression parses every event back")
 	sends := map[uint64]bool{}
-	var delivered, cut, heals, cutNow, faults int
+	var delivered, cut, heals, faults int
 	for _, m := range tr.Messages {
 		sends[m.SendSeq] = true
 		if m.Fate == Delivered {
 			delivered++
 		}
 	}
+	var links int
+	parted, linked := map[string]bool{}, map[string]bool{} // the nodes of the partition and of the cuts in force
 	for _, f := range tr.Faults {
 		switch f.Kind {
 		case "partition":
-			cutNow = 0
+			clear(parted)
 			for _, g := range f.Groups {
-				cutNow += len(g)
+				for _, n := range g {
+					parted[n] = true
+				}
+				cut += len(g)
 			}
-			cut += cutNow
 		case "heal":
-			heals += cutNow
-			cutNow = 0
+			// Every node of the partition and of the cuts it ends.
+			maps.Copy(parted, linked)
+			heals += len(parted)
+			clear(parted)
+			clear(linked)
+		case "cut", "hold":
+			links += 2
+			if f.Kind == "cut" {
+				linked[f.From], linked[f.To] = true, true
+			}
 		default:
 			faults++
 		}
 	}
-	assert.Equal(t, len(sends)+delivered+len(tr.Steps)+faults+cut+heals, len(events),
-		"one event per send, delivery, step, crash and restart, and per node of a partition or heal")
+	assert.Equal(t, len(sends)+delivered+len(tr.Steps)+faults+cut+heals+links, len(events),
+		"one event per send, delivery, step, crash and restart, per node of a partition or heal, and per end of a cut or hold")
 
 	// Each node's own entry runs 1, 2, 3, ...; entries for other
 	// nodes name events already written (what ShiViz checks).
@@ -410,6 +423,8 @@ func checkPerfetto(t *testing.T, tr *Trace, out []byte) {
 	stacks := map[int][]slice{} // by tid: the X slices open, as an importer nests them
 	flows := map[string][]string{}
 	flowName := map[string]string{}
+	asyncs := map[string][]string{}
+	asyncName := map[string]string{}
 	var threads []string
 	count := map[string]int{}
 	var last sim.Time
@@ -475,8 +490,19 @@ func checkPerfetto(t *testing.T, tr *Trace, out []byte) {
 		case "i":
 			s := str(t, e, "s")
 			assert.Contains(t, []string{"t", "g"}, s)
-			assert.Equal(t, s == "g", name == "heal" || strings.HasPrefix(name, "partition "), "only partitions and heals are global")
+			assert.Equal(t, s == "g", name == "heal" || strings.HasPrefix(name, "heal: ends the cut") || strings.HasPrefix(name, "partition "), "only partitions and heals are global")
 			count[cat+" i"]++
+		case "b", "e":
+			// A cut or a hold: an async slice of its own.
+			id := string(e["id"])
+			require.NotEmpty(t, id, "async event %d has an id", i)
+			assert.Equal(t, "link", cat)
+			asyncs[id] = append(asyncs[id], ph)
+			if n, ok := asyncName[id]; ok {
+				assert.Equal(t, n, name, "async slice %s: begin and end have one name", id)
+			}
+			asyncName[id] = name
+			count[cat+" "+ph]++
 		default:
 			t.Errorf("event %d: unexpected ph %q", i, ph)
 		}
@@ -500,7 +526,17 @@ func checkPerfetto(t *testing.T, tr *Trace, out []byte) {
 	assert.Equal(t, len(tr.Requests), count["request X"], "a slice per request")
 	assert.Equal(t, len(tr.Steps), count["step i"], "an instant per step")
 	assert.Equal(t, dropped, count["msg i"], "an instant per lost copy")
-	assert.Equal(t, len(tr.Faults), count["fault i"], "an instant per fault")
+	var links int
+	for _, f := range tr.Faults {
+		if f.Kind == sim.EvCut || f.Kind == sim.EvHold {
+			links++
+		}
+	}
+	assert.Equal(t, len(tr.Faults)+links, count["fault i"], "an instant per fault, on both nodes of a cut or hold")
+	assert.Equal(t, links, count["link b"], "an async slice per cut and hold")
+	for id, phs := range asyncs {
+		assert.Equal(t, []string{"b", "e"}, phs, "async slice %s: one begin, then one end", id)
+	}
 }
 
 func TestPerfettoMicros(t *testing.T) {

@@ -101,6 +101,7 @@ func (l *layout) placeLabels() {
 	for _, b := range l.bands() { // drawn whatever the size
 		l.placed = append(l.placed, b.textAt().box(11))
 	}
+	l.placeLinkLabels() // drawn whatever the size too
 	if !l.labels {
 		return
 	}

@@ -31,8 +31,10 @@ type MermaidOptions struct {
 // order, one arrow per message copy in send order (delivered ->>, lost -x
 // with the reason, still in flight at the end --)), labelled with the type,
 // slot and ballot ("Accept s6 (1,1)"), a note over the node for each crash and
-// restart, a note across all lanes for each partition and heal, and a note
-// over the client when a request returns ("PUT c=val_35 → ok").
+// restart, a note over the link's two nodes for each cut and hold ("cut
+// leader1 → acceptor2", "hold client2 → leader2 for 300ms"), a note across
+// all lanes for each partition and heal (naming the cuts the heal ends),
+// and a note over the client when a request returns ("PUT c=val_35 → ok").
 //
 // A sequence diagram has no time axis: rows come in send order, one per
 // arrow or note, and an arrow is drawn where it was sent, whatever its
@@ -70,10 +72,17 @@ func WriteMermaid(w io.Writer, t *Trace, opt MermaidOptions) error {
 	if len(t.Nodes) > 0 {
 		first, last = ids.of(t.Nodes[0]), ids.of(t.Nodes[len(t.Nodes)-1])
 	}
+	healed := healedCuts(t.Faults)
 	for _, f := range t.Faults {
 		switch f.Kind {
 		case sim.EvCrash, sim.EvRestart:
 			rows = append(rows, row{f.T, f.Seq, "Note over " + ids.of(f.Node) + ": " + string(f.Kind)})
+		case sim.EvCut, sim.EvHold:
+			rows = append(rows, row{f.T, f.Seq, "Note over " + ids.of(f.From) + "," + ids.of(f.To) + ": " + mermaidText(exportFaultText(f))})
+		case sim.EvHeal:
+			if first != "" {
+				rows = append(rows, row{f.T, f.Seq, "Note over " + first + "," + last + ": " + mermaidText(healText(healed[f.Seq]))})
+			}
 		default:
 			if first == "" {
 				continue
@@ -199,11 +208,14 @@ func mermaidText(s string) string {
 // The helpers below are shared by the Mermaid, ShiViz and Perfetto exports.
 
 // exportFaultText describes a fault: "crash acceptor3", "partition {leader1}
-// | {leader2 acceptor1 ...}", "heal".
+// | {leader2 acceptor1 ...}", "cut leader1 → acceptor2", "hold client2 →
+// leader2 for 300ms", "heal".
 func exportFaultText(f Fault) string {
 	switch f.Kind {
 	case sim.EvCrash, sim.EvRestart:
 		return string(f.Kind) + " " + f.Node
+	case sim.EvCut, sim.EvHold:
+		return linkText(f)
 	case sim.EvPartition:
 		groups := make([]string, len(f.Groups))
 		for i, g := range f.Groups {

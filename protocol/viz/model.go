@@ -69,13 +69,17 @@ type Step struct {
 	Text string
 }
 
-// Fault is a crash, restart, partition or heal.
+// Fault is a crash, restart, partition, heal, cut or hold. A cut and a
+// hold are of the one-way link From -> To; a heal ends every partition and
+// every cut, not a hold, which ends For after it starts (see links.go).
 type Fault struct {
-	T      sim.Time
-	Seq    uint64
-	Kind   sim.TraceEv // sim.EvCrash, EvRestart, EvPartition or EvHeal
-	Node   string      // crash, restart
-	Groups [][]string
+	T        sim.Time
+	Seq      uint64
+	Kind     sim.TraceEv // sim.EvCrash, EvRestart, EvPartition, EvHeal, EvCut or EvHold
+	Node     string      // crash, restart
+	Groups   [][]string  // partition
+	From, To string      // cut, hold: the link's sender and receiver
+	For      sim.Time    // hold: how long it lasts
 }
 
 // Request is one client request, from its invoke to its return.
@@ -123,7 +127,7 @@ type Trace struct {
 	// whole run: the diagram draws nothing outside it.
 	Clip *Span
 	// Prior are the faults before the window, which set the state it opens
-	// in: a node already down, a partition already in force.
+	// in: a node already down, a partition, a cut or a hold already in force.
 	Prior []Fault
 }
 
@@ -176,8 +180,15 @@ func Parse(r io.Reader) (*Trace, error) {
 			t.Messages = append(t.Messages, m)
 		case sim.EvStep:
 			t.Steps = append(t.Steps, Step{T: at, Seq: rec.Seq, Node: rec.Node, Text: rec.Text})
-		case sim.EvCrash, sim.EvRestart, sim.EvPartition, sim.EvHeal:
-			t.Faults = append(t.Faults, Fault{T: at, Seq: rec.Seq, Kind: rec.Ev, Node: rec.Node, Groups: rec.Groups})
+		case sim.EvCrash, sim.EvRestart, sim.EvPartition, sim.EvHeal, sim.EvCut, sim.EvHold:
+			f := Fault{T: at, Seq: rec.Seq, Kind: rec.Ev, Node: rec.Node, Groups: rec.Groups}
+			if rec.Ev == sim.EvCut || rec.Ev == sim.EvHold {
+				f.From, f.To = rec.From, rec.To
+			}
+			if rec.Ev == sim.EvHold {
+				f.For = sim.Time(rec.For)
+			}
+			t.Faults = append(t.Faults, f)
 			for _, g := range rec.Groups {
 				for _, n := range g {
 					nodes[n] = true

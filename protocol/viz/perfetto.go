@@ -26,7 +26,11 @@ import (
 //     invoke to return (to the end of the run when unanswered);
 //   - each step is an instant on its node;
 //   - a crash or restart is an instant on its node, a partition or heal a
-//     global instant;
+//     global instant (a heal's name lists the cuts it ends);
+//   - a cut or a hold is an instant on both nodes of its link ("cut
+//     leader1 → acceptor2", "hold client2 → leader2 for 300ms") and an async
+//     slice ("b" to "e", category "link") from it to the heal that ends the
+//     cut, the end of the hold, or the end of the run;
 //   - each message copy is a flow (category "msg", named after its type)
 //     from a short slice on the sender at its send ("s") to a short slice
 //     on the receiver at its delivery ("f", bound to the enclosing slice);
@@ -169,15 +173,43 @@ func WritePerfetto(w io.Writer, t *Trace) error {
 	for _, s := range t.Steps {
 		add(perfettoEvent{Name: s.Text, Cat: "step", Ph: "i", S: "t", Ts: s.T, Tid: tid(s.Node)})
 	}
+	healed := healedCuts(t.Faults)
 	for _, f := range t.Faults {
 		switch f.Kind {
 		case sim.EvCrash, sim.EvRestart:
 			add(perfettoEvent{Name: string(f.Kind), Cat: "fault", Ph: "i", S: "t", Ts: f.T, Tid: tid(f.Node)})
+		case sim.EvCut, sim.EvHold:
+			args := map[string]any{"from": f.From, "to": f.To}
+			if f.Kind == sim.EvHold {
+				args["for_ns"] = int64(f.For)
+			}
+			add(perfettoEvent{Name: exportFaultText(f), Cat: "fault", Ph: "i", S: "t", Ts: f.T, Tid: tid(f.From), Args: args})
+			add(perfettoEvent{Name: exportFaultText(f), Cat: "fault", Ph: "i", S: "t", Ts: f.T, Tid: tid(f.To), Args: args})
+		case sim.EvHeal:
+			add(perfettoEvent{Name: healText(healed[f.Seq]), Cat: "fault", Ph: "i", S: "g", Ts: f.T, Tid: 1})
 		default:
 			// Global: drawn across every track; the tid is only there for
 			// importers that want one.
 			add(perfettoEvent{Name: exportFaultText(f), Cat: "fault", Ph: "i", S: "g", Ts: f.T, Tid: 1})
 		}
+	}
+
+	// Each cut and hold as an async slice of its own, from its start to the
+	// heal that ends a cut, a hold's end, or the end of the run.
+	var link uint64
+	for _, l := range linkSpans(t.Faults, t.End) {
+		link++
+		id, end := link, min(l.until, t.End)
+		how := "until the end of the run"
+		switch {
+		case l.healed:
+			how = "until the heal at " + l.until.String()
+		case l.f.Kind == sim.EvHold:
+			how = "until " + l.until.String()
+		}
+		args := map[string]any{"from": l.f.From, "to": l.f.To, "lasts": how}
+		add(perfettoEvent{Name: linkText(l.f), Cat: "link", Ph: "b", Ts: l.f.T, Tid: tid(l.f.From), ID: &id, Args: args})
+		add(perfettoEvent{Name: linkText(l.f), Cat: "link", Ph: "e", Ts: end, Tid: tid(l.f.From), ID: &id})
 	}
 
 	// At one instant: longer slices first so that shorter ones nest in them,

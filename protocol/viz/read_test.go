@@ -75,7 +75,7 @@ func labelBoxes(t *testing.T, es []element) ([]labelBox, []string) {
 // routine) is: by its own label, by its burst's "×N" label, or counted in
 // a "+N" badge.
 func TestSVGLabelsDoNotOverlap(t *testing.T) {
-	for _, scenario := range []string{"default", "duelling-leaders", "leader-failover", "lossy", "leader-isolated", "minority-partition"} {
+	for _, scenario := range []string{"default", "duelling-leaders", "leader-failover", "lossy", "leader-isolated", "minority-partition", "retry-twice", "two-values"} {
 		t.Run(scenario, func(t *testing.T) {
 			tr := parseRun(t, scenario)
 			es := parseXML(t, drawSVG(t, tr))

@@ -32,8 +32,11 @@ const ShiVizRegex = `(?<event>.*)\n(?<host>\S*) (?<clock>{.*})`
 // and a line with its node and vector clock, `node {"node":n,...}`, keys
 // sorted. The events are every send (one for a duplicated message), every
 // delivery, every step, and each crash and restart, as events of their node,
-// in the trace's order. A partition is an event of every node it names, and
-// a heal of every node the partition named.
+// in the trace's order. A partition is an event of every node it names; a
+// cut or a hold of its link's two nodes ("cut: messages to acceptor2 are
+// lost until a heal", "hold: messages from client2 wait ..."); a heal of every
+// node the partition named and of both nodes of every cut it ends, which
+// it names ("heal: ends the cut leader1 → acceptor2").
 //
 // A lost message is not an event of any node: its send says "lost (reason)",
 // and it has no receive; a message still in flight at the end says so too.
@@ -43,7 +46,7 @@ const ShiVizRegex = `(?<event>.*)\n(?<host>\S*) (?<clock>{.*})`
 // entry-wise maximum of the receiver's clock and the send's.
 //
 // Every description line starts with the event's virtual time and a fixed
-// word (send, receive, step, crash, restart, partition, heal), so none can
+// word (send, receive, step, crash, restart, partition, cut, hold, heal), so none can
 // be mistaken for a clock line.
 func WriteShiViz(w io.Writer, t *Trace) error {
 	bw := bufio.NewWriter(w)
@@ -96,13 +99,14 @@ func WriteShiViz(w io.Writer, t *Trace) error {
 	for _, s := range t.Steps {
 		events = append(events, event{seq: s.Seq, host: s.Node, text: s.T.String() + " step " + s.Text})
 	}
-	var cut []string // the nodes of the partition in force
+	var parted []string // the nodes of the partition in force
+	healed := healedCuts(t.Faults)
 	for _, f := range t.Faults {
 		switch f.Kind {
 		case sim.EvCrash, sim.EvRestart:
 			events = append(events, event{seq: f.Seq, host: f.Node, text: f.T.String() + " " + string(f.Kind)})
 		case sim.EvPartition:
-			cut = cut[:0]
+			parted = parted[:0]
 			for gi, g := range f.Groups {
 				var others []string
 				for oi, o := range f.Groups {
@@ -111,16 +115,39 @@ func WriteShiViz(w io.Writer, t *Trace) error {
 					}
 				}
 				for _, n := range g {
-					cut = append(cut, n)
+					parted = append(parted, n)
 					text := f.T.String() + " partition: cut off from " + strings.Join(others, " ")
-					events = append(events, event{seq: f.Seq, sub: len(cut), host: n, text: text})
+					events = append(events, event{seq: f.Seq, sub: len(parted), host: n, text: text})
 				}
 			}
-		case sim.EvHeal:
-			for i, n := range cut {
-				events = append(events, event{seq: f.Seq, sub: i + 1, host: n, text: f.T.String() + " heal"})
+		case sim.EvCut, sim.EvHold:
+			// "5ms cut: messages to acceptor2 are lost until a heal", and
+			// "from leader1" on the other end.
+			what := " are lost until a heal"
+			if f.Kind == sim.EvHold {
+				what = " wait at the link until " + (f.T + f.For).String() + " (held for " + f.For.String() + ")"
 			}
-			cut = cut[:0]
+			head := f.T.String() + " " + string(f.Kind) + ": messages "
+			events = append(events,
+				event{seq: f.Seq, sub: 1, host: f.From, text: head + "to " + f.To + what},
+				event{seq: f.Seq, sub: 2, host: f.To, text: head + "from " + f.From + what})
+		case sim.EvHeal:
+			// Every node of the partition, then every other end of a cut
+			// it ends; each told which of its cuts end.
+			hosts := slices.Clone(parted)
+			ends := map[string][]Fault{}
+			for _, c := range healed[f.Seq] {
+				for _, n := range []string{c.From, c.To} {
+					if !slices.Contains(hosts, n) {
+						hosts = append(hosts, n)
+					}
+					ends[n] = append(ends[n], c)
+				}
+			}
+			for i, n := range hosts {
+				events = append(events, event{seq: f.Seq, sub: i + 1, host: n, text: f.T.String() + " " + healText(ends[n])})
+			}
+			parted = parted[:0]
 		}
 	}
 	slices.SortFunc(events, func(a, b event) int {

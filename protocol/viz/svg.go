@@ -83,6 +83,11 @@ type layout struct {
 	markPos  map[int]placed  // by index in t.Marks
 	crowds   []crowd         // labels that found no room, counted in a badge
 	quorum   map[uint64]bool // the AtSeq of every Accepted copy that completed a quorum
+
+	// Cuts and holds (links.go).
+	linkDraws []linkDraw
+	linkPos   map[int]placed     // by index in linkDraws: the label
+	healed    map[uint64][]Fault // by a heal's seq: the cuts it ends
 }
 
 type headLine struct {
@@ -112,6 +117,8 @@ func newLayout(t *Trace, widthMax int) *layout {
 	if t.Clip != nil {
 		l.tail = 0
 	}
+	l.linkDraws = l.links()
+	l.healed = healedCuts(append(slices.Clone(t.Prior), t.Faults...))
 	y := l.heading(24)
 	l.top = y + 56 // below the lane headers
 
@@ -155,6 +162,7 @@ func newLayout(t *Trace, widthMax int) *layout {
 		total = l.place(unitPx*maxHeight, int64(total), 0, max(6, breakPx*maxHeight/total))
 	}
 	l.height = l.top + total + max(l.tail, 12) + 40
+	l.setLinkYs()
 	l.placeLabels()
 	return l
 }
@@ -191,6 +199,12 @@ func (l *layout) heading(y int) int {
 	add("crash", "crash")
 	add("restart", "restart")
 	add("partition", "partition (shaded: the cut-off side)")
+	if l.hasLinks(sim.EvCut) {
+		add("linkcut", "cut link A → B: lost until a heal (striped)")
+	}
+	if l.hasLinks(sim.EvHold) {
+		add("linkhold", "held link A → B: messages wait (striped)")
+	}
 	add("brk", "idle gap, drawn short")
 	if l.t.Clip != nil {
 		add("cut", "cut at the window's edge")
@@ -335,7 +349,11 @@ func (l *layout) write(w *bufio.Writer, title string, standalone bool) {
 	}
 	fmt.Fprintf(w, `<svg%s class="spacetime" width="%d" height="%d" viewBox="0 0 %d %d" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, 'DejaVu Sans', sans-serif">`+"\n",
 		ns, l.width, l.height, l.width, l.height)
-	fmt.Fprintf(w, "<title>%s</title>\n<style>%s</style>\n<defs>\n", esc(title), svgCSS)
+	css := svgCSS
+	if len(l.linkDraws) > 0 {
+		css += svgLinkCSS
+	}
+	fmt.Fprintf(w, "<title>%s</title>\n<style>%s</style>\n<defs>\n", esc(title), css)
 	for _, k := range kinds {
 		fmt.Fprintf(w, `<marker id="ah-%s" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0 L10,5 L0,10 z" fill="%s"/></marker>`+"\n", k.class, k.color)
 	}
@@ -345,6 +363,7 @@ func (l *layout) write(w *bufio.Writer, title string, standalone bool) {
 	l.writeAxis(w)
 	l.writeLanes(w)
 	l.writeRequests(w)
+	l.writeLinkStripes(w)
 	w.WriteString("<g class=\"msgs\">\n")
 	for _, hb := range []bool{true, false} { // heartbeats underneath
 		for i, m := range l.t.Messages {
@@ -356,6 +375,7 @@ func (l *layout) write(w *bufio.Writer, title string, standalone bool) {
 	w.WriteString("</g>\n")
 	l.writePartitions(w)
 	l.writeFaults(w)
+	l.writeLinks(w)
 	l.writeMilestones(w)
 	l.writeCrowds(w)
 	w.WriteString("</svg>\n")
@@ -396,6 +416,12 @@ func (l *layout) writeHead(w *bufio.Writer) {
 				x, y-10, x, y-4, x+7, y-7, x+14, y-1, x+21, y-7, x+28, y-4)
 		case "partition":
 			fmt.Fprintf(w, `<rect x="%d" y="%d" width="28" height="12" fill="#ff9800" fill-opacity=".2"/>`, x, y-10)
+		case "linkcut":
+			fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.5" stroke-dasharray="5 3"/><path d="M%d,%d L%d,%d" stroke="%s" stroke-width="1.5"/>`,
+				x, y-4, x+26, y-4, cutColor, x+26, y-10, x+26, y+2, cutColor)
+		case "linkhold":
+			fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="1.5" stroke-dasharray="5 3"/><circle cx="%d" cy="%d" r="4" fill="#fff" stroke="%s" stroke-width="1.5"/>`,
+				x, y-4, x+22, y-4, holdColor, x+24, y-4, holdColor)
 		case "cut":
 			fmt.Fprintf(w, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#555"/><path class="cutend" d="M%d,%d L%d,%d"/>`, x, y-4, x+24, y-4, x+24, y-8, x+24, y)
 		case "crowd":
@@ -862,8 +888,16 @@ func (l *layout) writeFaults(w *bufio.Writer) {
 			}
 			fmt.Fprintf(w, `<text x="%d" y="%d">%s</text></g>`+"\n", x+10, y-6, f.Kind)
 		case sim.EvHeal:
-			fmt.Fprintf(w, `<g class="fault heal" data-t="%d"><title>heal at %s</title><line x1="%d" y1="%d" x2="%d" y2="%d"/><text x="%d" y="%d">heal</text></g>`+"\n",
-				f.T, f.T, axisW-6, y, l.width-marginR+6, y, axisW-2, y-4)
+			title := "heal at " + f.T.String()
+			if cuts := l.healed[f.Seq]; len(cuts) > 0 {
+				names := make([]string, len(cuts))
+				for i, c := range cuts {
+					names[i] = linkName(c)
+				}
+				title += "\nends every partition and every cut: " + strings.Join(names, ", ") + " (not the holds: each ends at its own time)"
+			}
+			fmt.Fprintf(w, `<g class="fault heal" data-t="%d"><title>%s</title><line x1="%d" y1="%d" x2="%d" y2="%d"/><text x="%d" y="%d">%s</text></g>`+"\n",
+				f.T, esc(title), axisW-6, y, l.width-marginR+6, y, axisW-2, y-4, esc(l.healLabel(f)))
 		}
 	}
 	w.WriteString("</g>\n")

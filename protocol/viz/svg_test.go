@@ -175,12 +175,13 @@ func TestSVGDefault(t *testing.T) {
 
 func TestSVGFaults(t *testing.T) {
 	for _, tc := range []struct {
-		scenario                               string
-		crash, restart, partition, heal, cross int
+		scenario                                          string
+		crash, restart, partition, heal, cut, hold, cross int
 	}{
 		{scenario: "lossy"},
 		{scenario: "leader-isolated", partition: 1, heal: 1},
 		{scenario: "acceptor-crash", crash: 1, restart: 1},
+		{scenario: "retry-twice", crash: 2, restart: 1, heal: 1, cut: 3, hold: 1},
 	} {
 		t.Run(tc.scenario, func(t *testing.T) {
 			tr := parseRun(t, tc.scenario)
@@ -216,8 +217,10 @@ func TestSVGFaults(t *testing.T) {
 			assert.Equal(t, tc.restart, count("restart"))
 			assert.Equal(t, tc.partition, count("partition"))
 			assert.Equal(t, tc.heal, count("heal"))
+			assert.Equal(t, tc.cut, len(linkGroups(es, "cut")))
+			assert.Equal(t, tc.hold, len(linkGroups(es, "hold")))
 			for _, g := range classGroups(es, "fault") {
-				assert.Contains(t, []string{"crash", "restart", "partition", "heal"}, g.classes[1])
+				assert.Contains(t, []string{"crash", "restart", "partition", "heal", "cut", "hold", "linkspan"}, g.classes[1])
 			}
 		})
 	}
