@@ -107,7 +107,21 @@ func (v *Env[M]) Name(id NodeID) string { return v.e.Name(id) }
 
 // Send hands msg to the network for delivery to node to.
 func (v *Env[M]) Send(to NodeID, msg M) {
-	v.out = append(v.out, effect[M]{kind: effSend, to: to, msg: msg})
+	f := v.next()
+	f.kind, f.to, f.msg = effSend, to, msg
+}
+
+// next is a new entry at the end of the outbox, to be filled in place
+// rather than built and copied: its fields other than those its kind
+// uses are left from an earlier handler, and nothing reads them.
+func (v *Env[M]) next() *effect[M] {
+	n := len(v.out)
+	if n == cap(v.out) {
+		v.out = append(v.out, effect[M]{})
+	} else {
+		v.out = v.out[:n+1]
+	}
+	return &v.out[n]
 }
 
 // SetTimer arranges for Timer(kind) to run after a delay in [after,
@@ -117,12 +131,14 @@ func (v *Env[M]) SetTimer(kind TimerKind, after, jitter Time) {
 	if kind >= MaxTimerKinds {
 		panic(fmt.Sprintf("sim: timer kind %d out of range (at most %d kinds)", kind, MaxTimerKinds))
 	}
-	v.out = append(v.out, effect[M]{kind: effSetTimer, timer: kind, after: max(after, 0), jitter: max(jitter, 0)})
+	f := v.next()
+	f.kind, f.timer, f.after, f.jitter = effSetTimer, kind, max(after, 0), max(jitter, 0)
 }
 
 // CancelTimer cancels the pending timer of the given kind, if any.
 func (v *Env[M]) CancelTimer(kind TimerKind) {
-	v.out = append(v.out, effect[M]{kind: effCancelTimer, timer: kind})
+	f := v.next()
+	f.kind, f.timer = effCancelTimer, kind
 }
 
 // Tracing reports whether trace text is being written. Nodes check it before
@@ -148,7 +164,8 @@ func (v *Env[M]) Explain(rule uint8) bool {
 func (v *Env[M]) Step(text string) {
 	if v.e.tracer != nil {
 		v.texts = append(v.texts, text)
-		v.out = append(v.out, effect[M]{kind: effStep, idx: int32(len(v.texts) - 1)})
+		f := v.next()
+		f.kind, f.idx = effStep, int32(len(v.texts)-1)
 	}
 }
 
@@ -156,7 +173,8 @@ func (v *Env[M]) Step(text string) {
 func (v *Env[M]) Stepf(format string, args ...any) {
 	if v.e.tracer != nil {
 		v.texts = append(v.texts, fmt.Sprintf(format, args...))
-		v.out = append(v.out, effect[M]{kind: effStep, idx: int32(len(v.texts) - 1)})
+		f := v.next()
+		f.kind, f.idx = effStep, int32(len(v.texts)-1)
 	}
 }
 
@@ -165,7 +183,8 @@ func (v *Env[M]) Stepf(format string, args ...any) {
 // counts).
 func (v *Env[M]) Note(n uint8) {
 	if v.e.onNote != nil {
-		v.out = append(v.out, effect[M]{kind: effNote, note: n})
+		f := v.next()
+		f.kind, f.note = effNote, n
 	}
 }
 
@@ -173,5 +192,6 @@ func (v *Env[M]) Note(n uint8) {
 // the node's other effects: how a protocol's clients report their history
 // (an invocation, an answer) without the engine knowing what a history is.
 func (v *Env[M]) Record(m M) {
-	v.out = append(v.out, effect[M]{kind: effRecord, msg: m})
+	f := v.next()
+	f.kind, f.msg = effRecord, m
 }
