@@ -221,6 +221,10 @@ func inline(v any) string {
 				out = append(out, "#"+inline(m.val))
 			case "cmd", "ballot", "error", "value":
 				out = append(out, inline(m.val))
+			case "more": // a batch's other commands, after "cmd"
+				for _, c := range valuesOf(m.val) {
+					out = append(out, "+ "+inline(c))
+				}
 			default:
 				out = append(out, strings.ReplaceAll(m.key, "_", " ")+" "+inline(m.val))
 			}

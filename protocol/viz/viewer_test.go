@@ -196,6 +196,11 @@ sessions
 	assert.Equal(t, `promises acceptor1, acceptor2`, StateText(json.RawMessage(`{"promises":["acceptor1","acceptor2"]}`)))
 	assert.Equal(t, `sent 2 · waiting GET a (client1 #2) · to leader1`, StateText(json.RawMessage(`{"sent":2,"waiting":{"op":"get","key":"a","client":"client1","seq":2},"to":"leader1"}`)))
 	assert.Equal(t, "fingerprint 00ff", StateText(json.RawMessage(`{"fingerprint":"00ff"}`)))
+	// A slot holding a batch: its other commands follow the first.
+	assert.Equal(t, `promised (1,1)
+accepted
+  s1 (1,1) DELETE d (client6 #1) + GET b (client3 #1) + PUT c=v (client2 #1)`, StateText(json.RawMessage(`{"promised":[1,1],"accepted":[{"slot":1,"ballot":[1,1],"cmd":{"op":"delete","key":"d","client":"client6","seq":1},`+
+		`"more":[{"op":"get","key":"b","client":"client3","seq":1},{"op":"put","key":"c","value":"v","client":"client2","seq":1}]}]}`)))
 	assert.Equal(t, "not json", StateText(json.RawMessage("not json")))
 }
 
