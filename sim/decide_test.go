@@ -240,8 +240,8 @@ func fuzzRun(t *testing.T, data []byte) {
 // countDeliveriesPending counts the messages still in the queue.
 func countDeliveriesPending(tr *traced) int {
 	n := 0
-	for _, it := range tr.q.heap {
-		if tr.q.slab[it.slot].kind == evDeliver {
+	for i := range tr.q.slab {
+		if tr.q.slab[i].kind == evDeliver {
 			n++
 		}
 	}

@@ -753,7 +753,7 @@ func TestEngineEndsAlikeWithCancelledTimers(t *testing.T) {
 			assert.Equal(t, c.want, res.Reason)
 			assert.Equal(t, 0, res.Pending, "cancelled timers are not pending")
 			assert.Equal(t, Time(0), res.End)
-			assert.LessOrEqual(t, len(e.q.heap), 2, "the cancelled timers were purged")
+			assert.LessOrEqual(t, e.q.queued(), 2, "the cancelled timers were purged")
 		})
 	}
 }
