@@ -354,15 +354,8 @@ func popMin(h []item) ([]item, item) {
 		h[i] = h[c]
 		i = c
 	}
-	for i > 0 {
-		p := (i - 1) / 2
-		if !x.less(h[p]) {
-			break
-		}
-		h[i] = h[p]
-		i = p
-	}
 	h[i] = x
+	up(h, i)
 	return h, top
 }
 

@@ -247,6 +247,20 @@ func TestQueueMatchesHeap(t *testing.T) {
 		if seed%3 == 0 {
 			now = Time(r.Int64N(int64(3600 * Second)))
 		}
+		// popped forgets a timer that fired and advances the clock.
+		popped := func(ev event[int]) {
+			if ev.kind == evTimer {
+				delete(slots, ev.seq)
+				for i, s := range timers {
+					if s == ev.seq {
+						timers[i] = timers[len(timers)-1]
+						timers = timers[:len(timers)-1]
+						break
+					}
+				}
+			}
+			now = max(now, ev.at)
+		}
 		// Some seeds push a lot and drain slowly (many keys a bucket),
 		// others keep few pending.
 		pushP := 4 + int(seed%5)
@@ -303,17 +317,7 @@ func TestQueueMatchesHeap(t *testing.T) {
 				require.Equal(t, want.at, ev.at, ctx("pop time"))
 				require.Equal(t, want.seq, ev.seq, ctx("pop seq"))
 				require.Equal(t, want.cancelled, ev.kind == evCancel, ctx("pop cancelled"))
-				if ev.kind == evTimer {
-					delete(slots, ev.seq)
-					for i, s := range timers {
-						if s == ev.seq {
-							timers[i] = timers[len(timers)-1]
-							timers = timers[:len(timers)-1]
-							break
-						}
-					}
-				}
-				now = max(now, ev.at)
+				popped(ev)
 			default: // clone, drain the clone and check it; go on with either
 				if r.IntN(8) != 0 {
 					// pop without peek: pop must refill by itself
@@ -323,17 +327,7 @@ func TestQueueMatchesHeap(t *testing.T) {
 					want := ref.pop()
 					ev := q.take(q.pop())
 					require.Equal(t, want.seq, ev.seq, ctx("pop without peek"))
-					if ev.kind == evTimer {
-						delete(slots, ev.seq)
-						for i, s := range timers {
-							if s == ev.seq {
-								timers[i] = timers[len(timers)-1]
-								timers = timers[:len(timers)-1]
-								break
-							}
-						}
-					}
-					now = max(now, ev.at)
+					popped(ev)
 					continue
 				}
 				clones++

@@ -90,15 +90,23 @@ func rootAttr(dom, name string) (string, bool) {
 	return html.UnescapeString(m[1]), true
 }
 
-func TestBrowserPage(t *testing.T) {
-	tr, text := runPage(t, "default")
-	page := writePage(t, tr, text)
-	dom := dumpDOM(t, page)
-
+// loadedPage is scenario's trace, its page, and the page's DOM after
+// headless Chromium ran it, which must have run its main script to the end
+// without an error.
+func loadedPage(t *testing.T, scenario string) (tr *Trace, page, dom string) {
+	t.Helper()
+	tr, text := runPage(t, scenario)
+	page = writePage(t, tr, text)
+	dom = dumpDOM(t, page)
 	errs, found := rootAttr(dom, "data-jserrors")
 	assert.False(t, found, "the page's scripts failed: %s", errs)
 	ready, _ := rootAttr(dom, "data-ready")
 	assert.Equal(t, "1", ready, "the main script ran to its end")
+	return tr, page, dom
+}
+
+func TestBrowserPage(t *testing.T) {
+	tr, page, dom := loadedPage(t, "default")
 	wired, _ := rootAttr(dom, "data-messages")
 	assert.Equal(t, strconv.Itoa(len(tr.Messages)), wired, "every message was wired")
 
@@ -257,13 +265,7 @@ func TestBrowserLinPage(t *testing.T) {
 // and every cut's and hold's tooltip, its mark's and its stripe's, is
 // wired as the other faults' are (no element keeps its own title).
 func TestBrowserCutsAndHolds(t *testing.T) {
-	tr, text := runPage(t, "retry-twice")
-	page := writePage(t, tr, text)
-	dom := dumpDOM(t, page)
-	errs, found := rootAttr(dom, "data-jserrors")
-	assert.False(t, found, "the page's scripts failed: %s", errs)
-	ready, _ := rootAttr(dom, "data-ready")
-	assert.Equal(t, "1", ready, "the main script ran to its end")
+	_, _, dom := loadedPage(t, "retry-twice")
 	assert.Equal(t, 4, strings.Count(dom, `<g class="fault linkspan"`), "a stripe group per cut and hold")
 	assert.Equal(t, 3, strings.Count(dom, `<g class="fault cut"`))
 	assert.Equal(t, 1, strings.Count(dom, `<g class="fault hold"`))
