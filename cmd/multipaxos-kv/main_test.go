@@ -115,6 +115,19 @@ func TestRunFlags(t *testing.T) {
 	assert.Equal(t, exitOK, code)
 	assert.Contains(t, out, "5 x 5 requests")
 
+	// -pipeline and -batch override the scenario's keys: eight clients'
+	// first requests wait during Phase 1 and fill two slots of four.
+	code, out, _ = cli(t, "-clients", "8", "-pipeline", "2", "-batch", "4")
+	assert.Equal(t, exitOK, code)
+	assert.Contains(t, out, "[leader1] Assigning slot 1 for 4 requests at once (batch 4)")
+	assert.Contains(t, out, "[leader1] Assigning slot 2 for 4 requests at once (batch 4)")
+	_, plain, _ := cli(t, "-clients", "8")
+	assert.NotContains(t, plain, "requests at once")
+	// A failure's reproducer carries them.
+	code, _, errs := cli(t, "-q", "-batch", "3", "-bug", "promise-without-accepted", "duelling-leaders")
+	assert.Equal(t, exitFail, code)
+	assert.Contains(t, errs, "reproduce with: multipaxos-kv run -seed 25 -bug promise-without-accepted -batch 3 duelling-leaders\n")
+
 	code, out, _ = cli(t, "-q", "-json")
 	assert.Equal(t, exitOK, code)
 	assert.Equal(t, 1, strings.Count(out, "\n"), "-q -json prints the summary record only")
@@ -201,6 +214,8 @@ func TestBadInput(t *testing.T) {
 		{[]string{bad}, "multipaxos-kv run: " + bad + ":5: unknown key \"network.lag\" (expected one of: latency_min, latency_max, drop, duplicate)\n"},
 		{[]string{badRange}, "multipaxos-kv run: " + badRange + ":3: network.latency_min: must be <= latency_max (2ms), got 9ms\n"},
 		{[]string{"-clients", "-1"}, ""},
+		{[]string{"-batch", "0"}, "multipaxos-kv run: -batch 0: batch: must be between 1 and 1000, got 0\n"},
+		{[]string{"-pipeline", "1001"}, "multipaxos-kv run: -pipeline 1001: pipeline: must be between 1 and 1000, got 1001\n"},
 		{[]string{"default", "kvstore"}, "multipaxos-kv run: expected one scenario, got 2 arguments: default kvstore\n"},
 		{[]string{"replay"}, "multipaxos-kv replay: expected one schedule file, got 0 arguments\n"},
 		{[]string{"scenarios", "x"}, "multipaxos-kv scenarios: unexpected argument \"x\" (scenarios takes none)\n"},

@@ -148,6 +148,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	seed := new(uint64)
 	fs.Var(seedValue{seed}, "seed", "override the scenario's seed (`N`: 0..9223372036854775807)")
 	clients := fs.Int("clients", 0, "override the number of clients (the original's num_clients)")
+	pipeline := fs.Int("pipeline", 0, "override the scenario's pipeline: slots of new requests a leader keeps in Phase 2 at once (1..1000)")
+	batch := fs.Int("batch", 0, "override the scenario's batch: requests a leader puts in one slot (1..1000)")
 	schedule := fs.String("schedule", "", "write the execution schedule to `FILE` (replay it with: multipaxos-kv replay FILE)")
 	determinism := fs.Bool("check-determinism", false, "run twice more and check that the JSON traces are identical, naming the first differing event")
 	var bugs bugFlag
@@ -177,17 +179,28 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if set["seed"] {
 		s.Seed = *seed
 	}
-	if set["clients"] {
-		s.Nodes.Clients = *clients
-		if err := s.Validate(); err != nil {
-			return report(stderr, "run", usageError{fmt.Errorf("-clients %d: %v", *clients, err)})
+	overrides := []struct {
+		flag  string
+		value int
+		field *int
+	}{
+		{"clients", *clients, &s.Nodes.Clients},
+		{"pipeline", *pipeline, &s.Pipeline},
+		{"batch", *batch, &s.Batch},
+	}
+	repro := ""
+	for _, o := range overrides {
+		if !set[o.flag] {
+			continue
 		}
+		*o.field = o.value
+		if err := s.Validate(); err != nil {
+			return report(stderr, "run", usageError{fmt.Errorf("-%s %d: %v", o.flag, o.value, err)})
+		}
+		repro += fmt.Sprintf(" -%s %d", o.flag, o.value)
 	}
 	bugs.apply(&s)
-	repro := command("run -seed " + fmt.Sprint(s.Seed) + bugs.args())
-	if set["clients"] {
-		repro += fmt.Sprintf(" -clients %d", s.Nodes.Clients)
-	}
+	repro = command("run -seed "+fmt.Sprint(s.Seed)+bugs.args()) + repro
 	repro += linArgs(out.linCheck, out.linBudget) + " " + name
 	if *determinism {
 		if err := checkDeterminism(s, stderr); err != nil {
