@@ -3,7 +3,6 @@ package cluster
 import (
 	"bytes"
 	"runtime"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -222,20 +221,6 @@ func BenchmarkSweep(b *testing.B) {
 		if !lin {
 			name = "lin=off"
 		}
-		b.Run(name, func(b *testing.B) {
-			s := load(b, "default")
-			var seeds atomic.Uint64
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				c := New(s, Options{SkipLin: !lin})
-				for pb.Next() {
-					c.Reset(seeds.Add(1))
-					if o := c.Run(); !o.OK {
-						b.Errorf("seed %d failed: %v", c.Scenario.Seed, o.Failed())
-					}
-				}
-			})
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "seeds/s")
-		})
+		b.Run(name, func(b *testing.B) { benchSweep(b, lin) })
 	}
 }

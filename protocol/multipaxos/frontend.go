@@ -76,7 +76,7 @@ func (l *Leader) waiting(cmd protocol.Command) bool {
 // waiting, in arrival order.
 func (l *Leader) serve(env *kv.Env) {
 	for l.role == leading && l.inflight < max(l.Pipeline, 1) && l.recovering <= l.applied && l.head < len(l.queue) {
-		cmds, from := l.cmds[:0], l.slotFrom()
+		cmds, from := l.cmds[:0], l.from[:0]
 		for len(cmds) < max(l.Batch, 1) && l.head < len(l.queue) {
 			p := l.next()
 			if r, ok := l.machine.Answered(p.cmd.Client, p.cmd.Seq); ok {
@@ -91,7 +91,7 @@ func (l *Leader) serve(env *kv.Env) {
 			}
 			cmds, from = append(cmds, p.cmd), append(from, p.from)
 		}
-		l.cmds = cmds
+		l.cmds, l.from = cmds, from
 		if len(cmds) == 0 {
 			continue
 		}
@@ -134,15 +134,6 @@ func (l *Leader) next() pending {
 		l.queue, l.head = l.queue[:n], 0
 	}
 	return p
-}
-
-// slotFrom is the client array of the next proposal to reuse, emptied, so
-// that gathering a batch allocates nothing once the slots have grown.
-func (l *Leader) slotFrom() []sim.NodeID {
-	if n := len(l.slots); n < cap(l.slots) {
-		return l.slots[:n+1][n].from[:0]
-	}
-	return nil
 }
 
 // batchText lists a batch's requests for the trace: "client1's request 2:

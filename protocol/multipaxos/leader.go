@@ -129,6 +129,7 @@ type Leader struct {
 	resends    uint               // re-sends since an acceptor last answered: each doubles the retry interval
 	retryArmed bool               // the retry timer is pending
 	cmds       []protocol.Command // serve's batch being gathered, reused
+	from       []sim.NodeID       // and the client of each of its requests
 }
 
 // base is the slot of the node's snapshot (0: none): slots[0] is slot
@@ -329,7 +330,7 @@ func (l *Leader) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
 	if d == nil {
 		d = &Leader{}
 	}
-	slots, recovered, queue, machine, cmds := d.slots, d.recovered, d.queue, d.machine, d.cmds
+	slots, recovered, queue, machine, cmds, from := d.slots, d.recovered, d.queue, d.machine, d.cmds, d.from
 	promises, answered, waits := d.promises, d.answered, d.waits
 	*d = *l
 	d.waits = waits
@@ -350,7 +351,7 @@ func (l *Leader) Clone(into sim.Node[protocol.Msg]) sim.Node[protocol.Msg] {
 		slots[i].from = append(from[:0], l.slots[i].from...)
 	}
 	d.slots = slots
-	d.machine, d.cmds = machine, cmds
+	d.machine, d.cmds, d.from = machine, cmds, from
 	l.machine.CloneInto(&d.machine)
 	return d
 }

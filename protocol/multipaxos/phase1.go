@@ -1,7 +1,6 @@
 package multipaxos
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -136,11 +135,7 @@ func (l *Leader) win(env *kv.Env) {
 			} else {
 				env.Note(protocol.NoteRecoveredValue)
 				if env.Tracing() {
-					what := v.Tagged(env)
-					if v.Len() == 1 {
-						what = fmt.Sprintf("%s (%s #%d)", v.Cmd.Text(env), env.Name(v.Cmd.Client), v.Cmd.Seq)
-					}
-					env.Stepf("slot %d: recovering %s, accepted at ballot %v, the highest reported%s", e.Slot, what, e.Ballot, l.sendsAccept())
+					env.Stepf("slot %d: recovering %s, accepted at ballot %v, the highest reported%s", e.Slot, v.Tagged(env), e.Ballot, l.sendsAccept())
 					kv.Explain(env, protocol.RuleHighestBallot)
 				}
 			}

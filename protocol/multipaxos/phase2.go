@@ -80,6 +80,9 @@ func (l *Leader) applyChosen(env *kv.Env) {
 		}
 		kv.RecordApplied(env, l.applied, p.val, out)
 		reply := p.clients() && !l.Bugs.Has(protocol.BugReplyBeforeChosen)
+		// The slot's trace lines first, then its messages: the order of a
+		// slot's effects, as the trace shows them, is the same for a batch
+		// as for one command.
 		if env.Tracing() {
 			for i, o := range out {
 				cmd := p.val.At(i)
