@@ -75,7 +75,7 @@ func (a *Acceptor) Receive(env *kv.Env, from sim.NodeID, m protocol.Msg) {
 		}
 	}
 	if reply.Kind == protocol.Accepted {
-		kv.RecordAccepted(env, m.Slot, m.Ballot, a.Entry(m.Slot).Value)
+		kv.RecordAccepted(env, m.Slot, m.Ballot, m.Value()) // what Accept just stored
 	}
 	env.Send(from, reply)
 }
